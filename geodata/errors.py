@@ -1,0 +1,73 @@
+"""One error hierarchy for the whole planner.
+
+Every error the planner raises derives from :class:`PlannerError`; the specific
+ones also derive from the builtin they mean, so callers can catch either
+(``except KeyError`` or ``except PlannerError``).  Messages say what was
+expected, what arrived, where (file, row, id) and how to fix it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CRSError",
+    "CacheError",
+    "DataError",
+    "GTFSError",
+    "MissingColumnError",
+    "MissingDataError",
+    "NetworkFileError",
+    "OutsideAreaError",
+    "PlannerError",
+    "UnknownBandError",
+    "UnknownModeError",
+]
+
+
+class PlannerError(Exception):
+    """Base class of every error the planner raises on purpose."""
+
+
+class DataError(ValueError, PlannerError):
+    """An input data file is malformed (bad value, duplicate id, ...)."""
+
+
+class MissingDataError(FileNotFoundError, PlannerError):
+    """A data file or data directory the planner needs is not there."""
+
+    def __str__(self) -> str:  # FileNotFoundError formats oddly with one arg
+        return str(self.args[0]) if self.args else "missing data"
+
+
+class MissingColumnError(KeyError, DataError):
+    """A data file lacks a column the planner needs."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else "missing column"
+
+
+class CRSError(DataError):
+    """A layer has no coordinate reference system, or the wrong one."""
+
+
+class OutsideAreaError(DataError):
+    """A point lies outside the study area (or outside Great Britain)."""
+
+
+class UnknownModeError(ValueError, PlannerError):
+    """A travel mode that no engine provides."""
+
+
+class UnknownBandError(ValueError, PlannerError):
+    """A time band that cannot be parsed."""
+
+
+class NetworkFileError(DataError):
+    """A street-network file is missing, unreadable, or covers none of the area."""
+
+
+class GTFSError(DataError):
+    """A GTFS feed lacks a required file or column, or has bad values."""
+
+
+class CacheError(PlannerError):
+    """A cached matrix cannot be read or written."""

@@ -1,0 +1,17 @@
+"""Travel-time engines: one interface, several engines, one cached matrix each."""
+
+from __future__ import annotations
+
+from geodata.travel.base import BANDS, MODES, Points, TimeBand, TravelEngine, parse_band
+from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
+
+__all__ = [
+    "BANDS",
+    "MODES",
+    "CrowflyEngine",
+    "CrowflySettings",
+    "Points",
+    "TimeBand",
+    "TravelEngine",
+    "parse_band",
+]
