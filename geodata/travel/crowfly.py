@@ -32,8 +32,8 @@ class CrowflySettings:
     walk_detour: float = 1.3
     #: network distance / straight-line distance by road (calibrated on the OSM extract)
     drive_detour: float = 1.3
-    #: times beyond this many minutes are ``inf``
-    cutoff_min: float = 240.0
+    #: times beyond this many minutes are ``inf`` (a day: nothing in London is that far)
+    cutoff_min: float = 1440.0
 
 
 class CrowflyEngine:

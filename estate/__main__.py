@@ -1,0 +1,9 @@
+"""``python -m estate``: the CLI."""
+
+from __future__ import annotations
+
+import sys
+
+from estate.cli import main
+
+sys.exit(main())

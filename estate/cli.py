@@ -1,0 +1,271 @@
+"""The ``estate`` command line.
+
+    estate scenarios
+    estate sites [--problems | --candidates]
+    estate coverage SCENARIO --mode walk --band day --format table|csv|json
+    estate compare BASE SCENARIO --mode transit --band night
+    estate build
+    estate evidence SCENARIO --against BASE --mode transit --band night --out DIR
+    estate network download --place "Camden, London" --mode walk --out camden.graphml
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from estate.coverage import THRESHOLDS
+from estate.tables import compare_frame, coverage_frame
+from geodata.errors import PlannerError
+from geodata.travel.base import MODES
+
+__all__ = ["main"]
+
+log = logging.getLogger("estate")
+
+
+def _progress_bar(desc: str) -> Any:
+    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr."""
+    from tqdm import tqdm
+
+    state: dict[str, Any] = {}
+
+    def cb(done: int, total: int) -> None:
+        bar = state.get("bar")
+        if bar is None or bar.total != total:
+            if bar is not None:
+                bar.close()
+            bar = state["bar"] = tqdm(total=total, desc=desc, unit="", leave=False, file=sys.stderr,
+                                      disable=not sys.stderr.isatty())
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+            state.pop("bar", None)
+
+    return cb
+
+
+def _planner(args: argparse.Namespace) -> Any:
+    from estate.planner import Planner
+
+    return Planner(
+        args.data, scenarios_dir=args.scenarios, register_csv=args.register,
+        cache_dir=False if args.no_cache else None, settings=args.settings,
+        street_network=args.streets, gtfs=args.gtfs,
+    )
+
+
+def _emit(text: str, out: str | None) -> None:
+    if out:
+        from geodata._io import atomic_write_text
+
+        atomic_write_text(Path(out), text)
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _fmt_table(df: pd.DataFrame) -> str:
+    return df.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:,.3g}" if abs(v) < 1 else f"{v:,.1f}")
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    p = _planner(args)
+    df = p.scenario_table()
+    if args.format == "json":
+        _emit(json.dumps(df.to_dict("records"), indent=2), args.out)
+    elif args.format == "csv":
+        _emit(df.to_csv(index=False), args.out)
+    else:
+        _emit(_fmt_table(df), args.out)
+    return 0
+
+
+def cmd_sites(args: argparse.Namespace) -> int:
+    p = _planner(args)
+    est = p.estate
+    if args.problems:
+        df = est.problems
+        if df.empty:
+            print("no problems: every register site has a usable location", file=sys.stderr)
+    elif args.candidates:
+        df = est.candidates
+        if args.host:
+            df = df[df["host"] == args.host]
+    else:
+        df = est.register
+    cols = ["site_id", "name", "kind", "host", "area_name", "open", "hours", "footfall", "problem"]
+    if args.candidates:
+        cols = ["site_id", "name", "host", "retailer", "area_name", "postcode"]
+    df = df[cols] if args.format == "table" else df
+    if args.format == "json":
+        _emit(df.to_json(orient="records", indent=2), args.out)
+    elif args.format == "csv":
+        _emit(df.to_csv(index=False), args.out)
+    else:
+        _emit(_fmt_table(df.reset_index(drop=True)), args.out)
+    return 0
+
+
+def _table_view(df: pd.DataFrame, thresholds: Sequence[int]) -> pd.DataFrame:
+    view = df[["code", "name", "population", "open_sites", "open_24_7"]].copy()
+    for t in thresholds:
+        view[f"<={t}m %"] = (df[f"share_within_{t}"].astype(float) * 100).round(1)
+    view["beyond 45m"] = df["beyond_45"] if "beyond_45" in df else None
+    view[["mean", "median", "p95"]] = df[["mean_min", "median_min", "p95_min"]]
+    return view
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    p = _planner(args)
+    p.matrix(args.mode, args.band, progress=_progress_bar(f"{args.mode} matrix"))
+    res = p.coverage(args.scenario, args.mode, args.band)
+    if args.format == "json":
+        _emit(json.dumps(res.to_dict(), indent=2), args.out)
+    elif args.format == "csv":
+        _emit(coverage_frame(res).to_csv(index=False), args.out)
+    else:
+        head = f"{args.scenario}: {args.mode}, {args.band} — engine {res.engine}: {res.engine_note}"
+        _emit(head + "\n" + _fmt_table(_table_view(coverage_frame(res), THRESHOLDS)), args.out)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    p = _planner(args)
+    p.matrix(args.mode, args.band, progress=_progress_bar(f"{args.mode} matrix"))
+    cmp_ = p.compare(args.base, args.scenario, args.mode, args.band)
+    if args.format == "json":
+        _emit(json.dumps(cmp_.to_dict(), indent=2), args.out)
+        return 0
+    df = compare_frame(cmp_.base, cmp_.scenario, args.threshold)
+    if args.format == "csv":
+        _emit(df.to_csv(index=False), args.out)
+    else:
+        t = args.threshold
+        view = df[["name", "open_sites_base", "open_sites_scenario", f"beyond_{t}_base",
+                   f"beyond_{t}_scenario", f"beyond_{t}_change", "mean_min_base", "mean_min_scenario"]]
+        view = view.rename(columns=lambda c: c.replace("_scenario", " scen").replace("_base", " base"))
+        head = (f"{args.base} -> {args.scenario}: {args.mode}, {args.band}; residents beyond {t} minutes "
+                f"— engine {cmp_.scenario.engine}: {cmp_.scenario.engine_note}")
+        _emit(head + "\n" + _fmt_table(view), args.out)
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    p = _planner(args)
+    modes = tuple(args.mode or MODES)
+    bands = tuple(args.band or ("day", "night", "weekend-night"))
+    for m in modes:
+        for b in bands:
+            p.matrix(m, b, progress=_progress_bar(f"{m} {b}"))
+    for (m, v), rep in sorted(p.matrix_reports.items()):
+        print(f"{m:8s} {v:12s} {rep['status']:6s} {rep['seconds']:7.2f} s  {rep['path']}")
+    return 0
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    from estate.evidence import write_evidence_pack
+
+    p = _planner(args)
+    bands = ("day", "night") if args.all_bands else (args.band,)
+    out = write_evidence_pack(p, args.scenario, against=args.against, mode=args.mode, bands=bands,
+                              out_dir=Path(args.out), progress=_progress_bar("evidence"))
+    print(f"wrote the evidence pack to {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_network_download(args: argparse.Namespace) -> int:
+    from geodata.travel.streets import download_street_graph
+
+    path = download_street_graph(args.place, args.mode, Path(args.out))
+    print(f"wrote {path}; use it with --streets {path} or ESTATE_STREETS={path}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="estate", description="Police estate planner: coverage and evidence for front-counter scenarios.")
+    ap.add_argument("--data", help="data directory (default: $ESTATE_DATA or ../shared/london)")
+    ap.add_argument("--scenarios", help="scenario folder (default: the repository's scenarios/)")
+    ap.add_argument("--register", help="a register CSV to use instead of the Met counters in the pack")
+    ap.add_argument("--settings", help="YAML file of engine settings (sections crowfly, transit, streets)")
+    ap.add_argument("--streets", help="OSM file (PBF, OSM, GraphML) for network walk/drive times (default $ESTATE_STREETS)")
+    ap.add_argument("--gtfs", help="GTFS feed for transit instead of the TfL files (default $ESTATE_GTFS)")
+    ap.add_argument("--no-cache", action="store_true", help="do not read or write the matrix cache")
+    ap.add_argument("-v", "--verbose", action="count", default=0)
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    def fmt(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+        p.add_argument("--out", help="write to this file (atomically) instead of stdout")
+
+    def mb(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--mode", default="walk", help=f"one of {', '.join(MODES)} (default walk)")
+        p.add_argument("--band", default="day", help="day, night, evening, weekend-day, weekend-night, or e.g. 'Sat 03:00'")
+
+    p = sub.add_parser("scenarios", help="list the scenarios")
+    fmt(p)
+    p.set_defaults(func=cmd_scenarios)
+    p = sub.add_parser("sites", help="list the register (or candidates, or problems)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--problems", action="store_true", help="sites left out of coverage, and why")
+    g.add_argument("--candidates", action="store_true", help="candidate host places")
+    p.add_argument("--host", help="with --candidates: supermarket, library, fire_station, post_office")
+    fmt(p)
+    p.set_defaults(func=cmd_sites)
+    p = sub.add_parser("coverage", help="coverage of one scenario per borough")
+    p.add_argument("scenario")
+    mb(p)
+    fmt(p)
+    p.set_defaults(func=cmd_coverage)
+    p = sub.add_parser("compare", help="a scenario against a base, per borough")
+    p.add_argument("base")
+    p.add_argument("scenario")
+    mb(p)
+    p.add_argument("--threshold", type=int, default=45, choices=THRESHOLDS)
+    fmt(p)
+    p.set_defaults(func=cmd_compare)
+    p = sub.add_parser("build", help="build (or load) every travel-time matrix, with progress")
+    p.add_argument("--mode", action="append", choices=MODES)
+    p.add_argument("--band", action="append")
+    p.set_defaults(func=cmd_build)
+    p = sub.add_parser("evidence", help="write the case-by-case closure evidence pack")
+    p.add_argument("scenario")
+    p.add_argument("--against", required=True, help="the base scenario")
+    mb(p)
+    p.add_argument("--all-bands", action="store_true", help="day and night together")
+    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    p.set_defaults(func=cmd_evidence)
+    p = sub.add_parser("network", help="street networks")
+    nsub = p.add_subparsers(dest="network_command", required=True)
+    d = nsub.add_parser("download", help="download an OSM street network with osmnx (needs the internet)")
+    d.add_argument("--place", required=True)
+    d.add_argument("--mode", choices=("walk", "drive"), default="walk")
+    d.add_argument("--out", required=True)
+    d.set_defaults(func=cmd_network_download)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit status (2 for a user error, with a plain message)."""
+    args = build_parser().parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except PlannerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except FileExistsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Errors of the estate domain, in the planner's one hierarchy (:mod:`geodata.errors`)."""
+
+from __future__ import annotations
+
+from geodata.errors import DataError, PlannerError
+
+__all__ = [
+    "DuplicateSiteError",
+    "EstateError",
+    "HoursError",
+    "OutputError",
+    "ScenarioError",
+    "UnknownScenarioError",
+    "UnknownSiteError",
+]
+
+
+class EstateError(PlannerError):
+    """Base class of the estate domain's errors."""
+
+
+class UnknownSiteError(KeyError, EstateError):
+    """A site id that is neither in the register nor among the candidates."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown site"
+
+
+class UnknownScenarioError(KeyError, EstateError):
+    """A scenario id with no file in ``scenarios/``."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown scenario"
+
+
+class DuplicateSiteError(DataError, EstateError):
+    """Two sites share one ``site_id``."""
+
+
+class HoursError(ValueError, EstateError):
+    """An opening-hours string outside the supported OSM ``opening_hours`` subset."""
+
+
+class ScenarioError(ValueError, EstateError):
+    """A scenario file that is malformed or inconsistent."""
+
+
+class OutputError(OSError, EstateError):
+    """An output path that cannot be written."""

@@ -1,0 +1,304 @@
+"""The site register (front counters and other police sites) and the candidate
+sites (host places where a contact point could open).
+
+Every site has a stable ``site_id``; sites with no usable location stay in the
+register, are left out of coverage with a warning, and are listed as problems.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from estate.errors import DuplicateSiteError, HoursError, UnknownSiteError
+from estate.hours import Hours, parse_hours
+from geodata._manifest import Layer, read_table, register
+from geodata.errors import DataError
+from geodata.places import check_in_great_britain, lonlat_to_bng, slugify
+from geodata.postcodes import Geocoder, UnknownPostcodeError
+from geodata.travel.base import Points
+
+__all__ = [
+    "KINDS",
+    "REDUCED_HOURS_ASSUMED",
+    "SITE_COLUMNS",
+    "Estate",
+    "build_estate",
+    "candidates_from_places",
+    "load_met_register",
+    "load_register_csv",
+]
+
+log = logging.getLogger(__name__)
+
+KINDS = ("front_counter", "contact_point", "police_station", "candidate")
+
+SITE_COLUMNS = (
+    "site_id", "name", "kind", "host", "area_code", "area_name", "x", "y", "hours",
+    "open", "footfall", "annual_cost", "address", "postcode", "retailer", "source",
+    "notes", "located", "problem",
+)
+
+#: The five part-time counters' hours were not published; assumed weekday daytime.
+REDUCED_HOURS_ASSUMED = "Mo-Fr 10:00-18:00"
+
+#: Footfall (crimes reported per day) where a source gives it.
+KNOWN_FOOTFALL: dict[str, tuple[float, str]] = {
+    "charing-cross": (15.0, "Met, Aug 2025: busiest counter, about 15 crimes reported a day"),
+}
+
+MET_COUNTERS = register(Layer(
+    "met_front_counters", "estate/met_front_counters_2024_2026_status.csv",
+    ("name", "borough", "address", "postcode", "easting", "northing", "is_24_7_2024",
+     "closed_2026", "proposed_closure_aug2025"),
+    "Met front counters 2024-26, compiled from public sources (see FRONT_COUNTER_FACTS.md)",
+    "facts from public sources; coordinates OGL (Code-Point Open) / ODbL (OSM)",
+    rows=(1, 10_000),
+))
+
+
+def _met_site_id(name: str) -> str:
+    base = name.split("(")[0].replace("Police Station", "")
+    return slugify(base)
+
+
+def _area_lookup(areas: gpd.GeoDataFrame) -> dict[str, str]:
+    return {slugify(n): c for n, c in zip(areas["name"], areas["code"], strict=True)}
+
+
+def load_met_register(data_dir: Path, areas: gpd.GeoDataFrame, geocoder: Geocoder | None = None) -> pd.DataFrame:
+    """The Met's front counters of 2024-26 as a site frame (:data:`SITE_COLUMNS`).
+
+    Open in the register = a public counter in 2024 (37 counters).  Hours: ``24/7``
+    where the pack says so; the five part-time counters get
+    :data:`REDUCED_HOURS_ASSUMED` (their exact hours were not published).
+    """
+    t = read_table("met_front_counters", data_dir)
+    lookup = _area_lookup(areas)
+    names = dict(zip(areas["code"], areas["name"], strict=True))
+    rows = []
+    for i, r in enumerate(t.to_dict("records")):
+        name = str(r["name"])
+        sid = _met_site_id(name)
+        notes = "" if pd.isna(r.get("notes")) else str(r["notes"])
+        h24 = r.get("is_24_7_2024")
+        if name.startswith("Forest Gate"):
+            kind, is_open, hours = "front_counter", False, "24/7"
+            notes = (notes + " Closed since the fire of 6 Mar 2024; Newham's counter moved to Stratford.").strip()
+        elif pd.isna(h24) or "Wood Green" in name:
+            kind, is_open, hours = "police_station", False, "24/7"
+        elif int(h24) == 1:
+            kind, is_open, hours = "front_counter", True, "24/7"
+        else:
+            kind, is_open, hours = "front_counter", True, REDUCED_HOURS_ASSUMED
+            notes = (notes + f" Exact part-time hours not published; assumed {REDUCED_HOURS_ASSUMED}.").strip()
+        code = lookup.get(slugify(str(r["borough"])), "")
+        foot, foot_src = KNOWN_FOOTFALL.get(sid, (np.nan, ""))
+        rows.append({
+            "site_id": sid, "name": name, "kind": kind, "host": "police",
+            "area_code": code, "area_name": names.get(code, str(r["borough"])),
+            "x": r.get("easting"), "y": r.get("northing"), "hours": hours, "open": is_open,
+            "footfall": foot, "annual_cost": np.nan,
+            "address": "" if pd.isna(r.get("address")) else str(r["address"]),
+            "postcode": "" if pd.isna(r.get("postcode")) else str(r["postcode"]),
+            "retailer": "",
+            "source": f"{MET_COUNTERS.path} row {i + 2}" + (f"; footfall: {foot_src}" if foot_src else ""),
+            "notes": notes,
+        })
+    return _validate(pd.DataFrame(rows), MET_COUNTERS.path, areas, geocoder)
+
+
+def load_register_csv(path: Path, areas: gpd.GeoDataFrame, geocoder: Geocoder | None = None) -> pd.DataFrame:
+    """Load a user's register CSV: ``site_id``, ``name``, ``hours`` and a location.
+
+    Optional columns: ``kind`` (default front_counter), ``host`` (police),
+    ``borough`` (GSS code or name; else found from the location), ``open``
+    (1/0, default 1), ``footfall``, ``annual_cost``, ``address``, ``postcode``.
+    A location is ``easting``/``northing``, ``lon``/``lat``, or a ``postcode``.
+    """
+    try:
+        t = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"{path}: cannot be read as CSV ({exc}); save it as UTF-8 CSV with a header row") from exc
+    for col in ("site_id", "name", "hours"):
+        if col not in t.columns:
+            raise DataError(f"{path}: missing column {col!r}; a register needs site_id, name, hours and a location")
+    lookup = _area_lookup(areas)
+    names = dict(zip(areas["code"], areas["name"], strict=True))
+    rows = []
+    for i, r in enumerate(t.to_dict("records")):
+        where = f"{path} row {i + 2}"
+        x = y = np.nan
+        try:
+            if r.get("easting") and r.get("northing"):
+                x, y = float(r["easting"]), float(r["northing"])
+            elif r.get("lon") and r.get("lat"):
+                xa, ya = lonlat_to_bng(np.array([float(r["lon"])]), np.array([float(r["lat"])]))
+                x, y = float(xa[0]), float(ya[0])
+        except ValueError as exc:
+            raise DataError(f"{where}: a coordinate is not a number ({exc}); use metres (easting/northing) or degrees (lon/lat)") from exc
+        b = r.get("borough", "")
+        code = b if b in names else lookup.get(slugify(b), "")
+        rows.append({
+            "site_id": r["site_id"].strip(), "name": r["name"], "kind": r.get("kind") or "front_counter",
+            "host": r.get("host") or "police", "area_code": code, "area_name": names.get(code, b),
+            "x": x, "y": y, "hours": r["hours"], "open": (r.get("open") or "1").strip() not in {"0", "false", "no"},
+            "footfall": float(r["footfall"]) if r.get("footfall") else np.nan,
+            "annual_cost": float(r["annual_cost"]) if r.get("annual_cost") else np.nan,
+            "address": r.get("address", ""), "postcode": r.get("postcode", ""), "retailer": "",
+            "source": where, "notes": r.get("notes", ""),
+        })
+    return _validate(pd.DataFrame(rows), str(path), areas, geocoder)
+
+
+def _validate(df: pd.DataFrame, source: str, areas: gpd.GeoDataFrame, geocoder: Geocoder | None) -> pd.DataFrame:
+    """Check ids, hours, locations and boroughs of a register, once, where it enters."""
+    dup = df["site_id"].duplicated(keep=False)
+    if dup.any():
+        first = df.loc[dup, "site_id"].iloc[0]
+        rows = [i + 2 for i in np.flatnonzero((df["site_id"] == first).to_numpy())]
+        raise DuplicateSiteError(
+            f"{source}: site_id {first!r} appears on rows {rows}; every site needs its own id "
+            "(rename one, e.g. add the street name)."
+        )
+    for i, r in enumerate(df.to_dict("records")):
+        if r["kind"] not in KINDS:
+            raise DataError(f"{source} row {i + 2}: kind {r['kind']!r} is not one of {', '.join(KINDS)}")
+        try:
+            parse_hours(r["hours"])
+        except HoursError as exc:
+            raise HoursError(f"{source} row {i + 2} ({r['site_id']}): {exc}") from None
+    df = df.copy()
+    df["x"] = pd.to_numeric(df["x"], errors="coerce")
+    df["y"] = pd.to_numeric(df["y"], errors="coerce")
+    problems = [""] * len(df)
+    for i, r in enumerate(df.to_dict("records")):
+        if not (np.isfinite(r["x"]) and np.isfinite(r["y"])) and r["postcode"] and geocoder is not None:
+            try:
+                df.loc[df.index[i], ["x", "y"]] = geocoder.lookup(r["postcode"])
+            except UnknownPostcodeError as exc:
+                problems[i] = f"no coordinates, and {exc}"
+        x, y = df["x"].iloc[i], df["y"].iloc[i]
+        if np.isfinite(x) and np.isfinite(y):
+            check_in_great_britain(float(x), float(y), f"{source} row {i + 2} ({r['site_id']})")
+        elif not problems[i]:
+            problems[i] = "no coordinates and no postcode in the sources; give easting/northing or a postcode"
+    df["located"] = df["x"].notna() & df["y"].notna()
+    # every located site inside the borough it claims
+    loc = df[df["located"]]
+    pts = gpd.GeoDataFrame(loc[["site_id"]], geometry=gpd.points_from_xy(loc["x"], loc["y"]), crs=27700)
+    zones = areas[["code", "name", "geometry"]].rename(columns={"code": "in_code", "name": "in_name"})
+    j = gpd.sjoin(pts, zones, how="left", predicate="within")
+    j = j[~j.index.duplicated()]
+    for idx, row in j.iterrows():
+        pos = df.index.get_loc(idx)
+        claimed = df.at[idx, "area_code"]
+        if pd.isna(row["in_code"]):
+            problems[pos] = (problems[pos] + " lies outside every borough of the study area").strip()
+        elif not claimed:
+            df.at[idx, "area_code"], df.at[idx, "area_name"] = row["in_code"], row["in_name"]
+        elif claimed != row["in_code"]:
+            problems[pos] = (problems[pos] + f" claims {df.at[idx, 'area_name']} but lies in {row['in_name']}").strip()
+    df["problem"] = problems
+    for r in df[df["problem"] != ""].itertuples():
+        log.warning("site %s (%s): %s", r.site_id, r.name, r.problem)
+    df["footfall"] = pd.to_numeric(df["footfall"], errors="coerce")
+    df["annual_cost"] = pd.to_numeric(df["annual_cost"], errors="coerce")
+    return df[list(SITE_COLUMNS)].reset_index(drop=True)
+
+
+def candidates_from_places(places: pd.DataFrame) -> pd.DataFrame:
+    """Candidate sites (closed until a scenario opens them) from host places."""
+    return pd.DataFrame({
+        "site_id": places["place_id"].astype(str), "name": places["name"], "kind": "candidate",
+        "host": places["host"], "area_code": places["area_code"], "area_name": places["area_name"],
+        "x": places["x"].astype(float), "y": places["y"].astype(float), "hours": "",
+        "open": False, "footfall": np.nan, "annual_cost": np.nan, "address": places["address"],
+        "postcode": places["postcode"], "retailer": places["retailer"], "source": places["source"],
+        "notes": places["size_band"].where(places["size_band"] == "", "size " + places["size_band"]),
+        "located": True, "problem": "",
+    })[list(SITE_COLUMNS)]
+
+
+@dataclass(frozen=True, eq=False)
+class Estate:
+    """Register plus candidates: every site a scenario can name.
+
+    ``sites`` is indexed by ``site_id``; ``columns`` are the located sites, in
+    matrix-column order.
+    """
+
+    sites: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        s = self.sites.reset_index(drop=True)
+        dup = s["site_id"].duplicated()
+        if dup.any():
+            raise DuplicateSiteError(
+                f"site_id {s.loc[dup, 'site_id'].iloc[0]!r} is both a register site and a candidate; rename one"
+            )
+        s = s.set_index("site_id", drop=False)
+        object.__setattr__(self, "sites", s)
+        located = s[s["located"]]
+        object.__setattr__(self, "column_ids", located.index.to_numpy(str))
+        col = pd.Series(np.arange(len(located)), index=located.index)
+        object.__setattr__(self, "_col", col)
+        object.__setattr__(self, "_hours", {})
+
+    column_ids: np.ndarray = None  # type: ignore[assignment]
+
+    @property
+    def register(self) -> pd.DataFrame:
+        """The register (everything but candidates)."""
+        return self.sites[self.sites["kind"] != "candidate"]
+
+    @property
+    def candidates(self) -> pd.DataFrame:
+        """Candidate host places."""
+        return self.sites[self.sites["kind"] == "candidate"]
+
+    @property
+    def problems(self) -> pd.DataFrame:
+        """Register sites with a location problem."""
+        return self.sites[self.sites["problem"] != ""]
+
+    def points(self) -> Points:
+        """Located sites as matrix-column points."""
+        s = self.sites.loc[self.column_ids]
+        return Points(s.index, s["x"], s["y"])
+
+    def column(self, site_id: str) -> int:
+        """The matrix column of a located site."""
+        return int(self._col[site_id])  # type: ignore[attr-defined]
+
+    def has_column(self, site_id: str) -> bool:
+        """Is the site located (has a matrix column)?"""
+        return site_id in self._col.index  # type: ignore[attr-defined]
+
+    def hours(self, text: str) -> Hours:
+        """Parse (memoised) an hours string."""
+        cache: dict[str, Hours] = self._hours  # type: ignore[attr-defined]
+        if text not in cache:
+            cache[text] = parse_hours(text)
+        return cache[text]
+
+    def check_id(self, site_id: str, where: str = "") -> str:
+        """Return ``site_id`` if known, else raise :class:`UnknownSiteError` with close matches."""
+        if site_id in self.sites.index:
+            return site_id
+        close = difflib.get_close_matches(site_id, self.sites.index.tolist(), n=3, cutoff=0.6)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else (
+            " List ids with `estate sites` (register) or `estate sites --candidates`."
+        )
+        raise UnknownSiteError(f"{where}unknown site id {site_id!r}.{hint}")
+
+
+def build_estate(register_frame: pd.DataFrame, candidates: pd.DataFrame) -> Estate:
+    """Combine a register and candidates into an :class:`Estate`."""
+    return Estate(pd.concat([register_frame, candidates], ignore_index=True))

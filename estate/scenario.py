@@ -1,0 +1,314 @@
+"""Scenarios: named change sets over a base (the register or another scenario).
+
+A scenario file ``scenarios/<id>.yaml`` is safe-loaded and validated::
+
+    id: outcome-2026
+    title: The 2026 outcome
+    description: ...
+    base: baseline-2024          # or "register"
+    close:
+      - id: chingford
+        rationale: ...
+        source: https://...
+    open:
+      - id: supermarket-1010003808
+        hours: "Mo-Fr 10:00-22:00; Sa,Su 09:00-19:00"
+        rationale: ...
+    set_hours:
+      - id: charing-cross
+        hours: "24/7"
+    notes:
+      - where a fact is uncertain, say so here
+
+A bare site id may stand for ``{id: ...}`` in ``close``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from estate.errors import HoursError, ScenarioError, UnknownScenarioError, UnknownSiteError
+from estate.hours import parse_hours
+from estate.register import Estate
+from geodata._io import atomic_write_text
+from geodata.travel.base import TimeBand
+
+__all__ = [
+    "ID_RE",
+    "Change",
+    "Scenario",
+    "ScenarioState",
+    "load_scenario",
+    "load_scenarios",
+    "parse_scenario",
+    "resolve",
+    "save_scenario",
+    "scenario_to_yaml",
+]
+
+log = logging.getLogger(__name__)
+
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_KEYS = {"id", "title", "description", "base", "close", "open", "set_hours", "notes"}
+REGISTER = "register"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One site's change in a scenario."""
+
+    site_id: str
+    hours: str = ""
+    rationale: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario file."""
+
+    id: str
+    title: str
+    description: str = ""
+    base: str = REGISTER
+    close: tuple[Change, ...] = ()
+    open: tuple[Change, ...] = ()
+    set_hours: tuple[Change, ...] = ()
+    notes: tuple[str, ...] = ()
+    path: str = ""
+
+
+@dataclass
+class ScenarioState:
+    """The estate as a scenario leaves it: which sites are open, with what hours."""
+
+    scenario_id: str
+    hours: dict[str, str]
+    #: site_id -> Change, for every site the scenario (not its base) closes/opens/re-hours
+    closed: dict[str, Change] = field(default_factory=dict)
+    opened: dict[str, Change] = field(default_factory=dict)
+    rehoured: dict[str, Change] = field(default_factory=dict)
+
+    def open_ids(self) -> list[str]:
+        """Sites open at some time of the week."""
+        return sorted(self.hours)
+
+    def open_columns(self, estate: Estate, band: TimeBand) -> np.ndarray:
+        """Matrix columns of the located sites open at ``band``."""
+        cols = [
+            estate.column(s)
+            for s, h in self.hours.items()
+            if estate.has_column(s) and estate.hours(h).is_open(band.weekday, band.minute)
+        ]
+        return np.asarray(sorted(cols), dtype=np.int64)
+
+    def open_24_7_columns(self, estate: Estate) -> np.ndarray:
+        """Matrix columns of the located sites open 24/7."""
+        cols = [estate.column(s) for s, h in self.hours.items()
+                if estate.has_column(s) and estate.hours(h).is_24_7]
+        return np.asarray(sorted(cols), dtype=np.int64)
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    for i, line in enumerate(text.splitlines(), start=1):
+        if re.search(rf"(^|[\s:'\"-]){re.escape(needle)}($|[\s'\",#])", line):
+            return i
+    return None
+
+
+def _where(path: str, text: str, needle: str) -> str:
+    line = _line_of(text, needle) if text else None
+    return f"{path} line {line}: " if line else (f"{path}: " if path else "")
+
+
+def _changes(raw: Any, key: str, path: str, text: str, *, need_hours: bool) -> tuple[Change, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, dict) and key == "set_hours":
+        raw = [{"id": k, "hours": v} for k, v in raw.items()]
+    if not isinstance(raw, list):
+        raise ScenarioError(f"{path}: '{key}' must be a list of site ids or of {{id: ..., ...}} entries")
+    out = []
+    for i, item in enumerate(raw):
+        if isinstance(item, str):
+            item = {"id": item}
+        if not isinstance(item, dict) or "id" not in item:
+            raise ScenarioError(f"{path}: '{key}' entry {i + 1} needs an 'id' (got {item!r})")
+        extra = set(item) - {"id", "hours", "rationale", "source"}
+        if extra:
+            raise ScenarioError(f"{_where(path, text, str(item['id']))}'{key}' entry {item['id']!r} has unknown key(s) {sorted(extra)}; allowed: id, hours, rationale, source")
+        hours = str(item.get("hours") or "")
+        if need_hours and not hours:
+            raise ScenarioError(f"{_where(path, text, str(item['id']))}'{key}' entry {item['id']!r} needs 'hours' (e.g. \"Mo-Fr 10:00-22:00\" or \"24/7\")")
+        if hours:
+            try:
+                parse_hours(hours)
+            except HoursError as exc:
+                raise HoursError(f"{_where(path, text, hours)}{exc}") from None
+        out.append(Change(str(item["id"]), hours, str(item.get("rationale") or "").strip(),
+                          str(item.get("source") or "").strip()))
+    return tuple(out)
+
+
+def parse_scenario(text: str, *, path: str = "<scenario>", expect_id: str | None = None) -> Scenario:
+    """Safe-load and validate a scenario's YAML text (site ids are checked by :func:`resolve`)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(f"{path}{where}: malformed YAML ({problem}). Check indentation and quoting.") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: a scenario is a YAML mapping with at least 'id' and 'title'")
+    unknown = set(data) - _KEYS
+    if unknown:
+        raise ScenarioError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {', '.join(sorted(_KEYS))}")
+    sid = str(data.get("id") or "")
+    if not ID_RE.match(sid):
+        raise ScenarioError(f"{path}: id {sid!r} must be lower-case letters, digits and hyphens (e.g. 'outcome-2026')")
+    if expect_id is not None and sid != expect_id:
+        raise ScenarioError(f"{path}: id {sid!r} must match the file name {expect_id!r}")
+    if not data.get("title"):
+        raise ScenarioError(f"{path}: needs a 'title'")
+    notes = data.get("notes") or []
+    if isinstance(notes, str):
+        notes = [notes]
+    return Scenario(
+        id=sid, title=str(data["title"]), description=str(data.get("description") or "").strip(),
+        base=str(data.get("base") or REGISTER),
+        close=_changes(data.get("close"), "close", path, text, need_hours=False),
+        open=_changes(data.get("open"), "open", path, text, need_hours=False),
+        set_hours=_changes(data.get("set_hours"), "set_hours", path, text, need_hours=True),
+        notes=tuple(str(n) for n in notes), path=path,
+    )
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Load and validate one scenario file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot be read ({exc}); save it as UTF-8 text") from exc
+    return parse_scenario(text, path=str(path), expect_id=path.stem)
+
+
+def load_scenarios(directory: Path) -> dict[str, Scenario]:
+    """Every ``*.yaml`` scenario in ``directory``, by id."""
+    out: dict[str, Scenario] = {}
+    for p in sorted(Path(directory).glob("*.yaml")):
+        s = load_scenario(p)
+        out[s.id] = s
+    return out
+
+
+def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: Estate, *, _seen: tuple[str, ...] = ()) -> ScenarioState:
+    """Apply a scenario (and its chain of bases) to the register.
+
+    Raises
+    ------
+    UnknownScenarioError, UnknownSiteError, ScenarioError
+    """
+    if scenario_id == REGISTER:
+        reg = estate.register
+        return ScenarioState(REGISTER, {s: h for s, h, o in zip(reg.index, reg["hours"], reg["open"], strict=True) if o})
+    if scenario_id not in scenarios:
+        import difflib
+        close = difflib.get_close_matches(scenario_id, list(scenarios), n=3)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise UnknownScenarioError(
+            f"unknown scenario {scenario_id!r}.{hint} Known: {', '.join(sorted(scenarios)) or 'none'} "
+            "(files in scenarios/*.yaml)."
+        )
+    if scenario_id in _seen:
+        raise ScenarioError(f"scenario bases form a loop: {' -> '.join((*_seen, scenario_id))}")
+    sc = scenarios[scenario_id]
+    base = resolve(sc.base, scenarios, estate, _seen=(*_seen, scenario_id))
+    text = Path(sc.path).read_text(encoding="utf-8") if sc.path and Path(sc.path).exists() else ""
+    state = ScenarioState(scenario_id, dict(base.hours))
+    for ch in sc.close:
+        try:
+            estate.check_id(ch.site_id, _where(sc.path, text, ch.site_id))
+        except UnknownSiteError:
+            raise
+        if ch.site_id not in state.hours:
+            log.warning("%s: closes %s, which is not open in its base %s", sc.id, ch.site_id, sc.base)
+            continue
+        del state.hours[ch.site_id]
+        state.closed[ch.site_id] = ch
+    for ch in sc.open:
+        estate.check_id(ch.site_id, _where(sc.path, text, ch.site_id))
+        site = estate.sites.loc[ch.site_id]
+        hours = ch.hours or str(site["hours"])
+        if not hours:
+            raise ScenarioError(f"{_where(sc.path, text, ch.site_id)}opening candidate {ch.site_id!r} needs 'hours'")
+        if not site["located"]:
+            log.warning("%s: opens %s, which has no location and is left out of coverage", sc.id, ch.site_id)
+        state.hours[ch.site_id] = hours
+        state.opened[ch.site_id] = Change(ch.site_id, hours, ch.rationale, ch.source)
+    for ch in sc.set_hours:
+        estate.check_id(ch.site_id, _where(sc.path, text, ch.site_id))
+        if ch.site_id not in state.hours:
+            raise ScenarioError(f"{_where(sc.path, text, ch.site_id)}set_hours names {ch.site_id!r}, which is closed in this scenario; open it instead")
+        if state.hours[ch.site_id] != ch.hours:
+            state.rehoured[ch.site_id] = ch
+        state.hours[ch.site_id] = ch.hours
+    return state
+
+
+def scenario_to_yaml(sc: Scenario) -> str:
+    """The YAML text of a scenario (what :func:`save_scenario` writes)."""
+    def entries(changes: tuple[Change, ...], with_hours: bool) -> list[dict[str, str]]:
+        out = []
+        for c in changes:
+            d = {"id": c.site_id}
+            if with_hours and c.hours:
+                d["hours"] = c.hours
+            if c.rationale:
+                d["rationale"] = c.rationale
+            if c.source:
+                d["source"] = c.source
+            out.append(d)
+        return out
+
+    data: dict[str, Any] = {"id": sc.id, "title": sc.title}
+    if sc.description:
+        data["description"] = sc.description
+    data["base"] = sc.base
+    data["close"] = entries(sc.close, False)
+    data["open"] = entries(sc.open, True)
+    data["set_hours"] = entries(sc.set_hours, True)
+    if sc.notes:
+        data["notes"] = list(sc.notes)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def save_scenario(
+    sc: Scenario, directory: Path, estate: Estate, scenarios: dict[str, Scenario], *, overwrite: bool = False
+) -> Path:
+    """Validate a scenario and write it atomically to ``directory/<id>.yaml``.
+
+    Refuses ids that are not plain slugs (so nothing is written outside
+    ``directory``) and an existing file unless ``overwrite`` is true.
+    """
+    if not ID_RE.match(sc.id):
+        raise ScenarioError(f"scenario id {sc.id!r} must be lower-case letters, digits and hyphens")
+    directory = Path(directory).resolve()
+    path = directory / f"{sc.id}.yaml"
+    if path.parent != directory:
+        raise ScenarioError(f"scenario id {sc.id!r} would write outside {directory}")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; confirm to overwrite it, or choose another id")
+    text = scenario_to_yaml(sc)
+    checked = parse_scenario(text, path=str(path), expect_id=sc.id)
+    resolve(checked.id, {**scenarios, checked.id: checked}, estate)
+    atomic_write_text(path, text)
+    return path
