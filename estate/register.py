@@ -162,7 +162,7 @@ def _validate(df: pd.DataFrame, source: str, areas: gpd.GeoDataFrame, geocoder: 
     dup = df["site_id"].duplicated(keep=False)
     if dup.any():
         first = df.loc[dup, "site_id"].iloc[0]
-        rows = [i + 2 for i in np.flatnonzero((df["site_id"] == first).to_numpy())]
+        rows = [int(i) + 2 for i in np.flatnonzero((df["site_id"] == first).to_numpy())]
         raise DuplicateSiteError(
             f"{source}: site_id {first!r} appears on rows {rows}; every site needs its own id "
             "(rename one, e.g. add the street name)."

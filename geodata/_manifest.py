@@ -202,8 +202,8 @@ def read_layer(layer_name: str, data_dir: Path) -> gpd.GeoDataFrame:
     except Exception as exc:  # pyogrio raises several kinds
         raise DataError(f"{path}: cannot be read ({exc}). Re-download the file.") from exc
     _check_columns(layer, path, gdf.columns)
-    _check_rows(layer, path, len(gdf))
     gdf = ensure_bng(gdf, str(path))
+    _check_rows(layer, path, len(gdf))
     if not gdf.geometry.is_valid.all():
         gdf["geometry"] = gdf.geometry.make_valid()
     return gdf

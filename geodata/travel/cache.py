@@ -49,7 +49,7 @@ def _checksum(a: np.ndarray) -> str:
 
 def _load(path: Path, key: str, shape: tuple[int, int]) -> np.ndarray | None:
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             times = z["times"]
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError, json.JSONDecodeError) as exc:

@@ -1,0 +1,40 @@
+"""Shared fixtures: the toy case (three sites, ten residents) and the London pack."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests import toy
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def london_dir() -> Path | None:
+    """The London data pack, or None when it is not beside the repository."""
+    env = os.environ.get("ESTATE_DATA")
+    path = Path(env) if env else REPO.parent / "shared" / "london"
+    return path if (path / "geography").is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def london_data() -> Path:
+    path = london_dir()
+    if path is None:
+        pytest.skip("the London data pack is not available (set ESTATE_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def london(london_data: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A Planner on the real London data, with its own matrix cache."""
+    from estate.planner import Planner
+
+    return Planner(london_data, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture
+def toy_case() -> toy.ToyCase:
+    return toy.make()

@@ -1,0 +1,73 @@
+"""Facts on the real London data: coverage and comparison of the shipped scenarios."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.london
+
+
+def test_baseline_coverage_shape_and_totals(london):
+    d = london.coverage("baseline-2024", "walk", "day").to_dict()
+    assert d["engine"] == "crowfly" and "straight-line" in d["engine_note"]
+    assert d["thresholds_min"] == [15, 30, 45, 60]
+    assert len(d["areas"]) == 33
+    assert [a["code"] for a in d["areas"]] == sorted(a["code"] for a in d["areas"])
+    lon = d["london"]
+    assert lon["population"] == 8_799_631
+    assert sum(a["population"] for a in d["areas"]) == 8_799_631
+    assert lon["groups"]["age_65_plus"]["population"] == 1_043_427
+    assert lon["open_sites"] == 35  # 37 counters less the two with no location
+    assert lon["open_24_7"] == 32
+    for a in d["areas"]:
+        assert set(a) >= {"code", "name", "population", "open_sites", "open_24_7", "share_within",
+                          "beyond", "mean_min", "median_min", "p95_min", "groups"}
+        s = a["share_within"]
+        assert 0 <= s["15"] <= s["30"] <= s["45"] <= s["60"] <= 1
+        assert a["beyond"]["45"] == pytest.approx(a["population"] * (1 - s["45"]), abs=a["population"] * 1e-4 + 1)
+        assert a["median_min"] <= a["p95_min"]
+    # every borough had a 24/7 counter in 2024 except the City (policed by City of London Police)
+    assert [a["name"] for a in d["areas"] if a["open_24_7"] == 0] == ["City of London"]
+
+
+def test_night_band_drops_part_time_counters(london):
+    day = london.coverage("baseline-2024", "walk", "day").to_dict()["london"]
+    night = london.coverage("baseline-2024", "walk", "night").to_dict()["london"]
+    assert (day["open_sites"], night["open_sites"]) == (35, 32)
+    assert night["beyond"]["45"] >= day["beyond"]["45"]
+
+
+def test_outcome_2026(london):
+    res = london.coverage("outcome-2026", "walk", "night")
+    d = res.to_dict()
+    assert d["london"]["open_sites"] == 2 and d["london"]["open_24_7"] == 2
+    day = london.coverage("outcome-2026", "walk", "day").to_dict()
+    no_counter = {a["name"] for a in day["areas"] if a["open_sites"] == 0}
+    assert {"Harrow", "Merton", "Richmond upon Thames", "Waltham Forest", "Kensington and Chelsea"} <= no_counter
+
+
+@pytest.mark.parametrize("scenario", ["outcome-2026"])
+@pytest.mark.parametrize("band", ["day", "night"])
+def test_closures_never_shorten_a_trip(london, scenario, band):
+    base = london.coverage("baseline-2024", "walk", band)
+    scen = london.coverage(scenario, "walk", band)
+    assert np.all(scen.unit_minutes >= base.unit_minutes - 1e-6)
+    assert scen.beyond(45)[-1] >= base.beyond(45)[-1]
+
+
+def test_compare_json_shape(london):
+    c = london.compare("baseline-2024", "met-proposal-2025", "drive", "night").to_dict()
+    assert (c["base"], c["scenario"], c["mode"], c["band"]) == ("baseline-2024", "met-proposal-2025", "drive", "night")
+    assert len(c["areas"]) == 33
+    a = c["areas"][0]
+    assert set(a) == {"code", "name", "base", "scenario"}
+    assert c["london"]["base"]["open_sites"] == 32 and c["london"]["scenario"]["open_sites"] == 18
+    assert c["london"]["scenario"]["beyond"]["15"] >= c["london"]["base"]["beyond"]["15"]
+
+
+def test_scenario_table(london):
+    t = london.scenario_table().set_index("id")
+    assert t.loc["met-proposal-2025", "close"] == 18
+    assert t.loc["outcome-2026", "open_sites"] == 27 and t.loc["outcome-2026", "open_24_7"] == 2
+    assert t.loc["baseline-2024", "open_sites"] == 37

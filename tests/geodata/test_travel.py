@@ -1,0 +1,82 @@
+"""The crowfly engine, time bands and the matrix cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geodata.errors import UnknownBandError, UnknownModeError
+from geodata.travel.base import BANDS, Points, check_mode, parse_band
+from geodata.travel.cache import cached_matrix
+from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
+
+
+def pts(*xy, prefix="p"):
+    return Points([f"{prefix}{i}" for i in range(len(xy))], [p[0] for p in xy], [p[1] for p in xy])
+
+
+def test_crowfly_by_hand():
+    walk = CrowflyEngine("walk", CrowflySettings(walk_kmh=4.8, walk_detour=1.3))
+    m = walk.matrix(pts((0, 0), (0, 4000)), pts((3000, 0), (0, 0), prefix="s"), BANDS["day"])
+    # 3 km x 1.3 = 3.9 km at 80 m/min = 48.75 min
+    assert m.dtype == np.float32 and m.shape == (2, 2)
+    assert m[0, 0] == pytest.approx(48.75 * 60)
+    assert m[0, 1] == 0
+    assert m[1, 0] == pytest.approx(5000 * 1.3 / (4.8 / 3.6))
+    drive = CrowflyEngine("drive")
+    day = drive.matrix(pts((0, 0)), pts((10_000, 0)), BANDS["day"])[0, 0]
+    night = drive.matrix(pts((0, 0)), pts((10_000, 0)), BANDS["night"])[0, 0]
+    assert day == pytest.approx(13_000 / (24 / 3.6)) and night < day
+    assert drive.variant(BANDS["day"]) != drive.variant(BANDS["night"])
+    assert "straight-line" in walk.describe() and "4.8 km/h" in walk.describe()
+
+
+def test_cutoff_gives_inf():
+    e = CrowflyEngine("walk", CrowflySettings(cutoff_min=10))
+    m = e.matrix(pts((0, 0)), pts((100, 0), (5000, 0)), BANDS["day"])
+    assert np.isfinite(m[0, 0]) and np.isinf(m[0, 1])
+
+
+def test_bands_and_modes():
+    assert parse_band("day").minute == 720 and parse_band("night").weekday == 2
+    sat = parse_band("sat 03:00")
+    assert sat.is_night and sat.night_of == 4  # Friday night
+    assert parse_band("Wed 03:00").night_of == 1  # Tuesday night
+    assert not parse_band("Wed 12:00").is_night
+    for bad in ("noon", "Sat 25:00", "Funday 03:00", ""):
+        with pytest.raises(UnknownBandError, match="Sat 03:00"):
+            parse_band(bad)
+    with pytest.raises(UnknownModeError, match="walk, drive, transit"):
+        check_mode("cycle")
+
+
+def test_cache_hit_stale_corrupt_and_unwritable(tmp_path, caplog):
+    eng = CrowflyEngine("walk")
+    o, d = pts((0, 0), (100, 0)), pts((500, 0), prefix="s")
+    m1, r1 = cached_matrix(eng, o, d, BANDS["day"], cache_dir=tmp_path)
+    assert r1["status"] == "built"
+    m2, r2 = cached_matrix(eng, o, d, BANDS["day"], cache_dir=tmp_path)
+    assert r2["status"] == "hit" and np.array_equal(m1, m2)
+    # other settings -> another key -> built, never the old file
+    eng2 = CrowflyEngine("walk", CrowflySettings(walk_kmh=6.0))
+    m3, r3 = cached_matrix(eng2, o, d, BANDS["day"], cache_dir=tmp_path)
+    assert r3["status"] == "built" and m3[0, 0] < m1[0, 0]
+    # corrupt the first file: detected, rebuilt, and a warning says so
+    path = r1["path"]
+    from pathlib import Path
+
+    data = Path(path).read_bytes()
+    Path(path).write_bytes(data[: len(data) // 2])
+    m4, r4 = cached_matrix(eng, o, d, BANDS["day"], cache_dir=tmp_path)
+    assert r4["status"] == "built" and np.array_equal(m4, m1)
+    assert "unreadable" in caplog.text
+    # a stale file under the right name (other contents) is refused by its key
+    np.savez(path, times=np.zeros((2, 1), np.float32), meta=np.array('{"key": "other"}'))
+    m5, r5 = cached_matrix(eng, o, d, BANDS["day"], cache_dir=tmp_path)
+    assert r5["status"] == "built" and np.array_equal(m5, m1) and "stale" in caplog.text
+    # a cache folder that cannot be written: computed in memory, with a warning
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    m6, r6 = cached_matrix(eng, o, d, BANDS["day"], cache_dir=blocker / "sub")
+    assert r6["status"] == "memory" and np.array_equal(m6, m1)
+    assert "computing in memory" in caplog.text

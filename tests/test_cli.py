@@ -1,0 +1,89 @@
+"""The ``estate`` command line, end to end on the London data."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from estate.cli import main
+
+pytestmark = pytest.mark.london
+
+
+@pytest.fixture(autouse=True)
+def _env(london_data, tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("ESTATE_DATA", str(london_data))
+    monkeypatch.setenv("ESTATE_CACHE", str(tmp_path_factory.getbasetemp() / "cli-cache"))
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_scenarios_and_sites(capsys):
+    code, out, _ = run(capsys, "scenarios", "--format", "json")
+    assert code == 0
+    ids = [r["id"] for r in json.loads(out)]
+    assert ids == ["baseline-2024", "met-proposal-2025", "outcome-2026"]
+    code, out, _ = run(capsys, "sites", "--problems", "--format", "csv")
+    assert code == 0 and "church-street" in out and "royalty-studios" in out
+    code, out, _ = run(capsys, "sites", "--candidates", "--host", "library")
+    assert code == 0 and "library-" in out and "supermarket-" not in out
+
+
+def test_coverage_json(capsys):
+    code, out, _ = run(capsys, "coverage", "baseline-2024", "--mode", "walk", "--band", "day", "--format", "json")
+    assert code == 0
+    d = json.loads(out)
+    assert set(d) >= {"scenario", "mode", "band", "engine", "thresholds_min", "areas", "london"}
+    assert len(d["areas"]) == 33 and d["london"]["population"] == 8_799_631
+
+
+def test_coverage_csv_and_table(capsys, tmp_path):
+    out_file = tmp_path / "cov.csv"
+    code, _, err = run(capsys, "coverage", "outcome-2026", "--band", "Sat 03:00", "--format", "csv", "--out", str(out_file))
+    assert code == 0 and "wrote" in err
+    lines = out_file.read_text().splitlines()
+    assert len(lines) == 1 + 33 + 1 and lines[0].startswith("scenario,mode,band,engine,code,name,population")
+    code, out, _ = run(capsys, "coverage", "baseline-2024")
+    assert code == 0 and "Westminster" in out and "crowfly" in out
+
+
+def test_compare_formats(capsys):
+    code, out, _ = run(capsys, "compare", "baseline-2024", "outcome-2026", "--band", "night", "--format", "json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["london"]["scenario"]["open_sites"] == 2
+    code, out, _ = run(capsys, "compare", "baseline-2024", "outcome-2026", "--threshold", "30")
+    assert code == 0 and "beyond_30" in out
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["coverage", "nope"], "unknown scenario 'nope'"),
+        (["coverage", "baseline-2024", "--mode", "cycle"], "unknown travel mode 'cycle'"),
+        (["coverage", "baseline-2024", "--band", "teatime"], "unknown time band 'teatime'"),
+        (["compare", "baseline-2024", "outcom-2026"], "Did you mean 'outcome-2026'"),
+    ],
+)
+def test_user_errors_exit_2_with_a_message(capsys, argv, fragment):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and fragment in err and "Traceback" not in err
+
+
+def test_bad_scenario_file_in_a_folder(capsys, tmp_path):
+    (tmp_path / "typo.yaml").write_text("id: typo\ntitle: Typo\nbase: register\nclose:\n  - kentish-twn\n")
+    code, _, err = run(capsys, "--scenarios", str(tmp_path), "coverage", "typo")
+    assert code == 2
+    assert "typo.yaml line 5" in err and "'kentish-twn'" in err and "kentish-town" in err
+
+
+def test_python_dash_m(london_data):
+    r = subprocess.run([sys.executable, "-m", "estate", "scenarios"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "outcome-2026" in r.stdout
