@@ -211,10 +211,10 @@ class Planner:
             elif self.street_network:
                 from geodata.travel.streets import StreetSettings, street_engine_or_crowfly
 
-                ss = _override(StreetSettings(), self.overrides.get("streets", {}), "streets")
+                ss = _override(StreetSettings.from_crowfly(crow), self.overrides.get("streets", {}), "streets")
                 self._engines[mode] = street_engine_or_crowfly(
                     mode, Path(self.street_network), self.units.points,
-                    crowfly_settings=crow, settings=ss,
+                    crowfly_settings=crow, street_settings=ss, cache_dir=self.cache_dir,
                 )
             else:
                 self._engines[mode] = CrowflyEngine(mode, crow)

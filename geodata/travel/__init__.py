@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from geodata.travel.base import BANDS, MODES, Points, TimeBand, TravelEngine, parse_band
 from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
+from geodata.travel.streets import StreetEngine, StreetSettings, street_engine_or_crowfly
 
 __all__ = [
     "BANDS",
@@ -11,7 +12,10 @@ __all__ = [
     "CrowflyEngine",
     "CrowflySettings",
     "Points",
+    "StreetEngine",
+    "StreetSettings",
     "TimeBand",
     "TravelEngine",
     "parse_band",
+    "street_engine_or_crowfly",
 ]

@@ -28,10 +28,13 @@ class CrowflySettings:
     drive_kmh: float = 24.0
     #: driving speed at night, km/h (emptier roads)
     drive_night_kmh: float = 32.0
-    #: network distance / straight-line distance on foot (calibrated on the OSM extract)
-    walk_detour: float = 1.3
-    #: network distance / straight-line distance by road (calibrated on the OSM extract)
-    drive_detour: float = 1.3
+    #: network distance / straight-line distance on foot: the median over 167,246 point
+    #: pairs 0.5-2.3 km apart on the pack's central-London OSM extract was 1.319
+    #: (IQR 1.257-1.375); see benchmarks/calibrate_detour.py and docs/streets.md
+    walk_detour: float = 1.32
+    #: network distance / straight-line distance by road: median 1.455 over 115,596
+    #: pairs on the same extract (a dense one-way grid; outer London is likely lower)
+    drive_detour: float = 1.45
     #: times beyond this many minutes are ``inf`` (a day: nothing in London is that far)
     cutoff_min: float = 1440.0
 

@@ -71,3 +71,13 @@ def test_scenario_table(london):
     assert t.loc["met-proposal-2025", "close"] == 18
     assert t.loc["outcome-2026", "open_sites"] == 27 and t.loc["outcome-2026", "open_24_7"] == 2
     assert t.loc["baseline-2024", "open_sites"] == 37
+
+
+def test_partial_street_network_falls_back_to_crowfly(london_data, tmp_path):
+    from estate.planner import Planner
+
+    pbf = london_data / "network" / "osm" / "central_london_marylebone_fitzrovia_2023-03.osm.pbf"
+    p = Planner(london_data, cache_dir=tmp_path, street_network=pbf)
+    d = p.coverage("baseline-2024", "walk", "day").to_dict()
+    assert d["engine"] == "crowfly"  # the extract covers 20 of 4,994 units
+    assert "straight-line" in d["engine_note"]
