@@ -1,10 +1,15 @@
-"""Travel-time engines: one interface, several engines, one cached matrix each."""
+"""Travel-time engines: one interface, several engines, one cached matrix each.
+
+The street and transit engines import heavy libraries (osmnx), so they load
+on first use: ``from geodata.travel import StreetEngine`` still works.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from geodata.travel.base import BANDS, MODES, Points, TimeBand, TravelEngine, parse_band
 from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
-from geodata.travel.streets import StreetEngine, StreetSettings, street_engine_or_crowfly
 
 __all__ = [
     "BANDS",
@@ -15,7 +20,25 @@ __all__ = [
     "StreetEngine",
     "StreetSettings",
     "TimeBand",
+    "TransitEngine",
+    "TransitSettings",
     "TravelEngine",
     "parse_band",
     "street_engine_or_crowfly",
 ]
+
+_LAZY = {
+    "StreetEngine": "geodata.travel.streets",
+    "StreetSettings": "geodata.travel.streets",
+    "street_engine_or_crowfly": "geodata.travel.streets",
+    "TransitEngine": "geodata.travel.transit",
+    "TransitSettings": "geodata.travel.transit",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'geodata.travel' has no attribute {name!r}")
