@@ -171,12 +171,14 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_evidence(args: argparse.Namespace) -> int:
-    from estate.evidence import write_evidence_pack
+    from estate.export import write_evidence_pack
+    from estate.rules import load_rules
 
     p = _planner(args)
     bands = ("day", "night") if args.all_bands else (args.band,)
+    rules = load_rules(Path(args.rules)) if args.rules else None
     out = write_evidence_pack(p, args.scenario, against=args.against, mode=args.mode, bands=bands,
-                              out_dir=Path(args.out), progress=_progress_bar("evidence"))
+                              out_dir=Path(args.out), rules=rules, progress=_progress_bar("evidence"))
     print(f"wrote the evidence pack to {out}", file=sys.stderr)
     return 0
 
@@ -241,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     mb(p)
     p.add_argument("--all-bands", action="store_true", help="day and night together")
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    p.add_argument("--rules", help="YAML file of borough rules (default: a counter and a 24/7 counter in every borough)")
     p.set_defaults(func=cmd_evidence)
     p = sub.add_parser("network", help="street networks")
     nsub = p.add_subparsers(dest="network_command", required=True)
