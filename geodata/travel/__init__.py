@@ -16,6 +16,7 @@ __all__ = [
     "MODES",
     "CrowflyEngine",
     "CrowflySettings",
+    "Journey",
     "Points",
     "StreetEngine",
     "StreetSettings",
@@ -32,6 +33,7 @@ _LAZY = {
     "StreetSettings": "geodata.travel.streets",
     "street_engine_or_crowfly": "geodata.travel.streets",
     "TransitEngine": "geodata.travel.transit",
+    "Journey": "geodata.travel.transit",
     "TransitSettings": "geodata.travel.transit",
 }
 
