@@ -1,0 +1,313 @@
+"""The planner's benchmark: prints its figures, and ratios against the peers a
+user would otherwise reach for, all measured in this one run on this machine.
+
+    python benchmarks/bench.py            # everything (about 5-10 minutes on 2 cores)
+    python benchmarks/bench.py --quick    # fewer repetitions, no cold builds
+
+What it measures, on the London data:
+
+1. every travel-time matrix built cold (each in a fresh process, so its peak
+   memory is its own) and loaded warm;
+2. one scenario evaluated for all of London in every mode and band from
+   cached matrices (median of many);
+3. the same scenario on the transit stop graph the naive way (a networkx
+   multi-source Dijkstra per scenario) and with pandana (``nearest_pois`` on
+   the same graph), with the ratios, and a check that all three agree;
+4. a whole evidence pack for one scenario, every file;
+5. the app's re-evaluation path: toggle a site, recompute the borough table
+   and rebuild the map.
+
+Speed is measured here, never asserted in a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from estate.coverage import nearest  # noqa: E402
+from estate.planner import Planner  # noqa: E402
+
+MODES_BANDS = [("walk", "day"), ("walk", "night"), ("drive", "day"), ("drive", "night"),
+               ("transit", "day"), ("transit", "night"), ("transit", "weekend-night")]
+SCENARIO, BASE = "outcome-2026", "baseline-2024"
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _median_time(fn: Any, n: int) -> float:
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+# ---- 1. matrices ------------------------------------------------------------------
+def child_build(mode: str, band: str, cache: str) -> None:
+    """Run in a fresh process: load the data, build or load one matrix, report."""
+    logging.basicConfig(level=logging.WARNING)
+    t0 = time.perf_counter()
+    p = Planner(cache_dir=cache)
+    _ = p.units, p.estate
+    t_data = time.perf_counter() - t0
+    p.matrix(mode, band)
+    (key, rep), = p.matrix_reports.items()
+    print(json.dumps({"mode": mode, "variant": key[1], "status": rep["status"], "matrix_s": rep["seconds"],
+                      "data_s": t_data, "peak_mb": _maxrss_mb(), "engine": p.engine(mode).name}))
+
+
+def bench_matrices(cache: Path) -> list[dict[str, Any]]:
+    rows = []
+    seen = set()
+    for mode, band in MODES_BANDS:
+        for phase in ("cold", "warm"):
+            r = subprocess.run([sys.executable, __file__, "--child", mode, band, str(cache)],
+                               capture_output=True, text=True, check=True)
+            rec = json.loads(r.stdout.strip().splitlines()[-1])
+            if (mode, rec["variant"], phase) in seen:
+                break
+            seen.add((mode, rec["variant"], phase))
+            rec["phase"] = phase
+            rows.append(rec)
+    return rows
+
+
+# ---- 3. peers on the transit graph --------------------------------------------------
+def _transit_pieces(p: Planner, band: str) -> dict[str, Any]:
+    from geodata.travel._transit_graph import near_links
+
+    eng = p.engine("transit")
+    g = eng.graph(band)
+    s = eng.settings
+    units = p.units.points
+    sites = p.estate.points()
+    a_pt, a_stop, a_s = near_links(g, units.xy, radius_m=s.max_access_m, walk_mps=s.walk_mps)
+    e_pt, e_stop, e_s = near_links(g, sites.xy, radius_m=s.max_access_m, walk_mps=s.walk_mps)
+    return {"eng": eng, "g": g, "a": (a_pt, a_stop, a_s), "e": (e_pt, e_stop, e_s),
+            "walk": eng.walk_seconds(units.xy, sites.xy), "cutoff": s.cutoff_min * 60.0}
+
+
+def _reduce_to_units(node_dist: np.ndarray, a: tuple[np.ndarray, ...], n_units: int) -> np.ndarray:
+    a_pt, a_stop, a_s = a
+    out = np.full(n_units, np.inf)
+    vals = node_dist[a_stop] + a_s
+    np.minimum.at(out, a_pt, vals)
+    return out
+
+
+def naive_networkx(pieces: dict[str, Any], open_cols: np.ndarray, n_units: int) -> tuple[np.ndarray, float, float]:
+    """Per scenario: a networkx multi-source Dijkstra from the open sites over the reversed graph."""
+    import networkx as nx
+
+    g = pieces["g"]
+    t0 = time.perf_counter()
+    G = nx.DiGraph()
+    G.add_weighted_edges_from(zip(g.col.tolist(), g.row.tolist(), g.weight.tolist(), strict=True))
+    e_pt, e_stop, e_s = pieces["e"]
+    n = g.n_nodes
+    G.add_weighted_edges_from(zip((n + e_pt).tolist(), e_stop.tolist(), e_s.tolist(), strict=True))
+    t_graph = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    sources = [n + int(c) for c in open_cols if (n + int(c)) in G]
+    dist = nx.multi_source_dijkstra_path_length(G, sources, cutoff=pieces["cutoff"])
+    node_dist = np.full(n, np.inf)
+    for k, v in dist.items():
+        if k < n:
+            node_dist[k] = v
+    transit = _reduce_to_units(node_dist, pieces["a"], n_units)
+    walk = pieces["walk"][:, open_cols].min(axis=1)
+    best = np.minimum(transit, walk)
+    best[best > pieces["cutoff"]] = np.inf
+    return best, time.perf_counter() - t0, t_graph
+
+
+def with_pandana(pieces: dict[str, Any], open_cols: np.ndarray, n_units: int, sites_xy: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Per scenario: pandana ``nearest_pois`` over the same graph (site nodes added)."""
+    import pandana
+    import pandas as pd
+
+    g = pieces["g"]
+    net = g.net
+    n = g.n_nodes
+    e_pt, e_stop, e_s = pieces["e"]
+    # node coordinates: stops their own; line nodes at their stop; sites at the site
+    line_stop = np.asarray(net.node_stop)
+    nx_ = np.concatenate([net.stop_x, net.stop_x[line_stop], sites_xy[:, 0]])
+    ny_ = np.concatenate([net.stop_y, net.stop_y[line_stop], sites_xy[:, 1]])
+    # forward graph + egress links stop -> site node, so distances run node -> site
+    frm = np.concatenate([g.row, e_stop])
+    to = np.concatenate([g.col, n + e_pt])
+    w = np.concatenate([g.weight, e_s])
+    t0 = time.perf_counter()
+    nodes = pd.DataFrame({"x": nx_, "y": ny_}, index=np.arange(len(nx_)))
+    edges = pd.DataFrame({"from": frm, "to": to, "w": w})
+    pnet = pandana.Network(nodes["x"], nodes["y"], edges["from"], edges["to"], edges[["w"]], twoway=False)
+    t_graph = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    cutoff = pieces["cutoff"]
+    pnet.set_pois("open", cutoff, 1, pd.Series(sites_xy[open_cols, 0]), pd.Series(sites_xy[open_cols, 1]))
+    res = pnet.nearest_pois(cutoff, "open", num_pois=1)
+    d = res[1].to_numpy(np.float64)
+    d[d >= cutoff] = np.inf
+    transit = _reduce_to_units(d[:n], pieces["a"], n_units)
+    walk = pieces["walk"][:, open_cols].min(axis=1)
+    best = np.minimum(transit, walk)
+    best[best > cutoff] = np.inf
+    return best, time.perf_counter() - t0, t_graph
+
+
+def bench_peers(p: Planner, band: str, reps: int) -> dict[str, Any]:
+    times = p.matrix("transit", band)
+    state = p.state(SCENARIO)
+    from geodata.travel.base import parse_band
+
+    cols = state.open_columns(p.estate, parse_band(band))
+    ours_nearest = _median_time(lambda: nearest(times, cols), reps)
+    ours_full = _median_time(lambda: p.coverage(SCENARIO, "transit", band), reps)
+    ref, _ = nearest(times, cols)
+    pieces = _transit_pieces(p, band)
+    out: dict[str, Any] = {"band": band, "open_sites": len(cols), "graph_nodes": pieces["g"].n_nodes,
+                           "graph_edges": pieces["g"].n_edges, "ours_nearest_s": ours_nearest,
+                           "ours_coverage_s": ours_full}
+    nv, t_nv, t_nv_graph = naive_networkx(pieces, cols, len(p.units))
+    out.update(naive_s=t_nv, naive_graph_s=t_nv_graph,
+               naive_max_diff_s=float(np.nanmax(np.abs(np.where(np.isfinite(ref), ref - nv, 0)))))
+    try:
+        pv, t_pd, t_pd_graph = with_pandana(pieces, cols, len(p.units), p.estate.points().xy)
+        out.update(pandana_s=t_pd, pandana_graph_s=t_pd_graph,
+                   pandana_max_diff_s=float(np.nanmax(np.abs(np.where(np.isfinite(ref), ref - pv, 0)))))
+    except Exception as exc:  # report, do not hide
+        out["pandana_error"] = f"{type(exc).__name__}: {exc}"
+    return out
+
+
+# ---- 5. the app's re-evaluation path ---------------------------------------------------
+def bench_app_path(p: Planner, reps: int) -> dict[str, Any]:
+    from estate.tables import compare_frame
+
+    out: dict[str, Any] = {}
+    base = p.coverage(BASE, "walk", "night")
+    state = p.state(SCENARIO)
+
+    def toggle_and_table() -> None:
+        st = type(state)(state.scenario_id, dict(state.hours))
+        st.hours.pop("brixton", None)
+        res = p.coverage_of_state(st, "walk", "night")
+        compare_frame(base, res, 45)
+
+    out["toggle -> borough table (s)"] = _median_time(toggle_and_table, reps)
+    try:
+        from estate import maps
+
+        geo = maps.map_geometry(p.areas, p.unit_polygons, p.units)  # once per server, not timed
+
+        def toggle_table_and_map() -> None:
+            st = type(state)(state.scenario_id, dict(state.hours))
+            st.hours.pop("brixton", None)
+            res = p.coverage_of_state(st, "walk", "night")
+            compare_frame(base, res, 45)
+            sites = maps.site_frame(p.estate, p.state(BASE), st, base, res, p.units.weights()["all"], "night")
+            values = maps.values_by_code(res.area_codes, maps.metric_values("beyond_change", base, res, 45))
+            maps.map_html(maps.coverage_map(geo, borough_values=values,
+                                            borough_scale=maps.metric_scale("beyond_change", 45), sites=sites))
+
+        out["toggle -> table + map HTML (s)"] = _median_time(toggle_table_and_map, max(5, reps // 5))
+    except Exception as exc:  # report, never hide
+        out["map build error"] = f"{type(exc).__name__}: {exc}"
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions; no cold builds")
+    ap.add_argument("--child", nargs=3, metavar=("MODE", "BAND", "CACHE"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child_build(*args.child)
+        return
+    logging.basicConfig(level=logging.WARNING)
+    reps = 10 if args.quick else 50
+    print(f"# Police estate planner benchmark ({time.strftime('%Y-%m-%d %H:%M')}, "
+          f"{len(__import__('os').sched_getaffinity(0))} cores)\n")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp) / "cache"
+        if not args.quick:
+            print("## 1. Travel-time matrices (units x sites), each in a fresh process\n")
+            print(f"{'mode':8s} {'variant':12s} {'engine':8s} {'phase':5s} {'matrix s':>9s} {'data s':>7s} {'peak MB':>8s}")
+            for r in bench_matrices(cache):
+                print(f"{r['mode']:8s} {r['variant']:12s} {r['engine']:8s} {r['phase']:5s} "
+                      f"{r['matrix_s']:9.2f} {r['data_s']:7.2f} {r['peak_mb']:8.0f}")
+        p = Planner(cache_dir=cache)
+        _ = p.units, p.estate
+        t0 = time.perf_counter()
+        for m, b in MODES_BANDS:
+            p.matrix(m, b)
+        t_all = time.perf_counter() - t0
+        status = sorted({r["status"] for r in p.matrix_reports.values()})
+        shape = next(iter(p._matrices.values())).shape
+        print(f"\nall {len(p._matrices)} matrices ({shape[0]:,} x {shape[1]:,}) {'/'.join(status)} in "
+              f"{t_all:.2f} s (warm = loaded from the cache; target < 2 s); this process peak {_maxrss_mb():.0f} MB\n")
+
+        print("## 2. One scenario, all of London, every mode and band, from cached matrices\n")
+        one = _median_time(lambda: p.coverage(SCENARIO, "walk", "day"), reps)
+        allmb = _median_time(lambda: [p.coverage(SCENARIO, m, b) for m, b in MODES_BANDS], reps)
+        print(f"one mode and band: median {one * 1000:.1f} ms over {reps} runs")
+        print(f"all {len(MODES_BANDS)} modes x bands: median {allmb * 1000:.1f} ms over {reps} runs (target < 50 ms)\n")
+
+        print("## 3. The same scenario by the peers, on the transit stop graph\n")
+        for band in ("day", "night"):
+            r = bench_peers(p, band, reps)
+            print(f"transit {band}: graph {r['graph_nodes']:,} nodes, {r['graph_edges']:,} edges; {r['open_sites']} open sites")
+            print(f"  ours (min over open columns):      {r['ours_nearest_s'] * 1000:9.2f} ms")
+            print(f"  ours (full coverage, all metrics): {r['ours_coverage_s'] * 1000:9.2f} ms")
+            print(f"  naive networkx multi-source:       {r['naive_s'] * 1000:9.1f} ms  "
+                  f"(x{r['naive_s'] / r['ours_coverage_s']:,.0f} ours with all metrics; graph build {r['naive_graph_s']:.1f} s not counted; "
+                  f"max difference {r['naive_max_diff_s']:.2f} s)")
+            if "pandana_s" in r:
+                print(f"  pandana nearest_pois:              {r['pandana_s'] * 1000:9.1f} ms  "
+                      f"(x{r['pandana_s'] / r['ours_coverage_s']:,.1f} ours; network preprocessing {r['pandana_graph_s']:.1f} s not counted; "
+                      f"max difference {r['pandana_max_diff_s']:.2f} s)")
+            else:
+                print(f"  pandana: {r['pandana_error']}")
+        print()
+
+        print("## 4. A whole evidence pack (every file) from cached matrices\n")
+        try:
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            from bench_evidence import bench_evidence
+
+            ev = bench_evidence(p, "met-proposal-2025", BASE, "walk", ("day", "night"))
+            for k, v in ev.items():
+                print(f"  {k}: {v:.2f} s" if isinstance(v, float) else f"  {k}: {v}")
+        except Exception as exc:
+            print(f"  evidence benchmark failed: {type(exc).__name__}: {exc}")
+        print()
+
+        print("## 5. The app's re-evaluation path (walk, night)\n")
+        for k, v in bench_app_path(p, reps).items():
+            print(f"  {k}: {v * 1000:.1f} ms" if isinstance(v, float) else f"  {k}: {v}")
+        print(f"\npeak memory of this process: {_maxrss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,515 @@
+"""Scenario drafts: a scenario being edited in the app, and saving it safely.
+
+A :class:`Draft` is an immutable change set over a base scenario, like a
+:class:`~estate.scenario.Scenario` whose id and title may still be unfinished.
+Every edit returns a new draft: close or reopen a site (:meth:`Draft.toggle`),
+open a candidate with hours (:meth:`Draft.add_open`), change hours
+(:meth:`Draft.with_hours`), give a rationale (:meth:`Draft.with_rationale`),
+undo a site (:meth:`Draft.undo`).  :func:`draft_state` applies it to the estate
+exactly as a saved file would be, so its coverage is the saved file's coverage.
+
+Saving (:func:`save_draft`) checks the id before anything is written (a slug,
+so nothing lands outside the scenario folder), validates the YAML it would
+write, writes atomically, never replaces an existing file without
+``overwrite=True``, and, under a folder lock, refuses to replace a file that
+changed since the user was asked (:class:`SaveConflictError`), so two browser
+sessions cannot silently overwrite each other.
+
+Uploads (:func:`read_upload`) are size-limited, safe-loaded, validated against
+the estate and turned into a draft; every problem is an :class:`UploadError`
+with a plain message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from estate.errors import EstateError, ScenarioError
+from estate.hours import parse_hours
+from estate.register import Estate
+from estate.scenario import (
+    ID_RE,
+    REGISTER,
+    Change,
+    Scenario,
+    ScenarioState,
+    parse_scenario,
+    resolve,
+    save_scenario,
+    scenario_to_yaml,
+)
+from estate.ui_text import DEFAULT_NEW_HOURS, UPLOAD_LIMIT_BYTES
+from geodata.errors import PlannerError
+from geodata.places import slugify
+
+__all__ = [
+    "DRAFT_KEY",
+    "Draft",
+    "SaveConflictError",
+    "UploadError",
+    "apply_change_edits",
+    "apply_open_edits",
+    "candidate_options",
+    "change_frame",
+    "check_scenario_id",
+    "draft_state",
+    "file_digest",
+    "filter_candidates",
+    "filter_table",
+    "read_upload",
+    "save_draft",
+    "scenario_folder_signature",
+    "site_table",
+    "suggest_id",
+]
+
+#: The key a draft is resolved under (never a valid scenario id, so it cannot clash).
+DRAFT_KEY = "__draft__"
+
+
+class UploadError(ScenarioError):
+    """An uploaded scenario file that is too big, not text, or not a valid scenario."""
+
+
+class SaveConflictError(FileExistsError, EstateError):
+    """The scenario file changed since the user agreed to overwrite it."""
+
+    def __init__(self, message: str, digest: str) -> None:
+        super().__init__(message)
+        #: the file's digest now, to ask the user again against
+        self.digest = digest
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def check_scenario_id(sid: str) -> str | None:
+    """``None`` if ``sid`` can name a scenario file, else what is wrong with it.
+
+    Examples
+    --------
+    >>> check_scenario_id("my-plan-2027") is None
+    True
+    >>> check_scenario_id("../etc/passwd")
+    "'../etc/passwd' is not a valid id: use lower-case letters, digits and hyphens (e.g. 'my-plan-2027'), at most 64 characters"
+    """
+    if sid == REGISTER:
+        return f"{REGISTER!r} is reserved for the register itself; choose another id"
+    if not ID_RE.match(sid or ""):
+        return (f"{sid!r} is not a valid id: use lower-case letters, digits and hyphens "
+                "(e.g. 'my-plan-2027'), at most 64 characters")
+    return None
+
+
+def suggest_id(title: str) -> str:
+    """A scenario id made from a title.
+
+    Examples
+    --------
+    >>> suggest_id("Keep Harrow open, 2027!")
+    'keep-harrow-open-2027'
+    """
+    s = slugify(title)[:64].strip("-")
+    return s if s and ID_RE.match(s) else "my-scenario"
+
+
+# ---- the draft -----------------------------------------------------------------
+def _without(changes: tuple[Change, ...], site_id: str) -> tuple[Change, ...]:
+    return tuple(c for c in changes if c.site_id != site_id)
+
+
+def _find(changes: tuple[Change, ...], site_id: str) -> Change | None:
+    return next((c for c in changes if c.site_id == site_id), None)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A scenario being edited: its changes over ``base``, with an id and title to save under."""
+
+    id: str
+    title: str
+    base: str = REGISTER
+    description: str = ""
+    close: tuple[Change, ...] = ()
+    open: tuple[Change, ...] = ()
+    set_hours: tuple[Change, ...] = ()
+    notes: tuple[str, ...] = ()
+    #: the scenario the draft began as ("" for a blank draft)
+    started_from: str = ""
+
+    # ---- construction
+    @classmethod
+    def from_scenario(cls, sc: Scenario) -> Draft:
+        """A draft holding a scenario's own changes (so they can be kept, changed or undone)."""
+        return cls(id=sc.id, title=sc.title, base=sc.base, description=sc.description,
+                   close=sc.close, open=sc.open, set_hours=sc.set_hours, notes=sc.notes,
+                   started_from=sc.id)
+
+    @classmethod
+    def blank(cls, base: str, *, title: str = "") -> Draft:
+        """A draft with no changes over ``base``."""
+        return cls(id=suggest_id(title) if title else "", title=title, base=base, started_from=base)
+
+    # ---- reading
+    def to_scenario(self, *, scenario_id: str | None = None) -> Scenario:
+        """The draft as a :class:`Scenario` (id and title not checked here)."""
+        return Scenario(id=self.id if scenario_id is None else scenario_id, title=self.title,
+                        description=self.description, base=self.base, close=self.close,
+                        open=self.open, set_hours=self.set_hours, notes=self.notes)
+
+    def to_yaml(self) -> str:
+        """The YAML a save would write."""
+        return scenario_to_yaml(self.to_scenario())
+
+    def fingerprint(self) -> str:
+        """A hash of everything that changes the coverage (for caches).
+
+        Examples
+        --------
+        >>> a = Draft("x", "X", "baseline-2024"); b = a.with_meta(title="Y")
+        >>> a.fingerprint() == b.fingerprint()
+        True
+        """
+        key = repr((self.base, [c.site_id for c in self.close],
+                    [(c.site_id, c.hours) for c in self.open], [(c.site_id, c.hours) for c in self.set_hours]))
+        return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    def change_of(self, site_id: str) -> tuple[str, Change] | None:
+        """``("close" | "open" | "set_hours", change)`` for a site the draft changes."""
+        for kind in ("close", "open", "set_hours"):
+            c = _find(getattr(self, kind), site_id)
+            if c is not None:
+                return kind, c
+        return None
+
+    @property
+    def n_changes(self) -> int:
+        """How many sites the draft changes."""
+        return len({c.site_id for c in (*self.close, *self.open, *self.set_hours)})
+
+    # ---- editing (each returns a new draft)
+    def with_meta(self, *, id: str | None = None, title: str | None = None,
+                  description: str | None = None) -> Draft:
+        """Change the id, title or description."""
+        return dataclasses.replace(
+            self, id=self.id if id is None else id.strip(), title=self.title if title is None else title,
+            description=self.description if description is None else description)
+
+    def toggle(self, site_id: str, estate: Estate, base_state: ScenarioState, *, hours: str = "") -> Draft:
+        """Close an open site, or reopen a closed one.
+
+        A site open in the base is closed (or, if this draft closed it, reopened);
+        a site closed in the base is opened with ``hours`` (default: its register
+        hours, else :data:`~estate.ui_text.DEFAULT_NEW_HOURS`), or, if this draft
+        opened it, closed again.
+        """
+        estate.check_id(site_id)
+        if site_id in base_state.hours:
+            if _find(self.close, site_id):
+                return dataclasses.replace(self, close=_without(self.close, site_id))
+            return dataclasses.replace(self, close=(*self.close, Change(site_id)),
+                                       set_hours=_without(self.set_hours, site_id))
+        if _find(self.open, site_id):
+            return dataclasses.replace(self, open=_without(self.open, site_id))
+        return self.add_open(site_id, hours or self.default_hours(site_id, estate), estate, base_state)
+
+    @staticmethod
+    def default_hours(site_id: str, estate: Estate) -> str:
+        """The hours a site opens with unless told: its register hours, else the default."""
+        h = str(estate.sites.at[site_id, "hours"] or "")
+        return h or DEFAULT_NEW_HOURS
+
+    def add_open(self, site_id: str, hours: str, estate: Estate, base_state: ScenarioState,
+                 *, rationale: str = "") -> Draft:
+        """Open a site (a candidate host, or a closed counter) with ``hours``."""
+        estate.check_id(site_id)
+        parse_hours(hours)
+        if site_id in base_state.hours:
+            d = self if not _find(self.close, site_id) else self.toggle(site_id, estate, base_state)
+            d = d.with_hours(site_id, hours, base_state)
+            return d.with_rationale(site_id, rationale) if rationale else d
+        old = _find(self.open, site_id)
+        ch = Change(site_id, hours, rationale or (old.rationale if old else ""), old.source if old else "")
+        if old:
+            return dataclasses.replace(self, open=tuple(ch if c.site_id == site_id else c for c in self.open))
+        return dataclasses.replace(self, open=(*self.open, ch))
+
+    def with_hours(self, site_id: str, hours: str, base_state: ScenarioState) -> Draft:
+        """Set a site's hours: an opened site's own hours, or a ``set_hours`` change of a base site."""
+        parse_hours(hours)
+        old = _find(self.open, site_id)
+        if old:
+            new = dataclasses.replace(old, hours=hours)
+            return dataclasses.replace(self, open=tuple(new if c.site_id == site_id else c for c in self.open))
+        if site_id not in base_state.hours:
+            raise ScenarioError(f"{site_id!r} is not open in this draft; open it first")
+        if _find(self.close, site_id):
+            raise ScenarioError(f"{site_id!r} is closed in this draft; reopen it before changing its hours")
+        prev = _find(self.set_hours, site_id)
+        rest = _without(self.set_hours, site_id)
+        if hours == base_state.hours[site_id]:
+            return dataclasses.replace(self, set_hours=rest)
+        ch = Change(site_id, hours, prev.rationale if prev else "", prev.source if prev else "")
+        return dataclasses.replace(self, set_hours=(*rest, ch))
+
+    def with_rationale(self, site_id: str, rationale: str) -> Draft:
+        """Set the rationale of the change the draft makes to ``site_id``."""
+        found = self.change_of(site_id)
+        if found is None:
+            raise ScenarioError(f"{site_id!r} is not changed by this draft, so it has no rationale to set")
+        kind, old = found
+        new = dataclasses.replace(old, rationale=rationale.strip())
+        changed = tuple(new if c.site_id == site_id else c for c in getattr(self, kind))
+        if kind == "close":
+            return dataclasses.replace(self, close=changed)
+        if kind == "open":
+            return dataclasses.replace(self, open=changed)
+        return dataclasses.replace(self, set_hours=changed)
+
+    def undo(self, site_id: str) -> Draft:
+        """Drop every change the draft makes to ``site_id``."""
+        return dataclasses.replace(self, close=_without(self.close, site_id),
+                                   open=_without(self.open, site_id),
+                                   set_hours=_without(self.set_hours, site_id))
+
+
+def draft_state(draft: Draft, scenarios: dict[str, Scenario], estate: Estate) -> ScenarioState:
+    """The estate as the draft leaves it (exactly as its saved file would).
+
+    Raises
+    ------
+    UnknownScenarioError, UnknownSiteError, ScenarioError
+    """
+    sc = draft.to_scenario(scenario_id=DRAFT_KEY)
+    state = resolve(DRAFT_KEY, {**scenarios, DRAFT_KEY: sc}, estate)
+    return dataclasses.replace(state, scenario_id=draft.id or "draft")
+
+
+# ---- tables for editing ---------------------------------------------------------
+def site_table(estate: Estate, base_state: ScenarioState, state: ScenarioState,
+               draft: Draft | None = None) -> pd.DataFrame:
+    """Register sites and opened candidates: ``open`` now, hours, and what the draft changed.
+
+    Columns: ``site_id``, ``open``, ``name``, ``borough``, ``kind``, ``hours``, ``change``.
+    """
+    reg = estate.register
+    ids = list(reg.index) + [s for s in state.hours if s not in reg.index]
+    ids += [s for s in base_state.hours if s not in ids]
+    sites = estate.sites.loc[ids]
+    change = []
+    for sid in ids:
+        found = draft.change_of(sid) if draft else None
+        change.append({"close": "closed by this draft", "open": "opened by this draft",
+                       "set_hours": "hours changed"}.get(found[0], "") if found else "")
+    hours = [state.hours.get(s, "") or base_state.hours.get(s, "") or str(sites.at[s, "hours"]) for s in ids]
+    return pd.DataFrame({
+        "site_id": ids, "open": [s in state.hours for s in ids], "name": sites["name"].to_numpy(),
+        "borough": sites["area_name"].to_numpy(), "kind": sites["kind"].to_numpy(), "hours": hours,
+        "change": change,
+    })
+
+
+def filter_table(df: pd.DataFrame, query: str, columns: Sequence[str] = ("name", "borough", "site_id")) -> pd.DataFrame:
+    """Rows whose ``columns`` contain every word of ``query`` (case-insensitive)."""
+    words = [w for w in (query or "").lower().split() if w]
+    if not words:
+        return df
+    text = df[list(columns)].astype(str).agg(" ".join, axis=1).str.lower()
+    mask = np.ones(len(df), dtype=bool)
+    for w in words:
+        mask &= text.str.contains(w, regex=False).to_numpy()
+    return df[mask]
+
+
+def apply_open_edits(draft: Draft, before: pd.DataFrame, after: pd.DataFrame, estate: Estate,
+                     base_state: ScenarioState) -> Draft:
+    """Toggle every site whose ``open`` tick changed between two versions of :func:`site_table`."""
+    was = dict(zip(before["site_id"], before["open"], strict=True))
+    for sid, now in zip(after["site_id"], after["open"], strict=True):
+        if sid in was and bool(was[sid]) != bool(now):
+            draft = draft.toggle(str(sid), estate, base_state)
+    return draft
+
+
+def change_frame(draft: Draft, estate: Estate) -> pd.DataFrame:
+    """One row per site the draft changes: what, hours, rationale, and an ``undo`` tick."""
+    rows = []
+    labels = {"close": "close", "open": "open", "set_hours": "change hours"}
+    for kind in ("close", "open", "set_hours"):
+        for c in getattr(draft, kind):
+            s = estate.sites.loc[c.site_id] if c.site_id in estate.sites.index else None
+            rows.append({"site_id": c.site_id, "name": s["name"] if s is not None else c.site_id,
+                         "borough": s["area_name"] if s is not None else "", "change": labels[kind],
+                         "hours": c.hours, "rationale": c.rationale, "undo": False})
+    return pd.DataFrame(rows, columns=["site_id", "name", "borough", "change", "hours", "rationale", "undo"])
+
+
+def apply_change_edits(draft: Draft, edited: pd.DataFrame, base_state: ScenarioState) -> Draft:
+    """Apply an edited :func:`change_frame`: undo ticked rows, then new hours and rationales.
+
+    Raises
+    ------
+    HoursError
+        For hours outside the supported ``opening_hours`` subset.
+    """
+    for row in edited.to_dict("records"):
+        sid = str(row["site_id"])
+        if row.get("undo"):
+            draft = draft.undo(sid)
+            continue
+        found = draft.change_of(sid)
+        if found is None:
+            continue
+        kind, old = found
+        hours = str(row.get("hours") or "").strip()
+        if kind != "close" and hours and hours != old.hours:
+            draft = draft.with_hours(sid, hours, base_state)
+        text = str(row.get("rationale") or "").strip()
+        if text != old.rationale:
+            draft = draft.with_rationale(sid, text)
+    return draft
+
+
+def candidate_options(estate: Estate) -> dict[str, list[str]]:
+    """The host types, boroughs and retailers among the candidates, sorted."""
+    c = estate.candidates
+    return {
+        "host": sorted(c["host"].dropna().astype(str).unique()),
+        "borough": sorted(c["area_name"].dropna().astype(str).unique()),
+        "retailer": sorted(r for r in c["retailer"].dropna().astype(str).unique() if r),
+    }
+
+
+def filter_candidates(estate: Estate, *, hosts: Iterable[str] = (), boroughs: Iterable[str] = (),
+                      retailers: Iterable[str] = (), query: str = "",
+                      exclude: Iterable[str] = ()) -> pd.DataFrame:
+    """Located candidate hosts matching every filter given (an empty filter matches all).
+
+    Columns: ``site_id``, ``name``, ``host``, ``retailer``, ``borough``, ``postcode``.
+    """
+    c = estate.candidates
+    c = c[c["located"]]
+    hosts, boroughs, retailers = list(hosts), list(boroughs), list(retailers)
+    if hosts:
+        c = c[c["host"].isin(hosts)]
+    if boroughs:
+        c = c[c["area_name"].isin(boroughs)]
+    if retailers:
+        c = c[c["retailer"].isin(retailers)]
+    skip = set(exclude)
+    if skip:
+        c = c[~c.index.isin(skip)]
+    df = pd.DataFrame({"site_id": c.index.to_numpy(str), "name": c["name"].to_numpy(),
+                       "host": c["host"].to_numpy(), "retailer": c["retailer"].to_numpy(),
+                       "borough": c["area_name"].to_numpy(), "postcode": c["postcode"].to_numpy()})
+    return filter_table(df, query, ("name", "borough", "site_id", "retailer", "postcode")).reset_index(drop=True)
+
+
+# ---- files ---------------------------------------------------------------------
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes, or ``""`` when it does not exist."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return ""
+
+
+def scenario_folder_signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, modification time and size of every ``*.yaml`` in the folder (changes when any file does)."""
+    out = []
+    for p in sorted(Path(directory).glob("*.yaml")):
+        with contextlib.suppress(FileNotFoundError):
+            st = p.stat()
+            out.append((p.name, st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+@contextlib.contextmanager
+def _folder_lock(directory: Path) -> Iterator[None]:
+    """An exclusive advisory lock on the folder itself (between threads and processes)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def save_draft(draft: Draft, directory: Path, estate: Estate, scenarios: dict[str, Scenario],
+               *, overwrite: bool = False, expected_digest: str | None = None) -> Path:
+    """Validate the draft and write ``directory/<id>.yaml`` atomically.
+
+    Parameters
+    ----------
+    overwrite
+        Replace an existing file (only after the user confirmed).
+    expected_digest
+        With ``overwrite``: the :func:`file_digest` of the file the user agreed to
+        replace; if the file has changed since, nothing is written.
+
+    Raises
+    ------
+    ScenarioError
+        A bad id or title, or a draft that does not resolve (nothing written).
+    FileExistsError
+        The file exists and ``overwrite`` is false.
+    SaveConflictError
+        The file changed after the user agreed to overwrite it.
+    """
+    problem = check_scenario_id(draft.id)
+    if problem:
+        raise ScenarioError(problem)
+    if not draft.title.strip():
+        raise ScenarioError("give the scenario a title before saving")
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ScenarioError(f"the scenario folder {directory} does not exist")
+    others = {k: v for k, v in scenarios.items() if k != draft.id}
+    with _folder_lock(directory):
+        path = directory.resolve() / f"{draft.id}.yaml"
+        if overwrite and expected_digest is not None:
+            now = file_digest(path)
+            if now and now != expected_digest:
+                raise SaveConflictError(
+                    f"{path.name} was changed by someone else after you chose to overwrite it; "
+                    "look at the scenario list, then confirm again to replace it", now)
+        return save_scenario(draft.to_scenario(), directory, estate, others, overwrite=overwrite)
+
+
+def read_upload(name: str, data: bytes, *, estate: Estate, scenarios: dict[str, Scenario],
+                limit: int = UPLOAD_LIMIT_BYTES) -> Draft:
+    """An uploaded scenario file as a draft, after every check; :class:`UploadError` otherwise.
+
+    The file must be at most ``limit`` bytes, named ``*.yaml`` or ``*.yml``,
+    UTF-8 text, a valid scenario (safe-loaded), whose base and site ids exist.
+    """
+    label = Path(name or "upload").name
+    if len(data) > limit:
+        raise UploadError(f"{label} is {len(data) / 1024:,.0f} KB; a scenario file may be at most "
+                          f"{limit / 1024:,.0f} KB")
+    if Path(label).suffix.lower() not in (".yaml", ".yml"):
+        raise UploadError(f"{label}: expected a scenario file ending in .yaml or .yml")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UploadError(f"{label}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    if "\x00" in text:
+        raise UploadError(f"{label}: not a text file")
+    try:
+        sc = parse_scenario(text, path=label)
+        resolve(DRAFT_KEY, {**scenarios, DRAFT_KEY: dataclasses.replace(sc, id=DRAFT_KEY, path="")}, estate)
+    except (PlannerError, KeyError, ValueError) as exc:
+        msg = str(exc)
+        raise UploadError(msg if msg.startswith(label) else f"{label}: {msg}") from None
+    return dataclasses.replace(Draft.from_scenario(sc), started_from=f"upload:{label}")

@@ -1,0 +1,228 @@
+"""Every label, default, help text and the About text of the browser app, in one place.
+
+The app (``streamlit_app.py``) reads its words from here, so a wording change, a
+new default or a translation touches one module.  Nothing here computes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from geodata.travel.base import BANDS, MODES
+
+__all__ = [
+    "ABOUT_APPROXIMATE",
+    "ABOUT_DATA_SOURCES",
+    "ABOUT_INTRO",
+    "APP_TITLE",
+    "BAND_CHOICES",
+    "DEFAULT_BAND",
+    "DEFAULT_BASE",
+    "DEFAULT_MODE",
+    "DEFAULT_NEW_HOURS",
+    "DEFAULT_SCENARIO",
+    "DEFAULT_THRESHOLD",
+    "EXPORT_NOTE_OFFLINE",
+    "EXPORT_NOTE_ONLINE",
+    "HELP",
+    "HOST_LABELS",
+    "MODE_CHOICES",
+    "MODE_LABELS",
+    "PAGES",
+    "SCENARIOS_ENV",
+    "STATUS_LABELS",
+    "TABLE_COLUMNS",
+    "UPLOAD_LIMIT_BYTES",
+    "band_label",
+    "mode_label",
+    "scenarios_dir_from_env",
+]
+
+APP_TITLE = "Police front counters in London: who can reach one?"
+
+#: Page names, in the order of the sidebar.
+PAGES: tuple[str, ...] = ("Compare", "Map", "Build a scenario", "Evidence", "About the data")
+
+#: Environment variable naming the scenario folder the app reads and writes.
+SCENARIOS_ENV = "ESTATE_SCENARIOS"
+
+DEFAULT_BASE = "baseline-2024"
+DEFAULT_SCENARIO = "outcome-2026"
+DEFAULT_MODE = "walk"
+DEFAULT_BAND = "night"
+DEFAULT_THRESHOLD = 45
+#: Hours offered for a new contact point (a typical supermarket day).
+DEFAULT_NEW_HOURS = "Mo-Sa 08:00-22:00; Su 10:00-16:00"
+#: Largest scenario file the app accepts (a scenario is a few kilobytes).
+UPLOAD_LIMIT_BYTES = 256 * 1024
+
+MODE_LABELS: dict[str, str] = {
+    "walk": "Walking",
+    "drive": "Driving",
+    "transit": "Public transport",
+}
+
+HOST_LABELS: dict[str, str] = {
+    "police": "Police station",
+    "supermarket": "Supermarket",
+    "library": "Library",
+    "fire_station": "Fire station",
+    "post_office": "Post office",
+    "council": "Council office",
+    "other": "Other",
+}
+
+#: Marker status -> legend label.
+STATUS_LABELS: dict[str, str] = {
+    "open": "Open counter",
+    "closing": "Closes in this scenario",
+    "new": "New or reopened in this scenario",
+    "candidate": "Candidate host (click to add)",
+}
+
+#: Column labels of the borough comparison table; ``{t}`` is the threshold in minutes.
+TABLE_COLUMNS: dict[str, str] = {
+    "name": "Borough",
+    "population": "Residents",
+    "open_sites_base": "Counters open (base)",
+    "open_sites_scenario": "Counters open (scenario)",
+    "open_24_7_base": "24/7 (base)",
+    "open_24_7_scenario": "24/7 (scenario)",
+    "beyond_base": "Beyond {t} min (base)",
+    "beyond_scenario": "Beyond {t} min (scenario)",
+    "beyond_change": "Beyond {t} min: change",
+    "share_base": "Within {t} min, % (base)",
+    "share_scenario": "Within {t} min, % (scenario)",
+    "share_change": "Within {t} min: change (points)",
+    "mean_base": "Mean minutes (base)",
+    "mean_scenario": "Mean minutes (scenario)",
+    "mean_change": "Mean minutes: change",
+}
+
+
+def mode_label(mode: str) -> str:
+    """The label of a travel mode.
+
+    Examples
+    --------
+    >>> mode_label("transit")
+    'Public transport'
+    """
+    return MODE_LABELS.get(mode, mode)
+
+
+def band_label(band: str) -> str:
+    """The label of a named time band.
+
+    Examples
+    --------
+    >>> band_label("night")
+    'night (Wed 03:00)'
+    """
+    return BANDS[band].label if band in BANDS else band
+
+
+#: Time bands offered in the app, in order.
+BAND_CHOICES: tuple[str, ...] = tuple(BANDS)
+#: Travel modes offered in the app: every mode the planner knows.
+MODE_CHOICES: tuple[str, ...] = MODES
+
+
+def scenarios_dir_from_env() -> Path | None:
+    """The scenario folder named by ``$ESTATE_SCENARIOS``, or ``None`` for the repository's."""
+    value = os.environ.get(SCENARIOS_ENV) or None
+    return Path(value).expanduser() if value else None
+
+
+HELP: dict[str, str] = {
+    "base": "The scenario everything is compared with.",
+    "scenario": "The scenario being judged.",
+    "mode": "How residents travel to the counter. Each mode has its own travel-time engine.",
+    "band": "The moment in the week: a counter counts only if its hours cover it.",
+    "threshold": "Residents whose nearest open counter is further than this many minutes.",
+    "metric": "What the colours show, per borough (and per LSOA when zoomed in or chosen).",
+    "lsoa": "LSOAs are neighbourhoods of about 1,600 residents (4,994 in London).",
+    "start": "The scenario your draft begins from; its changes are kept and can be undone.",
+    "compare_with": "The live figures compare your draft with this scenario.",
+    "site_search": "Type part of a name, borough or id.",
+    "hours": "OpenStreetMap opening_hours, e.g. '24/7' or 'Mo-Fr 10:00-22:00; Sa,Su 09:00-19:00'.",
+    "scenario_id": "Lower-case letters, digits and hyphens; the file is scenarios/<id>.yaml.",
+    "upload": "A scenario YAML file (at most {limit} KB). It is checked before it is used.",
+    "overwrite": "The file exists (or changed since you opened it). Tick to replace it.",
+    "evidence_site": "A counter that closes in the scenario.",
+    "bands_evidence": "Time bands included in the evidence pack.",
+}
+
+#: Said beside the export button when Leaflet is bundled.
+EXPORT_NOTE_OFFLINE = (
+    "The exported file is standalone: Leaflet, the boroughs, LSOAs and sites are inside it, so "
+    "it opens without the internet. The grey base map (streets and place names) is fetched "
+    "from the OpenStreetMap tile servers and appears only when online."
+)
+#: Said when the Leaflet bundle (the ``folium-offline`` package) is missing.
+EXPORT_NOTE_ONLINE = (
+    "The exported file needs the internet: it loads the Leaflet map library and the base map "
+    "tiles from the web (install the 'folium-offline' package to bundle Leaflet into the file). "
+    "The coverage data itself is inside the file."
+)
+
+ABOUT_INTRO = """
+This planner judges the Metropolitan Police's public front counters (and possible contact
+points in supermarkets, libraries and fire stations) by how long residents would take to
+reach the nearest one that is open at a given moment. Every figure is population-weighted
+over the 4,994 Census 2021 neighbourhoods (LSOAs) of Greater London, from each
+neighbourhood's population-weighted centre.
+"""
+
+ABOUT_DATA_SOURCES: tuple[tuple[str, str, str], ...] = (
+    ("Borough and LSOA boundaries, population-weighted centroids",
+     "ONS Open Geography Portal; GLA London Datastore (Statistical GIS Boundary Files for London)",
+     "Open Government Licence v3.0. Contains National Statistics data © Crown copyright and "
+     "database right; Contains Ordnance Survey data © Crown copyright and database right."),
+    ("Residents and residents aged 65+ (Census 2021, TS007A)", "ONS via Nomis",
+     "Open Government Licence v3.0"),
+    ("Deprivation (IMD 2019 deciles)",
+     "English Indices of Deprivation 2019, Ministry of Housing, Communities & Local Government "
+     "(MHCLG); Greater London Authority (GLA) Intelligence Unit, London Datastore",
+     "Open Government Licence v3.0"),
+    ("Postcode locations (Code-Point Open 2014), used to place sites",
+     "Ordnance Survey",
+     "OGL. Contains OS data © Crown copyright and database right 2014; Contains Royal Mail "
+     "data © Royal Mail copyright and database right 2014; Contains National Statistics data "
+     "© Crown copyright and database right 2014"),
+    ("Met front counters 2024-2026, their 24/7 status and the 2025-26 changes",
+     "compiled from public statements and press reports (see FRONT_COUNTER_FACTS.md in the "
+     "data pack)", "facts from public sources; coordinates OGL (Code-Point Open) and ODbL (OSM)"),
+    ("Supermarkets (Retail Points v34, Dec 2024)", "GEOLYTIX",
+     "GEOLYTIX open data. Credit: GEOLYTIX"),
+    ("Public libraries (basic dataset, July 2016)",
+     "DCMS Libraries Taskforce, compiled by Libraries Hacked",
+     "Open Government Licence v3.0 (compilation MIT)"),
+    ("Fire stations (c. 2013/14)", "London Fire Brigade list, compiled by isildirik",
+     "no licence stated (public addresses)"),
+    ("Bus routes, Tube, DLR and Elizabeth line (public transport engine)",
+     "Transport for London open data (Powered by TfL Open Data)",
+     "TfL transport data terms, based on the OGL; contains OS data © Crown copyright and "
+     "database rights"),
+    ("Street networks, police points, base map", "OpenStreetMap",
+     "ODbL 1.0, © OpenStreetMap contributors"),
+)
+
+ABOUT_APPROXIMATE = """
+**What is approximate**
+
+- *Where people live*: each neighbourhood (LSOA, about 1,600 residents) is one point, its
+  population-weighted centre; everyone in it is given that point's journey.
+- *Travel times*: see the engine of each mode above. Without a street network for the whole
+  of London, walking and driving times are straight-line distances times a detour factor at
+  a typical speed; they ignore rivers, railways and congestion at particular hours.
+- *Opening hours*: five part-time counters' hours were never published; Mo-Fr 10:00-18:00 is
+  assumed. Two counters (Church Street, Royalty Studios) have no published address and are
+  left out of the travel-time figures.
+- *Candidate hosts* are today's (2024) supermarkets, 2016 libraries and 2013/14 fire
+  stations; a site being listed does not mean it has room or would agree.
+- *Deprivation* is IMD 2019 (2011 LSOAs) carried to 2021 LSOAs; merged LSOAs take a
+  population-weighted rank.
+- *A time band* is one moment in the week (e.g. Wednesday 03:00), not an average over hours.
+"""

@@ -1,0 +1,251 @@
+"""What the app shows, computed: headline figures, the borough table and its
+colours, the chart frame, engine status.  Pure functions of coverage results;
+no streamlit here.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from estate.coverage import CoverageResult
+from estate.maps import OKABE_ITO
+from estate.tables import compare_frame
+from estate.ui_text import TABLE_COLUMNS, band_label, mode_label
+from geodata.travel.base import MODES
+
+__all__ = [
+    "BoroughChange",
+    "Headline",
+    "borough_table",
+    "case_flows_frame",
+    "case_groups_frame",
+    "case_thresholds_frame",
+    "case_times_frame",
+    "change_chart_frame",
+    "comparison_title",
+    "engine_failure_message",
+    "engine_status",
+    "headline",
+    "style_borough_table",
+    "try_engine",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BoroughChange:
+    """One borough's residents beyond the threshold, before and after."""
+
+    code: str
+    name: str
+    base: int
+    scenario: int
+
+    @property
+    def change(self) -> int:
+        """Residents added beyond the threshold (negative: fewer)."""
+        return self.scenario - self.base
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The headline of a comparison: London and the worst-hit boroughs."""
+
+    threshold: int
+    population: int
+    london: BoroughChange
+    worst: tuple[BoroughChange, ...]
+    base_share: float
+    scenario_share: float
+
+    def sentence(self, base_title: str = "the base", scenario_title: str = "the scenario") -> str:
+        """One plain sentence for the page."""
+        ch = self.london.change
+        verb = "more" if ch > 0 else "fewer"
+        if ch == 0:
+            return (f"{scenario_title} leaves the number of Londoners more than {self.threshold} minutes "
+                    f"from an open counter unchanged ({self.london.base:,}).")
+        return (f"{abs(ch):,} {verb} Londoners are more than {self.threshold} minutes from an open "
+                f"counter: {self.london.base:,} in {base_title}, {self.london.scenario:,} in {scenario_title}.")
+
+
+def headline(base: CoverageResult, scenario: CoverageResult, threshold: int, *, worst: int = 5) -> Headline:
+    """Residents beyond ``threshold`` minutes in base and scenario, London-wide and worst-hit boroughs.
+
+    The worst-hit boroughs are those with the largest increase (ties: larger
+    population first); boroughs with no increase are left out.
+    """
+    n = len(scenario.area_codes)
+    b = np.rint(base.beyond(threshold)).astype(np.int64)
+    s = np.rint(scenario.beyond(threshold)).astype(np.int64)
+    pop = scenario.metrics["all"]["population"]
+    order = sorted(range(n), key=lambda i: (-(s[i] - b[i]), -pop[i]))
+    worst_list = tuple(
+        BoroughChange(str(scenario.area_codes[i]), str(scenario.area_names[i]), int(b[i]), int(s[i]))
+        for i in order[:worst] if s[i] - b[i] > 0
+    )
+    london = BoroughChange("london", "London", int(b[n]), int(s[n]))
+    return Headline(threshold, round(float(pop[n])), london, worst_list,
+                    float(base.share_within(threshold)[n]), float(scenario.share_within(threshold)[n]))
+
+
+def borough_table(base: CoverageResult, scenario: CoverageResult, threshold: int) -> pd.DataFrame:
+    """The borough comparison table (London row left out), labelled for people.
+
+    Sorted by the change in residents beyond the threshold, largest increase first.
+    """
+    t = threshold
+    df = compare_frame(base, scenario, t)
+    df = df[df["code"] != "london"]
+    out = pd.DataFrame({
+        "name": df["name"],
+        "beyond_base": df[f"beyond_{t}_base"], "beyond_scenario": df[f"beyond_{t}_scenario"],
+        "beyond_change": df[f"beyond_{t}_change"],
+        "share_base": (df[f"share_within_{t}_base"].astype(float) * 100).round(1),
+        "share_scenario": (df[f"share_within_{t}_scenario"].astype(float) * 100).round(1),
+        "share_change": (df[f"share_within_{t}_change"].astype(float) * 100).round(1),
+        "open_sites_base": df["open_sites_base"], "open_sites_scenario": df["open_sites_scenario"],
+        "open_24_7_base": df["open_24_7_base"], "open_24_7_scenario": df["open_24_7_scenario"],
+        "mean_base": df["mean_min_base"].astype(float).round(1),
+        "mean_scenario": df["mean_min_scenario"].astype(float).round(1),
+        "mean_change": df["mean_min_change"].astype(float).round(1),
+        "population": df["population"],
+    })
+    out = out.sort_values(["beyond_change", "population"], ascending=[False, False])
+    out = out.rename(columns={k: v.format(t=t) for k, v in TABLE_COLUMNS.items()})
+    return out.reset_index(drop=True)
+
+
+def _diverging(values: pd.Series, *, higher_is_worse: bool) -> list[str]:
+    """Background colours: orange (worse) to purple (better), white at zero; colour-blind safe."""
+    v = pd.to_numeric(values, errors="coerce").replace([np.inf, -np.inf], np.nan).to_numpy(float)
+    finite = v[np.isfinite(v)]
+    scale = float(np.max(np.abs(finite))) if finite.size else 0.0
+    out = []
+    for x in v:
+        if not np.isfinite(x) or scale == 0 or x == 0:
+            out.append("")
+            continue
+        worse = (x > 0) == higher_is_worse
+        a = 0.15 + 0.55 * min(abs(x) / scale, 1.0)
+        rgb = (230, 97, 1) if worse else (94, 60, 153)  # PuOr ends
+        text = "color: #000000" if a < 0.5 else "color: #ffffff"
+        out.append(f"background-color: rgba({rgb[0]}, {rgb[1]}, {rgb[2]}, {a:.2f}); {text}")
+    return out
+
+
+def style_borough_table(df: pd.DataFrame, threshold: int) -> Styler:
+    """Colour the change columns of :func:`borough_table` (orange worse, purple better) and format numbers."""
+    t = threshold
+    cols = {k: v.format(t=t) for k, v in TABLE_COLUMNS.items()}
+    sty = df.style
+    for key, worse in (("beyond_change", True), ("share_change", False), ("mean_change", True)):
+        c = cols[key]
+        sty = sty.apply(lambda s, w=worse: _diverging(s, higher_is_worse=w), subset=[c])
+    ints = [cols[k] for k in ("population", "beyond_base", "beyond_scenario")]
+    sty = sty.format("{:,.0f}", subset=ints, na_rep="–")
+    sty = sty.format("{:+,.0f}", subset=[cols["beyond_change"]], na_rep="–")
+    sty = sty.format("{:+.1f}", subset=[cols["share_change"], cols["mean_change"]], na_rep="–")
+    sty = sty.format("{:.1f}", subset=[cols[k] for k in ("share_base", "share_scenario", "mean_base",
+                                                          "mean_scenario")], na_rep="none open")
+    return sty
+
+
+def change_chart_frame(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Borough, change in residents beyond the threshold, and a bar colour (Okabe-Ito)."""
+    cols = {k: v.format(t=threshold) for k, v in TABLE_COLUMNS.items()}
+    ch = table[cols["beyond_change"]].astype(float)
+    return pd.DataFrame({
+        "Borough": table[cols["name"]],
+        "Change in residents": ch,
+        "colour": np.where(ch > 0, OKABE_ITO["vermillion"], OKABE_ITO["blue"]),
+    })
+
+
+def try_engine(planner: Any, mode: str) -> tuple[str, str | None]:
+    """The engine's description for ``mode``, or ``("", message)`` when it cannot be built."""
+    try:
+        eng = planner.engine(mode)
+        return f"{eng.name}: {eng.describe()}", None
+    except Exception as exc:  # any engine failure must reach the user as a message
+        log.warning("engine for %s failed: %s", mode, exc, exc_info=True)
+        return "", engine_failure_message(mode, exc)
+
+
+def engine_failure_message(mode: str, exc: BaseException) -> str:
+    """A plain message for an engine (or its matrix) that failed."""
+    return (f"The {mode_label(mode).lower()} travel-time engine is not available: "
+            f"{type(exc).__name__}: {exc}. Choose another mode; the other pages still work.")
+
+
+def engine_status(planner: Any, modes: tuple[str, ...] = MODES) -> pd.DataFrame:
+    """One row per mode: its label, engine description, or what went wrong."""
+    rows = []
+    for m in modes:
+        text, err = try_engine(planner, m)
+        rows.append({"Mode": mode_label(m), "Engine and assumptions": text or "—", "Problem": err or ""})
+    return pd.DataFrame(rows)
+
+
+def comparison_title(base_id: str, scenario_id: str, mode: str, band: str, threshold: int) -> str:
+    """A short title for maps and downloads.
+
+    Examples
+    --------
+    >>> comparison_title("baseline-2024", "outcome-2026", "walk", "night", 45)
+    'outcome-2026 vs baseline-2024: walking, night (Wed 03:00), 45 min'
+    """
+    return f"{scenario_id} vs {base_id}: {mode_label(mode).lower()}, {band_label(band)}, {threshold} min"
+
+
+def _m(v: float | None) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "–"
+    return "no counter open" if np.isinf(v) else f"{v:,.1f}"
+
+
+def case_times_frame(bc: Any) -> pd.DataFrame:
+    """Before/after minutes of a closed site's catchment (an evidence ``BandCase``)."""
+    rows = []
+    for label, key in (("Mean", "mean"), ("Median", "median"), ("95th percentile", "p95"), ("Longest", "max")):
+        b = getattr(bc.before, key) if bc.before else None
+        a = getattr(bc.after, key) if bc.after else None
+        rows.append({"Minutes": label, "Before": _m(b), "After": _m(a)})
+    return pd.DataFrame(rows)
+
+
+def case_flows_frame(bc: Any) -> pd.DataFrame:
+    """Where a closed site's residents go instead: site, share, minutes, hours."""
+    return pd.DataFrame([{
+        "Goes to": f.name or "no counter within reach", "Borough": f.area_name,
+        "Residents": round(float(f.residents)), "Share %": round(f.share * 100, 1),
+        "Mean minutes": _m(f.mean_minutes), "Hours": f.hours, "24/7": "yes" if f.is_24_7 else "no",
+        "Open at night": "yes" if f.open_at_night else "no",
+    } for f in bc.flows], columns=["Goes to", "Borough", "Residents", "Share %", "Mean minutes", "Hours",
+                                   "24/7", "Open at night"])
+
+
+def case_groups_frame(bc: Any) -> pd.DataFrame:
+    """Who lives in the catchment: each group's share there, in the borough and in London."""
+    from geodata.areas import GROUPS
+
+    return pd.DataFrame([{
+        "Group": label, "Residents": round(float(bc.group_residents.get(g, 0.0))),
+        "Catchment %": round(100 * bc.group_share.get(g, np.nan), 1),
+        "Borough %": round(100 * bc.borough_share.get(g, np.nan), 1),
+        "London %": round(100 * bc.london_share.get(g, np.nan), 1),
+    } for g, label in GROUPS.items()])
+
+
+def case_thresholds_frame(bc: Any) -> pd.DataFrame:
+    """Residents pushed past (or brought within) each threshold."""
+    ts = sorted(set(bc.newly_beyond) | set(bc.newly_within))
+    return pd.DataFrame([{"Threshold (min)": t, "Newly beyond": round(float(bc.newly_beyond.get(t, 0.0))),
+                          "Newly within": round(float(bc.newly_within.get(t, 0.0)))} for t in ts])

@@ -1,0 +1,584 @@
+"""The browser app: compare scenarios, read coverage maps, build a scenario, take evidence away.
+
+    streamlit run streamlit_app.py
+
+A thin layer: it reads widgets, calls :mod:`estate` and renders.  Data folder:
+``$ESTATE_DATA`` (default ``../shared/london``); scenario folder:
+``$ESTATE_SCENARIOS`` (default the repository's ``scenarios/``).  Words and
+defaults live in :mod:`estate.ui_text`, maps in :mod:`estate.maps`, draft
+editing and safe saving in :mod:`estate.drafts`, figures in :mod:`estate.views`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any
+
+import streamlit as st
+
+from estate import drafts, maps, views
+from estate import ui_text as T
+from estate.coverage import THRESHOLDS, CoverageResult
+from estate.planner import REGISTER_ID, Planner
+from estate.scenario import ScenarioState
+from estate.tables import compare_frame
+from geodata.errors import PlannerError
+
+st.set_page_config(page_title=T.APP_TITLE, page_icon=":material/local_police:", layout="wide")
+
+_map_component = st.components.v2.component("estate_map", js=maps.EMBED_JS)
+
+
+# ---- cached data ----------------------------------------------------------------
+def _config() -> tuple[str, str]:
+    """(data folder, scenario folder) from the environment: the key of every cache."""
+    sdir = T.scenarios_dir_from_env()
+    return os.environ.get("ESTATE_DATA", ""), str(sdir) if sdir else ""
+
+
+@st.cache_resource(show_spinner="Loading the data pack…")
+def _planner(data_dir: str, scenarios_dir: str) -> Planner:
+    p = Planner(data_dir or None, scenarios_dir=scenarios_dir or None)
+    _ = p.estate, p.units, p.areas  # load now, once
+    return p
+
+
+@st.cache_resource(show_spinner="Preparing the map shapes…")
+def _geometry(cfg: tuple[str, str]) -> maps.MapGeometry:
+    p = planner()
+    return maps.map_geometry(p.areas, p.unit_polygons, p.units)
+
+
+@st.cache_resource(show_spinner=False)
+def _matrix(cfg: tuple[str, str], mode: str, band: str) -> bool:
+    """Build or load the travel-time matrix once per server (with a progress bar)."""
+    bar = st.progress(0.0, text=f"Travel times by {T.mode_label(mode).lower()}…")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0))
+
+    planner().matrix(mode, band, progress=progress)
+    bar.empty()
+    return True
+
+
+@st.cache_resource(show_spinner=False)
+def _last_signature(cfg: tuple[str, str]) -> dict[str, Any]:
+    return {}
+
+
+def planner() -> Planner:
+    return _planner(*_config())
+
+
+def scenario_signature() -> tuple[tuple[str, int, int], ...]:
+    """Re-read the scenario folder when any file in it changed (another session saved)."""
+    p = planner()
+    sig = drafts.scenario_folder_signature(p.scenarios_dir)
+    seen = _last_signature(_config())
+    if seen.get("sig") != sig:
+        p.reload_scenarios()
+        seen["sig"] = sig
+    return sig
+
+
+def state_of(ref: str | drafts.Draft) -> ScenarioState:
+    p = planner()
+    if isinstance(ref, drafts.Draft):
+        return drafts.draft_state(ref, p.scenarios, p.estate)
+    return p.state(ref)
+
+
+def coverage(ref: str | drafts.Draft, mode: str, band: str) -> CoverageResult:
+    key = ref.fingerprint() if isinstance(ref, drafts.Draft) else ref
+    return _coverage_keyed(_config(), scenario_signature(), key, ref, mode, band)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _coverage_keyed(cfg: tuple[str, str], sig: Any, key: str, _ref: str | drafts.Draft,
+                    mode: str, band: str) -> CoverageResult:
+    return planner().coverage_of_state(state_of(_ref), mode, band)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _borough_table(cfg: tuple[str, str], sig: Any, base_key: str, scen_key: str, mode: str, band: str,
+                   t: int, _base: Any, _scen: Any) -> Any:
+    return views.borough_table(coverage(_base, mode, band), coverage(_scen, mode, band), t)
+
+
+def borough_table(base: str | drafts.Draft, scen: str | drafts.Draft, mode: str, band: str, t: int) -> Any:
+    bk = base.fingerprint() if isinstance(base, drafts.Draft) else base
+    sk = scen.fingerprint() if isinstance(scen, drafts.Draft) else scen
+    return _borough_table(_config(), scenario_signature(), bk, sk, mode, band, t, base, scen)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _site_frame(cfg: tuple[str, str], sig: Any, base_key: str, scen_key: str, mode: str, band: str,
+                _base: Any, _scen: Any) -> Any:
+    p = planner()
+    return maps.site_frame(p.estate, state_of(_base), state_of(_scen), coverage(_base, mode, band),
+                           coverage(_scen, mode, band), p.units.weights()["all"], band)
+
+
+def site_frame(base: str | drafts.Draft, scen: str | drafts.Draft, mode: str, band: str) -> Any:
+    bk = base.fingerprint() if isinstance(base, drafts.Draft) else base
+    sk = scen.fingerprint() if isinstance(scen, drafts.Draft) else scen
+    return _site_frame(_config(), scenario_signature(), bk, sk, mode, band, base, scen)
+
+
+# ---- shared widgets --------------------------------------------------------------
+def scenario_label(sid: str) -> str:
+    if sid == REGISTER_ID:
+        return "register (every counter open in the register)"
+    sc = planner().scenarios.get(sid)
+    return f"{sid} — {sc.title}" if sc else sid
+
+
+def scenario_ids() -> list[str]:
+    scenario_signature()
+    return [REGISTER_ID, *sorted(planner().scenarios)]
+
+
+def _index(options: list[str], wanted: str, fallback: int = 0) -> int:
+    return options.index(wanted) if wanted in options else min(fallback, len(options) - 1)
+
+
+def sidebar_controls() -> dict[str, Any]:
+    ids = scenario_ids()
+    sb = st.sidebar
+    base = sb.selectbox("Base", ids, index=_index(ids, T.DEFAULT_BASE), key="base",
+                        format_func=scenario_label, help=T.HELP["base"])
+    scen = sb.selectbox("Scenario", ids, index=_index(ids, T.DEFAULT_SCENARIO, len(ids) - 1), key="scenario",
+                        format_func=scenario_label, help=T.HELP["scenario"])
+    mode = sb.selectbox("Travel mode", list(T.MODE_CHOICES), index=_index(list(T.MODE_CHOICES), T.DEFAULT_MODE),
+                        key="mode", format_func=T.mode_label, help=T.HELP["mode"])
+    band = sb.selectbox("Time of the week", list(T.BAND_CHOICES),
+                        index=_index(list(T.BAND_CHOICES), T.DEFAULT_BAND), key="band",
+                        format_func=T.band_label, help=T.HELP["band"])
+    t = sb.select_slider("Threshold (minutes)", options=list(THRESHOLDS), value=T.DEFAULT_THRESHOLD,
+                         key="threshold", help=T.HELP["threshold"])
+    return {"base": base, "scenario": scen, "mode": mode, "band": band, "t": int(t)}
+
+
+def engine_ready(mode: str, band: str) -> bool:
+    """Build/load the matrix; on failure say so plainly and return False."""
+    try:
+        _matrix(_config(), mode, band)
+        return True
+    except Exception as exc:  # any engine failure is shown, never a traceback
+        st.error(views.engine_failure_message(mode, exc), icon=":material/error:")
+        return False
+
+
+def show_map(m: Any, *, key: str, height: int = 580, title: str = "Coverage map",
+             on_click: Any = None) -> None:
+    """Render a folium map in the map component; ``on_click(site_id)`` runs, before the rerun, for a clicked marker."""
+    text = maps.map_html(m)
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+    def clicked() -> None:
+        site = (st.session_state.get(key) or {}).get("site")
+        if site and on_click is not None:
+            on_click(str(site))
+
+    _map_component(data={"html": text, "height": height, "key": digest, "title": title},
+                   key=key, height=height, on_site_change=clicked)
+
+
+def _toggle_clicked(site_id: str) -> None:
+    """Map-click callback of the Build page: close or reopen (or add) the clicked site."""
+    p = planner()
+    draft = st.session_state.get("draft")
+    if draft is None or site_id not in p.estate.sites.index:
+        return
+    try:
+        st.session_state["draft"] = draft.toggle(site_id, p.estate, p.state(draft.base))
+    except (PlannerError, KeyError, ValueError) as exc:
+        st.session_state["click_error"] = str(exc)
+
+
+def build_map(base: str | drafts.Draft, scen: str | drafts.Draft, c: dict[str, Any], *, metric: str,
+              lsoa: str = "off", focus: str | None = None, candidates: Any = None,
+              clickable: bool = False, title: str = "") -> Any:
+    p = planner()
+    b, s = coverage(base, c["mode"], c["band"]), coverage(scen, c["mode"], c["band"])
+    kw: dict[str, Any] = {}
+    if lsoa != "off":
+        kw = {"lsoa_values": maps.values_by_code(p.units.frame["unit_id"], maps.lsoa_values(metric, b, s)),
+              "lsoa_scale": maps.lsoa_scale(metric), "lsoa": lsoa, "focus": focus}
+    elif focus:
+        kw = {"focus": focus}
+    return maps.coverage_map(
+        _geometry(_config()),
+        borough_values=maps.values_by_code(s.area_codes, maps.metric_values(metric, b, s, c["t"])),
+        borough_scale=maps.metric_scale(metric, c["t"]), sites=site_frame(base, scen, c["mode"], c["band"]),
+        candidates=candidates, band_label=T.band_label(c["band"]), title=title, clickable=clickable, **kw)
+
+
+def headline_block(base: str | drafts.Draft, scen: str | drafts.Draft, c: dict[str, Any],
+                   base_title: str, scen_title: str, *, labels: tuple[str, str] = ("base", "scenario")) -> None:
+    h = views.headline(coverage(base, c["mode"], c["band"]), coverage(scen, c["mode"], c["band"]), c["t"])
+    cols = st.columns(3)
+    cols[0].metric(f"Beyond {c['t']} min: {labels[0]}", f"{h.london.base:,}")
+    cols[1].metric(f"Beyond {c['t']} min: {labels[1]}", f"{h.london.scenario:,}",
+                   delta=f"{h.london.change:+,}", delta_color="inverse")
+    cols[2].metric(f"Within {c['t']} min: {labels[1]}", f"{h.scenario_share * 100:.1f}%",
+                   delta=f"{(h.scenario_share - h.base_share) * 100:+.1f} points")
+    st.markdown(h.sentence(base_title, scen_title))
+    if h.worst:
+        st.markdown("**Worst hit:** " + "; ".join(f"{w.name} {w.change:+,}" for w in h.worst))
+
+
+def title_of(ref: str | drafts.Draft) -> str:
+    if isinstance(ref, drafts.Draft):
+        return "your draft"
+    return ref
+
+
+# ---- pages ------------------------------------------------------------------------
+def page_compare(c: dict[str, Any]) -> None:
+    st.header("Compare two scenarios")
+    if not engine_ready(c["mode"], c["band"]):
+        return
+    s = coverage(c["scenario"], c["mode"], c["band"])
+    st.caption(f"{T.mode_label(c['mode'])}, {T.band_label(c['band'])}. Engine {s.engine}: {s.engine_note}")
+    headline_block(c["base"], c["scenario"], c, c["base"], c["scenario"])
+    table = borough_table(c["base"], c["scenario"], c["mode"], c["band"], c["t"])
+    st.subheader("Boroughs")
+    st.dataframe(views.style_borough_table(table, c["t"]), hide_index=True, height=420, key="compare_table")
+    csv = compare_frame(coverage(c["base"], c["mode"], c["band"]), s, c["t"]).to_csv(index=False)
+    st.download_button("Download the table (CSV)", csv, file_name=f"{c['scenario']}-vs-{c['base']}.csv",
+                       mime="text/csv")
+    left, right = st.columns([2, 3])
+    with left:
+        st.subheader(f"Change in residents beyond {c['t']} min")
+        chart = views.change_chart_frame(table, c["t"])
+        st.bar_chart(chart, x="Borough", y="Change in residents", color="colour", horizontal=True,
+                     sort="-Change in residents", height=620)
+    with right:
+        st.subheader("Map")
+        title = views.comparison_title(c["base"], c["scenario"], c["mode"], c["band"], c["t"])
+        show_map(build_map(c["base"], c["scenario"], c, metric="beyond_change", title=title),
+                 key="compare_map", height=620, title=title)
+
+
+def page_map(c: dict[str, Any]) -> None:
+    st.header("Coverage map")
+    if not engine_ready(c["mode"], c["band"]):
+        return
+    p = planner()
+    cols = st.columns([3, 2, 2])
+    metric = cols[0].selectbox("Colour boroughs by", list(maps.METRICS), key="map_metric",
+                               format_func=lambda k: maps.METRICS[k].label.format(t=c["t"]),
+                               help=T.HELP["metric"])
+    detail = cols[1].radio("Detail", ["off", "borough", "zoom"], key="map_detail", help=T.HELP["lsoa"],
+                           format_func={"off": "Boroughs", "borough": "LSOAs in one borough",
+                                        "zoom": "LSOAs across London (zoom in)"}.get)
+    names: dict[str, str] = dict(zip(p.areas["code"], p.areas["name"], strict=True))
+    focus = None
+    if detail == "borough":
+        focus = cols[2].selectbox("Borough", sorted(names, key=lambda k: names[k]), key="map_borough",
+                                  format_func=lambda k: names[k])
+    title = views.comparison_title(c["base"], c["scenario"], c["mode"], c["band"], c["t"])
+    m = build_map(c["base"], c["scenario"], c, metric=metric, lsoa=detail, focus=focus, title=title)
+    show_map(m, key="main_map", height=640, title=title)
+    offline = maps.offline_assets_available()
+    st.download_button("Export this map (standalone HTML)", maps.map_html(m).encode("utf-8"),
+                       file_name=f"{c['scenario']}-{c['mode']}-{c['band']}-map.html", mime="text/html",
+                       key="export_map")
+    st.caption(T.EXPORT_NOTE_OFFLINE if offline else T.EXPORT_NOTE_ONLINE)
+
+
+def _start_draft(sid: str) -> None:
+    p = planner()
+    if sid == REGISTER_ID:
+        st.session_state["draft"] = drafts.Draft.blank(REGISTER_ID, title="")
+    else:
+        st.session_state["draft"] = drafts.Draft.from_scenario(p.scenarios[sid])
+    st.session_state.pop("pending_overwrite", None)
+
+
+def page_build(c: dict[str, Any]) -> None:
+    st.header("Build a scenario")
+    p = planner()
+    ids = scenario_ids()
+    top = st.columns([3, 1, 3])
+    start = top[0].selectbox("Start from", ids, index=_index(ids, T.DEFAULT_SCENARIO), key="build_start",
+                             format_func=scenario_label, help=T.HELP["start"])
+    if top[1].button("Start", key="build_start_btn", help="Replace the draft with this scenario") or \
+            "draft" not in st.session_state:
+        _start_draft(start)
+    with top[2]:
+        up = st.file_uploader("…or upload a scenario file", type=["yaml", "yml"], key="upload", max_upload_size=1,
+                              help=T.HELP["upload"].format(limit=T.UPLOAD_LIMIT_BYTES // 1024))
+        if up is not None and st.session_state.get("upload_seen") != up.file_id:
+            st.session_state["upload_seen"] = up.file_id
+            try:
+                st.session_state["draft"] = drafts.read_upload(up.name, up.getvalue(), estate=p.estate,
+                                                               scenarios=p.scenarios)
+                st.session_state.pop("upload_error", None)
+                st.success(f"Loaded {up.name}: {st.session_state['draft'].n_changes} changes.")
+            except drafts.UploadError as exc:
+                st.session_state["upload_error"] = str(exc)
+        if st.session_state.get("upload_error") and up is not None:
+            st.error(st.session_state["upload_error"], icon=":material/error:")
+        elif up is None:
+            st.session_state.pop("upload_error", None)
+    draft: drafts.Draft = st.session_state["draft"]
+    try:
+        base_state = p.state(draft.base)
+        state = drafts.draft_state(draft, p.scenarios, p.estate)
+    except (PlannerError, KeyError, ValueError) as exc:
+        st.error(f"This draft cannot be applied: {exc}")
+        return
+    compare_ids = list(ids)
+    default_cmp = draft.started_from if draft.started_from in ids else draft.base
+    against = st.selectbox("Compare the draft with", compare_ids, index=_index(compare_ids, default_cmp),
+                           key="build_against", format_func=scenario_label, help=T.HELP["compare_with"])
+    if not engine_ready(c["mode"], c["band"]):
+        return
+    st.caption(f"{draft.n_changes} change(s) over base '{draft.base}'. "
+               f"{T.mode_label(c['mode'])}, {T.band_label(c['band'])}.")
+    headline_block(against, draft, c, against, "your draft", labels=(against, "your draft"))
+
+    # candidate filters (also decide which candidate markers the map shows)
+    opts = drafts.candidate_options(p.estate)
+    with st.expander("Add a contact point from candidate hosts", expanded=False):
+        f = st.columns(4)
+        hosts = f[0].multiselect("Host type", opts["host"], key="cand_hosts",
+                                 format_func=lambda h: T.HOST_LABELS.get(h, h))
+        boroughs = f[1].multiselect("Borough", opts["borough"], key="cand_boroughs")
+        retailers = f[2].multiselect("Retailer", opts["retailer"], key="cand_retailers")
+        query = f[3].text_input("Search", key="cand_query", help=T.HELP["site_search"])
+        cands = drafts.filter_candidates(p.estate, hosts=hosts, boroughs=boroughs, retailers=retailers,
+                                         query=query, exclude=state.hours)
+        st.caption(f"{len(cands):,} candidate hosts match" + (" (first 500 listed)" if len(cands) > 500 else ""))
+        shown = cands.head(500)
+        labels = {r.site_id: f"{r.name} — {r.borough} ({T.HOST_LABELS.get(r.host, r.host)})"
+                  for r in shown.itertuples()}
+        g = st.columns([3, 2, 3, 1])
+        pick = g[0].selectbox("Candidate", list(labels), format_func=lambda k: labels[k], key="cand_pick",
+                              index=None, placeholder="Choose a host…")
+        hours = g[1].text_input("Hours", value=T.DEFAULT_NEW_HOURS, key="cand_hours", help=T.HELP["hours"])
+        why = g[2].text_input("Rationale", key="cand_why")
+        if g[3].button("Add", key="cand_add", disabled=pick is None) and pick is not None:
+            try:
+                st.session_state["draft"] = draft.add_open(pick, hours, p.estate, base_state, rationale=why)
+                st.rerun()
+            except (PlannerError, KeyError, ValueError) as exc:
+                st.error(str(exc))
+        show_cands = bool(hosts or boroughs or retailers or query) and len(cands) <= 400
+    st.subheader("Map: click a counter to close or reopen it")
+    cand_frame = maps.candidate_frame(p.estate, list(cands["site_id"])) if show_cands else None
+    if not show_cands:
+        st.caption("Filter the candidate hosts above (at most 400) to show them on the map and add one by clicking.")
+    m = build_map(against, draft, c, metric="beyond_change", candidates=cand_frame, clickable=True,
+                  title=f"Your draft vs {against}")
+    show_map(m, key="build_map", height=560, title="Draft map", on_click=_toggle_clicked)
+    if st.session_state.get("click_error"):
+        st.error(st.session_state.pop("click_error"))
+
+    st.subheader("Counters: tick to keep open, untick to close")
+    q = st.text_input("Search counters", key="site_query", help=T.HELP["site_search"])
+    table = drafts.site_table(p.estate, base_state, state, draft)
+    view = drafts.filter_table(table, q)
+    edited = st.data_editor(view, hide_index=True, key=f"sites-{draft.fingerprint()}-{q}",
+                            disabled=["site_id", "name", "borough", "kind", "hours", "change"],
+                            column_order=["open", "name", "borough", "hours", "change", "kind", "site_id"],
+                            column_config={"open": st.column_config.CheckboxColumn("Open")})
+    new = drafts.apply_open_edits(draft, view, edited, p.estate, base_state)
+    if new != draft:
+        st.session_state["draft"] = new
+        st.rerun()
+
+    st.subheader("Changes in this draft")
+    ch = drafts.change_frame(draft, p.estate)
+    if ch.empty:
+        st.caption("No changes yet.")
+    else:
+        ed = st.data_editor(ch, hide_index=True, key=f"changes-{hash(draft)}",
+                            disabled=["site_id", "name", "borough", "change"],
+                            column_config={"rationale": st.column_config.TextColumn("Rationale", width="large"),
+                                           "hours": st.column_config.TextColumn("Hours", help=T.HELP["hours"]),
+                                           "undo": st.column_config.CheckboxColumn("Undo")})
+        try:
+            new = drafts.apply_change_edits(draft, ed, base_state)
+        except (PlannerError, ValueError) as exc:
+            st.error(str(exc))
+            new = draft
+        if new != draft:
+            st.session_state["draft"] = new
+            st.rerun()
+
+    st.subheader("Save")
+    s = st.columns([2, 2])
+    title = s[0].text_input("Title", value=draft.title, key=f"title-{draft.started_from}")
+    sid = s[1].text_input("Id (file name)", value=draft.id or drafts.suggest_id(title), key=f"id-{draft.started_from}",
+                          help=T.HELP["scenario_id"])
+    desc = st.text_area("Description", value=draft.description, key=f"desc-{draft.started_from}")
+    draft = draft.with_meta(id=sid, title=title, description=desc)
+    st.session_state["draft"] = draft
+    problem = drafts.check_scenario_id(draft.id)
+    if problem:
+        st.warning(problem)
+    b = st.columns([1, 1, 3])
+    pending = st.session_state.get("pending_overwrite")
+    if b[0].button("Save", key="save", type="primary", disabled=bool(problem)):
+        _save(draft, overwrite=False, digest=None)
+    b[1].download_button("Download YAML", draft.to_yaml(), file_name=f"{draft.id or 'draft'}.yaml",
+                         mime="text/yaml", key="download_yaml")
+    if pending and pending.get("id") == draft.id:
+        st.warning(f"scenarios/{draft.id}.yaml already exists"
+                   + (" and was changed by someone else since" if pending.get("conflict") else "")
+                   + ". Overwrite it?")
+        confirmed = st.checkbox("Yes, replace the existing file", key="confirm_overwrite", help=T.HELP["overwrite"])
+        if confirmed and st.button("Overwrite", key="overwrite"):
+            _save(draft, overwrite=True, digest=pending["digest"])
+    msg = st.session_state.pop("saved_msg", None)
+    if msg:
+        st.success(msg)
+
+
+def _save(draft: drafts.Draft, *, overwrite: bool, digest: str | None) -> None:
+    p = planner()
+    try:
+        path = drafts.save_draft(draft, p.scenarios_dir, p.estate, p.scenarios, overwrite=overwrite,
+                                 expected_digest=digest)
+    except drafts.SaveConflictError as exc:
+        st.session_state["pending_overwrite"] = {"id": draft.id, "digest": exc.digest, "conflict": True}
+        st.rerun()
+    except FileExistsError:
+        st.session_state["pending_overwrite"] = {
+            "id": draft.id, "digest": drafts.file_digest(p.scenarios_dir / f"{draft.id}.yaml")}
+        st.rerun()
+    except (PlannerError, KeyError, ValueError) as exc:
+        st.error(f"Not saved: {exc}")
+        return
+    st.session_state.pop("pending_overwrite", None)
+    st.session_state.pop("confirm_overwrite", None)
+    p.reload_scenarios()
+    st.session_state["saved_msg"] = f"Saved {path.name} in the scenario folder."
+    st.rerun()
+
+
+@st.cache_resource(show_spinner="Building the evidence…", max_entries=32)
+def _evidence(cfg: tuple[str, str], sig: Any, scenario: str, against: str, mode: str, bands: tuple[str, ...]) -> Any:
+    from estate.evidence import build_evidence
+
+    return build_evidence(planner(), scenario, against=against, mode=mode, bands=bands)
+
+
+def _pack_writer() -> Any:
+    """``estate.export.evidence_pack_zip`` when it exists, else ``None``."""
+    try:
+        from estate.export import evidence_pack_zip
+    except ImportError:
+        return None
+    return evidence_pack_zip
+
+
+def page_evidence(c: dict[str, Any]) -> None:
+    st.header("Closure evidence")
+    if c["scenario"] == c["base"]:
+        st.info("Choose a scenario different from the base in the sidebar: evidence compares the two.")
+        return
+    bands = st.multiselect("Time bands", list(T.BAND_CHOICES), default=sorted({"day", c["band"]}),
+                           format_func=T.band_label, key="ev_bands", help=T.HELP["bands_evidence"])
+    if not bands:
+        st.warning("Choose at least one time band.")
+        return
+    if not all(engine_ready(c["mode"], b) for b in {*bands, "day", "night"}):
+        return
+    ev = _evidence(_config(), scenario_signature(), c["scenario"], c["base"], c["mode"], tuple(bands))
+    st.caption(ev.subtitle())
+    for note in ev.notes:
+        st.info(note)
+    closed = {case.site_id: case for case in ev.closed}
+    writer = _pack_writer()
+    if writer is None:
+        st.info("The downloadable evidence pack (CSV, XLSX, GeoJSON, HTML, PDF) arrives with estate.export.")
+    else:
+        st.download_button(
+            "Download the evidence pack (ZIP: CSV, XLSX, GeoJSON, HTML, PDF)",
+            lambda: writer(planner(), ev),
+            file_name=f"evidence-{c['scenario']}-vs-{c['base']}-{c['mode']}.zip", mime="application/zip",
+            key="ev_pack")
+    if not closed:
+        return
+    sid = st.selectbox("Closed site", list(closed), key="ev_site", help=T.HELP["evidence_site"],
+                       format_func=lambda k: f"{closed[k].name} ({closed[k].area_name})")
+    case = closed[sid]
+    st.subheader(case.name)
+    foot = f"{case.footfall:g} crimes reported a day" if case.footfall == case.footfall else case.footfall_note
+    st.markdown(f"**Hours before:** {case.hours_before}; **after:** {case.hours_after}. "
+                f"**Footfall:** {foot or 'not published'}.")
+    if case.rationale:
+        st.markdown(f"**Rationale:** {case.rationale}" + (f" ([source]({case.source}))" if case.source else ""))
+    if case.location_note:
+        st.warning(f"Not located: {case.location_note}")
+    for flag in case.rule_flags:
+        st.warning(flag)
+    for b in bands:
+        bc = case.bands.get(b)
+        if bc is None:
+            continue
+        st.markdown(f"#### {T.band_label(b)}")
+        if not bc.has_catchment:
+            st.caption(bc.note or "Nobody's nearest counter in this band.")
+            continue
+        st.markdown(f"Nearest counter for **{bc.residents:,.0f}** residents; their mean journey changes by "
+                    f"**{bc.mean_change:+.1f} min**" + (f"; {bc.unreachable:,.0f} have no counter within reach"
+                                                         if bc.unreachable else "") + ".")
+        a, b2 = st.columns(2)
+        a.markdown("**Journey times before and after (minutes)**")
+        a.dataframe(views.case_times_frame(bc), hide_index=True)
+        b2.markdown("**Residents pushed past each threshold**")
+        b2.dataframe(views.case_thresholds_frame(bc), hide_index=True)
+        st.markdown("**Who they are**")
+        st.dataframe(views.case_groups_frame(bc), hide_index=True)
+        st.markdown("**Where they go instead**")
+        st.dataframe(views.case_flows_frame(bc), hide_index=True)
+        dest = [f.site_id for f in bc.flows if f.site_id]
+        sites = site_frame(c["base"], c["scenario"], c["mode"], b)
+        sites = sites[sites["site_id"].isin([sid, *dest])]
+        m = maps.catchment_map(_geometry(_config()), unit_ids=bc.unit_ids,
+                               change_minutes=bc.after_min - bc.before_min, sites=sites,
+                               title=f"{case.name}: catchment, {T.band_label(b)}", band_label=T.band_label(b))
+        show_map(m, key=f"ev_map_{b}", height=480, title=f"Catchment of {case.name}")
+
+
+def page_about(c: dict[str, Any]) -> None:
+    st.header("About the data")
+    st.markdown(T.ABOUT_INTRO)
+    st.subheader("Travel-time engines")
+    for row in views.engine_status(planner()).to_dict("records"):
+        if row["Problem"]:
+            st.error(f"**{row['Mode']}**: {row['Problem']}")
+        else:
+            st.markdown(f"- **{row['Mode']}**: {row['Engine and assumptions']}")
+    st.markdown(T.ABOUT_APPROXIMATE)
+    st.subheader("Data sources and licences")
+    st.markdown("\n".join(f"- **{what}**: {source}. *{licence}*" for what, source, licence in T.ABOUT_DATA_SOURCES))
+    p = planner()
+    st.caption(f"Data folder: {p.data_dir}. Scenario folder: {p.scenarios_dir}.")
+
+
+PAGES = dict(zip(T.PAGES, (page_compare, page_map, page_build, page_evidence, page_about), strict=True))
+
+
+def main() -> None:
+    st.sidebar.title("Front counters")
+    page = st.sidebar.radio("Page", list(PAGES), key="page", label_visibility="collapsed")
+    try:
+        c = sidebar_controls()
+    except PlannerError as exc:
+        st.error(f"The data or the scenario files could not be read: {exc}")
+        return
+    try:
+        PAGES[page](c)
+    except PlannerError as exc:
+        st.error(str(exc))
+
+
+main()
