@@ -5,7 +5,7 @@
 #
 #   ./dev.sh app        the browser app on the London data (http://localhost:8501)
 #   ./dev.sh compare    the CLI: compare the shipped scenarios, walk/drive/transit, day and night
-#   ./dev.sh test       the whole test suite (what CI runs)
+#   ./dev.sh test       ruff, mypy and the whole test suite (what CI runs)
 #   ./dev.sh bench      the benchmark script (prints timings and ratios)
 #   ./dev.sh setup      only the set-up
 #
@@ -61,6 +61,9 @@ case "$cmd" in
     done ;;
   test)
     setup; browser; data_dir
+    echo "ruff and mypy (strict tooling, pyproject.toml)..." >&2
+    "$VENV/bin/ruff" check .
+    "$VENV/bin/mypy" geodata estate streamlit_app.py
     exec "$VENV/bin/python" -m pytest "$@" ;;
   bench)
     setup; data_dir

@@ -38,8 +38,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from estate.coverage import nearest  # noqa: E402
-from estate.planner import Planner  # noqa: E402
+from estate.coverage import nearest
+from estate.planner import Planner
 
 MODES_BANDS = [("walk", "day"), ("walk", "night"), ("drive", "day"), ("drive", "night"),
                ("transit", "day"), ("transit", "night"), ("transit", "weekend-night")]

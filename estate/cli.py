@@ -118,7 +118,7 @@ def _table_view(df: pd.DataFrame, thresholds: Sequence[int]) -> pd.DataFrame:
     view = df[["code", "name", "population", "open_sites", "open_24_7"]].copy()
     for t in thresholds:
         view[f"<={t}m %"] = (df[f"share_within_{t}"].astype(float) * 100).round(1)
-    view["beyond 45m"] = df["beyond_45"] if "beyond_45" in df else None
+    view["beyond 45m"] = df.get("beyond_45", None)
     view[["mean", "median", "p95"]] = df[["mean_min", "median_min", "p95_min"]]
     return view
 

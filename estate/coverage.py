@@ -120,9 +120,9 @@ def _num(x: float, nd: int = 2) -> float | None:
 def _block(m: dict[str, np.ndarray], i: int, thresholds: tuple[int, ...]) -> dict[str, Any]:
     pop = float(m["population"][i])
     return {
-        "population": int(round(pop)),
+        "population": round(pop),
         "share_within": {str(t): (_num(m[f"within_{t}"][i] / pop, 4) if pop > 0 else None) for t in thresholds},
-        "beyond": {str(t): int(round(float(m[f"beyond_{t}"][i]))) for t in thresholds},
+        "beyond": {str(t): round(float(m[f"beyond_{t}"][i])) for t in thresholds},
         "mean_min": _num(m["mean"][i]),
         "median_min": _num(m["median"][i]),
         "p95_min": _num(m["p95"][i]),

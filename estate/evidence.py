@@ -20,8 +20,7 @@ Definitions (one mode, one time band at a time):
   open in the base and is not in the scenario, and as opened in the reverse.
 
 Everything is numpy over the planner's matrix; no per-resident Python loops.
-The pack writers are in :mod:`estate.export`; :func:`write_evidence_pack` is
-re-exported here for the CLI.
+The pack writers (CSV, JSON, XLSX, GeoJSON, HTML, PDF) are in :mod:`estate.export`.
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -61,7 +59,6 @@ __all__ = [
     "build_evidence",
     "data_sources",
     "time_stats",
-    "write_evidence_pack",
 ]
 
 log = logging.getLogger(__name__)
@@ -724,20 +721,3 @@ def build_evidence(
              len(closed), len(opened), len(rehoured))
     return ev
 
-
-def write_evidence_pack(
-    planner: Planner,
-    scenario_id: str,
-    *,
-    against: str,
-    mode: str,
-    bands: Sequence[str | TimeBand] = ("day",),
-    out_dir: str | Path,
-    rules: RuleSet | None = None,
-    progress: ProgressFn | None = None,
-) -> Path:
-    """Build the evidence and write the whole pack to ``out_dir`` (see :func:`estate.export.write_evidence_pack`)."""
-    from estate.export import write_evidence_pack as _write
-
-    return _write(planner, scenario_id, against=against, mode=mode, bands=bands, out_dir=out_dir,
-                  rules=rules, progress=progress)

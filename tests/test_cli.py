@@ -73,7 +73,7 @@ def test_compare_formats(capsys):
     ],
 )
 def test_user_errors_exit_2_with_a_message(capsys, argv, fragment):
-    code, out, err = run(capsys, *argv)
+    code, _out, err = run(capsys, *argv)
     assert code == 2 and fragment in err and "Traceback" not in err
 
 

@@ -44,7 +44,7 @@ def cache_key(engine: TravelEngine, origins: Points, destinations: Points, band:
 
 
 def _checksum(a: np.ndarray) -> str:
-    return hashlib.blake2b(np.ascontiguousarray(a).view(np.uint8), digest_size=16).hexdigest()
+    return hashlib.blake2b(np.ascontiguousarray(a).tobytes(), digest_size=16).hexdigest()
 
 
 def _load(path: Path, key: str, shape: tuple[int, int]) -> np.ndarray | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -12,7 +13,13 @@ from shapely.geometry import box
 from geodata import settings
 from geodata._manifest import LAYERS, read_layer, read_table
 from geodata.areas import load_areas, load_units
-from geodata.errors import CRSError, DataError, MissingColumnError, MissingDataError, OutsideAreaError
+from geodata.errors import (
+    CRSError,
+    DataError,
+    MissingColumnError,
+    MissingDataError,
+    OutsideAreaError,
+)
 from geodata.places import check_in_great_britain, load_host_places, load_places_csv
 from geodata.postcodes import Geocoder, UnknownPostcodeError, normalise_postcode
 
@@ -113,13 +120,13 @@ def test_malformed_csv(tmp_path):
     path = LAYERS["fire_stations"].locate(tmp_path)
     path.parent.mkdir(parents=True)
     path.write_bytes(b'Station_Name,Postcode\n"unclosed,1\n\xff\xfe\x00bad')
-    with pytest.raises(DataError, match="fire_stations_lfb_2013_london.csv"):
+    with pytest.raises(DataError, match=r"fire_stations_lfb_2013_london\.csv"):
         read_table("fire_stations", tmp_path)
 
 
 def test_points_outside_great_britain():
     check_in_great_britain(530_000, 180_000, "ok")
-    with pytest.raises(OutsideAreaError, match="row 3.*outside Great Britain"):
+    with pytest.raises(OutsideAreaError, match=r"row 3.*outside Great Britain"):
         check_in_great_britain(-0.12, 51.5, "sites.csv row 3")  # degrees given as metres
 
 
