@@ -36,6 +36,7 @@ from geodata.travel._transit_graph import (
     travel_matrix,
 )
 from geodata.travel.base import Points, ProgressFn, TimeBand, parse_band
+from geodata.travel.crowfly import CrowflySettings
 
 __all__ = [
     "GTFSColumnError",
@@ -117,7 +118,7 @@ class TransitSettings:
     #: walking speed, km/h: the usual planning figure, also TfL's PTAL method (as crowfly)
     walk_kmh: float = 4.8
     #: walked distance / straight-line distance (the crowfly engine's calibrated figure)
-    walk_detour: float = 1.3
+    walk_detour: float = CrowflySettings.walk_detour
     #: longest walk to the first stop or from the last stop, straight line.  TfL's PTAL
     #: counts bus stops within 640 m and rail stations within 960 m *walked*; 800 m
     #: straight line (about 1 km and 13 min walked) sits between the two

@@ -447,7 +447,8 @@ def test_gtfs_times_past_midnight(gtfs_toy: TransitEngine) -> None:
     a, c, d = gtfs_stop_xy("A"), gtfs_stop_xy("C"), gtfs_stop_xy("D")
     # Wed 02:00 is served by Tuesday's N1 trips timed 25:40, 26:10: wait 900 + 60, ride 900
     assert one(gtfs_toy, a, d, "Wed 02:00") == pytest.approx(1860, abs=0.01)
-    walk = math.dist(a, c) * 1.3 / (4.8 / 3.6)
+    s = gtfs_toy.settings
+    walk = math.dist(a, c) * s.walk_detour / (s.walk_kmh / 3.6)
     assert one(gtfs_toy, a, c, "Wed 02:00") == pytest.approx(walk, rel=1e-5)
 
 
