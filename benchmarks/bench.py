@@ -155,7 +155,8 @@ def with_pandana(pieces: dict[str, Any], open_cols: np.ndarray, n_units: int, si
     # forward graph + egress links stop -> site node, so distances run node -> site
     frm = np.concatenate([g.row, e_stop])
     to = np.concatenate([g.col, n + e_pt])
-    w = np.concatenate([g.weight, e_s])
+    # pandana's contraction hierarchies stall on zero-weight edges (alighting): 10 ms each
+    w = np.maximum(np.concatenate([g.weight, e_s]), 0.01)
     t0 = time.perf_counter()
     nodes = pd.DataFrame({"x": nx_, "y": ny_}, index=np.arange(len(nx_)))
     edges = pd.DataFrame({"from": frm, "to": to, "w": w})
@@ -166,7 +167,7 @@ def with_pandana(pieces: dict[str, Any], open_cols: np.ndarray, n_units: int, si
     cutoff = pieces["cutoff"]
     pnet.set_pois("open", cutoff, 1, pd.Series(sites_xy[open_cols, 0]), pd.Series(sites_xy[open_cols, 1]))
     res = pnet.nearest_pois(cutoff, "open", num_pois=1)
-    d = res[1].to_numpy(np.float64)
+    d = res[1].to_numpy(np.float64, copy=True)
     d[d >= cutoff] = np.inf
     transit = _reduce_to_units(d[:n], pieces["a"], n_units)
     walk = pieces["walk"][:, open_cols].min(axis=1)
