@@ -18,6 +18,7 @@ __all__ = [
     "THRESHOLDS",
     "CoverageResult",
     "area_metrics",
+    "group_order",
     "nearest",
     "weighted_quantiles",
 ]
@@ -50,8 +51,19 @@ def nearest(times: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndar
     return best, col
 
 
+def group_order(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """The permutation sorting by group, then value (``inf`` last): shared by every weight."""
+    return np.lexsort((values, groups))
+
+
 def weighted_quantiles(
-    values: np.ndarray, weights: np.ndarray, groups: np.ndarray, n_groups: int, qs: tuple[float, ...]
+    values: np.ndarray,
+    weights: np.ndarray,
+    groups: np.ndarray,
+    n_groups: int,
+    qs: tuple[float, ...],
+    *,
+    order: np.ndarray | None = None,
 ) -> np.ndarray:
     """Weighted quantiles of ``values`` within each group: shape ``(len(qs), n_groups)``.
 
@@ -65,7 +77,8 @@ def weighted_quantiles(
     array([[20.],
            [40.]])
     """
-    order = np.lexsort((values, groups))
+    if order is None:
+        order = group_order(values, groups)
     v, w, g = values[order], weights[order], groups[order]
     cw = np.cumsum(w)
     tot = np.bincount(g, weights=w, minlength=n_groups)
@@ -88,6 +101,8 @@ def area_metrics(
     groups: np.ndarray,
     n_groups: int,
     thresholds: tuple[int, ...] = THRESHOLDS,
+    *,
+    order: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Population-weighted metrics per group (arrays of length ``n_groups``).
 
@@ -101,10 +116,15 @@ def area_metrics(
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(w_inf > 0, np.inf, wsum / pop)
     mean[pop == 0] = np.nan
-    med, p95 = weighted_quantiles(minutes, weights, groups, n_groups, (0.5, 0.95))
+    med, p95 = weighted_quantiles(minutes, weights, groups, n_groups, (0.5, 0.95), order=order)
     out = {"population": pop, "mean": mean, "median": med, "p95": p95}
-    for t in thresholds:
-        within = np.bincount(groups, weights=weights * (minutes <= t), minlength=n_groups)
+    # one bincount for every threshold: bucket b holds minutes in (t[b-1], t[b]]
+    nb = len(thresholds) + 1
+    bucket = np.searchsorted(np.asarray(thresholds, dtype=np.float64), minutes, side="left")
+    per = np.bincount(groups * nb + bucket, weights=weights, minlength=n_groups * nb).reshape(n_groups, nb)
+    within_all = np.cumsum(per, axis=1)
+    for k, t in enumerate(thresholds):
+        within = within_all[:, k]
         out[f"within_{t}"] = within
         out[f"beyond_{t}"] = pop - within
     return out
@@ -215,9 +235,10 @@ def evaluate(
     minutes = secs.astype(np.float64) / 60.0
     groups = np.concatenate([unit_area, np.full(len(unit_area), n_areas)])
     mins2 = np.concatenate([minutes, minutes])
+    order = group_order(mins2, groups)  # one sort serves every population group
     metrics = {}
     for g, w in weights.items():
-        metrics[g] = area_metrics(mins2, np.concatenate([w, w]), groups, n_areas + 1, thresholds)
+        metrics[g] = area_metrics(mins2, np.concatenate([w, w]), groups, n_areas + 1, thresholds, order=order)
 
     def count(cols: np.ndarray) -> np.ndarray:
         a = site_area[cols] if len(cols) else np.empty(0, np.int64)

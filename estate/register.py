@@ -247,8 +247,7 @@ class Estate:
         object.__setattr__(self, "sites", s)
         located = s[s["located"]]
         object.__setattr__(self, "column_ids", located.index.to_numpy(str))
-        col = pd.Series(np.arange(len(located)), index=located.index)
-        object.__setattr__(self, "_col", col)
+        object.__setattr__(self, "_col", {sid: i for i, sid in enumerate(located.index)})
         object.__setattr__(self, "_hours", {})
 
     column_ids: np.ndarray = None  # type: ignore[assignment]
@@ -275,11 +274,11 @@ class Estate:
 
     def column(self, site_id: str) -> int:
         """The matrix column of a located site."""
-        return int(self._col[site_id])  # type: ignore[attr-defined]
+        return self._col[site_id]  # type: ignore[attr-defined]
 
     def has_column(self, site_id: str) -> bool:
         """Is the site located (has a matrix column)?"""
-        return site_id in self._col.index  # type: ignore[attr-defined]
+        return site_id in self._col  # type: ignore[attr-defined]
 
     def hours(self, text: str) -> Hours:
         """Parse (memoised) an hours string."""
