@@ -6,6 +6,7 @@
     estate compare BASE SCENARIO --mode transit --band night
     estate build
     estate evidence SCENARIO --against BASE --mode transit --band night --out DIR
+    estate map BASE SCENARIO --mode walk --band night --out map.html
     estate network download --place "Camden, London" --mode walk --out camden.graphml
 """
 
@@ -183,6 +184,32 @@ def cmd_evidence(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_map(args: argparse.Namespace) -> int:
+    from estate import maps
+    from geodata._io import atomic_write_text
+    from geodata.travel.base import parse_band
+
+    p = _planner(args)
+    p.matrix(args.mode, args.band, progress=_progress_bar(f"{args.mode} matrix"))
+    cmp_ = p.compare(args.base, args.scenario, args.mode, args.band)
+    base, res = cmp_.base, cmp_.scenario
+    if args.metric not in maps.METRICS:
+        print(f"error: unknown metric {args.metric!r}: use one of {', '.join(maps.METRICS)}", file=sys.stderr)
+        return 2
+    geo = maps.map_geometry(p.areas, p.unit_polygons, p.units)
+    band = parse_band(args.band)
+    sites = maps.site_frame(p.estate, p.state(args.base), p.state(args.scenario), base, res,
+                            p.units.weights()["all"], band.name)
+    values = maps.values_by_code(res.area_codes, maps.metric_values(args.metric, base, res, args.threshold))
+    title = f"{args.scenario} vs {args.base}: {args.mode}, {band.label}"
+    m = maps.coverage_map(geo, borough_values=values, borough_scale=maps.metric_scale(args.metric, args.threshold),
+                          sites=sites, band_label=band.label, title=title)
+    atomic_write_text(Path(args.out), maps.map_html(m))
+    print(f"wrote {args.out}: one HTML file that opens offline (the base-map tiles need the internet)",
+          file=sys.stderr)
+    return 0
+
+
 def cmd_network_download(args: argparse.Namespace) -> int:
     from geodata.travel.streets import download_street_graph
 
@@ -245,6 +272,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.add_argument("--rules", help="YAML file of borough rules (default: a counter and a 24/7 counter in every borough)")
     p.set_defaults(func=cmd_evidence)
+    p = sub.add_parser("map", help="a standalone HTML coverage map of a scenario against a base")
+    p.add_argument("base")
+    p.add_argument("scenario")
+    mb(p)
+    p.add_argument("--threshold", type=int, default=45, choices=THRESHOLDS)
+    p.add_argument("--metric", default="beyond_change",
+                   help="beyond_change (default), beyond, share_within, share_change, mean_min, mean_change, p95_min")
+    p.add_argument("--out", required=True, help="the HTML file to write (atomically)")
+    p.set_defaults(func=cmd_map)
     p = sub.add_parser("network", help="street networks")
     nsub = p.add_subparsers(dest="network_command", required=True)
     d = nsub.add_parser("download", help="download an OSM street network with osmnx (needs the internet)")

@@ -87,3 +87,14 @@ def test_bad_scenario_file_in_a_folder(capsys, tmp_path):
 def test_python_dash_m(london_data):
     r = subprocess.run([sys.executable, "-m", "estate", "scenarios"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "outcome-2026" in r.stdout
+
+
+def test_map_writes_a_standalone_html(capsys, tmp_path):
+    out = tmp_path / "map.html"
+    code, _, err = run(capsys, "map", "baseline-2024", "outcome-2026", "--band", "night", "--out", str(out))
+    assert code == 0 and "wrote" in err
+    html = out.read_text(encoding="utf-8")
+    assert "Charing Cross Police Station" in html and "Legend" in html
+    assert "unpkg.com/leaflet" not in html and "L.map(" in html  # Leaflet inlined: opens offline
+    code, _, err = run(capsys, "map", "baseline-2024", "outcome-2026", "--metric", "nope", "--out", str(out))
+    assert code == 2 and "unknown metric 'nope'" in err
