@@ -20,7 +20,7 @@ from estate.errors import DuplicateSiteError, HoursError, UnknownSiteError
 from estate.hours import Hours, parse_hours
 from geodata._manifest import Layer, read_table, register
 from geodata.errors import DataError
-from geodata.places import check_in_great_britain, lonlat_to_bng, slugify
+from geodata.places import check_in_great_britain, point_from_record, slugify
 from geodata.postcodes import Geocoder, UnknownPostcodeError
 from geodata.travel.base import Points
 
@@ -134,15 +134,7 @@ def load_register_csv(path: Path, areas: gpd.GeoDataFrame, geocoder: Geocoder | 
     rows = []
     for i, r in enumerate(t.to_dict("records")):
         where = f"{path} row {i + 2}"
-        x = y = np.nan
-        try:
-            if r.get("easting") and r.get("northing"):
-                x, y = float(r["easting"]), float(r["northing"])
-            elif r.get("lon") and r.get("lat"):
-                xa, ya = lonlat_to_bng(np.array([float(r["lon"])]), np.array([float(r["lat"])]))
-                x, y = float(xa[0]), float(ya[0])
-        except ValueError as exc:
-            raise DataError(f"{where}: a coordinate is not a number ({exc}); use metres (easting/northing) or degrees (lon/lat)") from exc
+        x, y = point_from_record(r, where) or (np.nan, np.nan)
         b = r.get("borough", "")
         code = b if b in names else lookup.get(slugify(b), "")
         rows.append({

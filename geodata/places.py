@@ -26,6 +26,7 @@ __all__ = [
     "load_host_places",
     "load_places_csv",
     "lonlat_to_bng",
+    "point_from_record",
     "slugify",
 ]
 
@@ -79,6 +80,31 @@ def check_in_great_britain(x: float, y: float, where: str) -> None:
             "British National Grid easting/northing in metres (or WGS84 lon/lat in "
             "lon/lat columns); check for swapped or degree-valued columns."
         )
+
+
+def point_from_record(rec: dict[str, str], where: str) -> tuple[float, float] | None:
+    """(x, y) in EPSG:27700 from a CSV row's ``easting``/``northing`` or ``lon``/``lat``.
+
+    ``None`` when the row has neither (the caller may geocode a postcode);
+    :class:`DataError` naming ``where`` when a coordinate is not a number.
+
+    Examples
+    --------
+    >>> point_from_record({"easting": "530000", "northing": "180000"}, "row 2")
+    (530000.0, 180000.0)
+    """
+    try:
+        if rec.get("easting") and rec.get("northing"):
+            return float(rec["easting"]), float(rec["northing"])
+        if rec.get("lon") and rec.get("lat"):
+            xa, ya = lonlat_to_bng(np.array([float(rec["lon"])]), np.array([float(rec["lat"])]))
+            return float(xa[0]), float(ya[0])
+    except ValueError as exc:
+        raise DataError(
+            f"{where}: a coordinate is not a number ({exc}); use metres (easting/northing) "
+            "or degrees (lon/lat)"
+        ) from exc
+    return None
 
 
 def _within(df: pd.DataFrame, areas: gpd.GeoDataFrame, what: str) -> pd.DataFrame:
@@ -177,20 +203,12 @@ def load_places_csv(
     xs, ys = [], []
     for i, rec in enumerate(t.to_dict("records")):
         where = f"{path} row {i + 2}"
-        try:
-            if rec.get("easting") and rec.get("northing"):
-                x, y = float(rec["easting"]), float(rec["northing"])
-            elif rec.get("lon") and rec.get("lat"):
-                xa, ya = lonlat_to_bng(np.array([float(rec["lon"])]), np.array([float(rec["lat"])]))
-                x, y = float(xa[0]), float(ya[0])
-            elif rec.get("postcode") and geocoder is not None:
-                x, y = geocoder.lookup(rec["postcode"])  # type: ignore[attr-defined]
-            else:
-                raise DataError(f"{where}: no location; give easting/northing, lon/lat or a postcode")
-        except ValueError as exc:
-            if isinstance(exc, DataError):
-                raise
-            raise DataError(f"{where}: a coordinate is not a number ({exc})") from exc
+        xy = point_from_record(rec, where)
+        if xy is None and rec.get("postcode") and geocoder is not None:
+            xy = geocoder.lookup(rec["postcode"])  # type: ignore[attr-defined]
+        if xy is None:
+            raise DataError(f"{where}: no location; give easting/northing, lon/lat or a postcode")
+        x, y = xy
         check_in_great_britain(x, y, where)
         xs.append(x)
         ys.append(y)
