@@ -6,10 +6,8 @@ number below was worked out on paper from its tables.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 import zipfile
 from pathlib import Path
 
@@ -39,20 +37,8 @@ from estate.export import (
     write_evidence_pack,
 )
 from geodata.errors import UnknownBandError, UnknownModeError
+from tests.estate import _toy_evidence as toy
 
-
-def _load_toy():  # the tests folder is not a package (pytest --import-mode=importlib)
-    name = "_toy_evidence"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        assert spec and spec.loader
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-toy = _load_toy()
 approx = pytest.approx
 
 

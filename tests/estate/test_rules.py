@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
 from estate.evidence import build_evidence
@@ -24,20 +20,8 @@ from estate.rules import (
     parse_rules,
 )
 from geodata.errors import DataError, PlannerError
+from tests.estate import _toy_evidence as toy
 
-
-def _load_toy():  # the tests folder is not a package (pytest --import-mode=importlib)
-    name = "_toy_evidence"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        assert spec and spec.loader
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-toy = _load_toy()
 AREAS = [("T01", "Northam"), ("T02", "Southam")]
 
 
