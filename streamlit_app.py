@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from estate import drafts, maps, views
+from estate import drafts, export, maps, views
 from estate import ui_text as T
 from estate.coverage import THRESHOLDS, CoverageResult
 from estate.planner import REGISTER_ID, Planner
@@ -469,15 +469,6 @@ def _evidence(cfg: tuple[str, str], sig: Any, scenario: str, against: str, mode:
     return build_evidence(planner(), scenario, against=against, mode=mode, bands=bands)
 
 
-def _pack_writer() -> Any:
-    """``estate.export.evidence_pack_zip`` when it exists, else ``None``."""
-    try:
-        from estate.export import evidence_pack_zip
-    except ImportError:
-        return None
-    return evidence_pack_zip
-
-
 def page_evidence(c: dict[str, Any]) -> None:
     st.header("Closure evidence")
     if c["scenario"] == c["base"]:
@@ -495,15 +486,11 @@ def page_evidence(c: dict[str, Any]) -> None:
     for note in ev.notes:
         st.info(note)
     closed = {case.site_id: case for case in ev.closed}
-    writer = _pack_writer()
-    if writer is None:
-        st.info("The downloadable evidence pack (CSV, XLSX, GeoJSON, HTML, PDF) arrives with estate.export.")
-    else:
-        st.download_button(
-            "Download the evidence pack (ZIP: CSV, XLSX, GeoJSON, HTML, PDF)",
-            lambda: writer(planner(), ev),
-            file_name=f"evidence-{c['scenario']}-vs-{c['base']}-{c['mode']}.zip", mime="application/zip",
-            key="ev_pack")
+    st.download_button(
+        "Download the evidence pack (ZIP: CSV, XLSX, GeoJSON, HTML, PDF)",
+        lambda: export.evidence_pack_zip(planner(), ev),
+        file_name=f"evidence-{c['scenario']}-vs-{c['base']}-{c['mode']}.zip", mime="application/zip",
+        key="ev_pack")
     if not closed:
         return
     sid = st.selectbox("Closed site", list(closed), key="ev_site", help=T.HELP["evidence_site"],
