@@ -43,6 +43,13 @@ def main() -> None:
         print(f"| {sites.at[a, 'name']} -> {sites.at[b, 'name']} ({km:.1f} km) | {cells} | "
               f"{js[0].walk_seconds / 60:.1f} min |")
         details.extend(js)
+    print("\nRoutes taken (rides in order):\n")
+    for (a, b), k in zip(PAIRS, range(0, len(details), len(BANDS)), strict=True):
+        for band, j in zip(BANDS, details[k:k + len(BANDS)], strict=True):
+            rides = [lg.line for lg in j.legs if lg.kind == "ride" and lg.line]
+            print(f"- {sites.at[a, 'name'].replace(' Police Station', '')} -> "
+                  f"{sites.at[b, 'name'].replace(' Police Station', '')}, {band}: "
+                  f"{' -> '.join(rides) if rides else 'walk all the way'}")
     if args.legs:
         for j in details:
             print("\n" + j.describe())
