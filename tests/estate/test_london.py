@@ -81,3 +81,21 @@ def test_partial_street_network_falls_back_to_crowfly(london_data, tmp_path):
     d = p.coverage("baseline-2024", "walk", "day").to_dict()
     assert d["engine"] == "crowfly"  # the extract covers 20 of 4,994 units
     assert "straight-line" in d["engine_note"]
+
+
+def test_transit_never_slower_than_walking_and_usually_faster(london):
+    """All 4,994 units to 42 sites (every 60th located site) on the real day and night graphs."""
+    from geodata.travel.base import Points, parse_band
+
+    eng = london.engine("transit")
+    allsites = london.estate.points()
+    pick = np.arange(0, len(allsites), 60)
+    sites = Points(allsites.ids[pick], allsites.x[pick], allsites.y[pick])
+    units = london.units.points
+    walk = eng.walk_seconds(units.xy, sites.xy)
+    for band in ("day", "night"):
+        m = eng.matrix(units, sites, parse_band(band))
+        ok = np.isfinite(m)
+        assert np.all(m[ok] <= walk[ok] + 1e-3)  # the cap: never slower than walking the whole way
+        faster = (m[ok] < walk[ok] * 0.8).mean()
+        assert faster > (0.9 if band == "day" else 0.5), f"{band}: only {faster:.0%} of trips beat walking by 20%"
