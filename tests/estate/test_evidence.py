@@ -479,3 +479,21 @@ def test_london_cli_writes_the_pack(london, tmp_path):
     doc = json.loads((out / "evidence.json").read_text(encoding="utf-8"))
     assert doc["counts"]["closed"] == 18
     assert main(["evidence", "met-proposal-2025", "--against", "met-proposal-2025", "--out", str(out)]) == 2
+
+
+@pytest.mark.skipif(not Path("/usr/bin/pdftoppm").exists(), reason="no pdftoppm: apt-get install poppler-utils")
+def test_pdf_renders_to_pages_with_content(planner, cuts, tmp_path):
+    """The PDF is checked as a reader sees it: rendered page by page to images."""
+    import subprocess
+
+    out = write_evidence(planner, cuts, tmp_path / "pack")
+    subprocess.run(["/usr/bin/pdftoppm", "-r", "40", "-png", str(out / "report.pdf"), str(tmp_path / "page")],
+                   check=True, capture_output=True, timeout=120)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) >= 3  # the summary, and a section for each of the three sites
+    from matplotlib.image import imread
+
+    for page in pages:
+        img = imread(page)
+        ink = (img[..., :3].mean(axis=2) < 0.6).mean()
+        assert 0.002 < ink < 0.6, f"{page.name}: {ink:.1%} of the page is ink (blank or solid?)"
