@@ -212,11 +212,15 @@ ABOUT_DATA_SOURCES: tuple[tuple[str, str, str], ...] = (
 ABOUT_APPROXIMATE = """
 **What is approximate**
 
-- *Where people live*: each neighbourhood (LSOA, about 1,600 residents) is one point, its
+- *Where people live*: each neighbourhood (LSOA, about 1,760 residents) is one point, its
   population-weighted centre; everyone in it is given that point's journey.
 - *Travel times*: see the engine of each mode above. Without a street network for the whole
   of London, walking and driving times are straight-line distances times a detour factor at
   a typical speed; they ignore rivers, railways and congestion at particular hours.
+- *Public transport* has no timetable: waits are half an assumed headway. There is **no
+  National Rail** in the data (so south and outer London journeys are too long where the
+  train is fastest), and at night only the N buses run, because the data does not say which
+  day routes run 24 hours.
 - *Opening hours*: five part-time counters' hours were never published; Mo-Fr 10:00-18:00 is
   assumed. Two counters (Church Street, Royalty Studios) have no published address and are
   left out of the travel-time figures.

@@ -926,7 +926,7 @@ class TransitEngine:
             )
         return (
             "public transport times use a stop graph of TfL's 2019 bus route stop sequences, "
-            "Tube/DLR/Elizabeth line run times and Overground links at "
+            "Tube/DLR/Elizabeth line run times and Overground links (no National Rail) at "
             f"{s.overground_kmh:g} km/h, with buses at an assumed {s.bus_day_kmh:g} km/h "
             f"({s.bus_night_kmh:g} at night), waits of half an assumed headway (bus "
             f"{s.bus_day_headway_min:g} min by day, {s.bus_night_headway_min:g} at night; Tube "
