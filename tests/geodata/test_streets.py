@@ -424,18 +424,10 @@ def test_download_street_graph_online(tmp_path: Path) -> None:
 PACK_PBF = Path("network/osm/central_london_marylebone_fitzrovia_2023-03.osm.pbf")
 
 
-def _pack() -> Path | None:
-    env = os.environ.get("ESTATE_DATA")
-    root = Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "london"
-    return root if (root / PACK_PBF).is_file() else None
-
-
 @pytest.fixture(scope="module")
-def pack() -> Path:
-    root = _pack()
-    if root is None:
-        pytest.skip("the London data pack is not available (set ESTATE_DATA)")
-    return root
+def pack(london_data: Path) -> Path:
+    """The London data pack (the shared fixture in tests/conftest.py skips without it)."""
+    return london_data
 
 
 @pytest.fixture(scope="module")
