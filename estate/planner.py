@@ -229,7 +229,8 @@ class Planner:
             times, report = cached_matrix(
                 eng, self.units.points, self.estate.points(), b, cache_dir=self.cache_dir, progress=progress
             )
-            self._matrices[key] = times
+            # column-major: a scenario reads whole columns (its open sites), contiguous this way
+            self._matrices[key] = np.asfortranarray(times)
             self.matrix_reports[key] = report
             log.info("matrix %s/%s: %s in %.2f s", mode, key[1], report["status"], report["seconds"])
         return self._matrices[key]
