@@ -31,7 +31,7 @@ from geodata.travel._transit_graph import (
     shortest_path,
     travel_matrix,
 )
-from geodata.travel.base import Points, ProgressFn, TimeBand, parse_band
+from geodata.travel.base import Mode, Points, ProgressFn, TimeBand, parse_band
 from geodata.travel.transit_settings import TransitSettings
 
 __all__ = [
@@ -139,7 +139,7 @@ class TransitEngine:
     """
 
     name = "transit"
-    mode = "transit"
+    mode = Mode.TRANSIT
 
     def __init__(
         self,
