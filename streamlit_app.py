@@ -5,8 +5,8 @@
 A thin layer: it reads widgets, calls :mod:`estate` and renders.  Data folder:
 ``$ESTATE_DATA`` (default ``../shared/london``); scenario folder:
 ``$ESTATE_SCENARIOS`` (default the repository's ``scenarios/``).  Words and
-defaults live in :mod:`estate.ui_text`, maps in :mod:`estate.maps`, draft
-editing and safe saving in :mod:`estate.drafts`, figures in :mod:`estate.views`.
+defaults live in :mod:`estate.outputs.ui_text`, maps in :mod:`estate.outputs.maps`, draft
+editing and safe saving in :mod:`estate.drafts`, figures in :mod:`estate.outputs.views`.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from typing import Any
 
 import streamlit as st
 
-from estate import drafts, export, maps, views
-from estate import ui_text as T
+from estate import drafts
 from estate.coverage import THRESHOLDS, CoverageResult
+from estate.outputs import export, maps, views
+from estate.outputs import ui_text as T
+from estate.outputs.tables import compare_frame
 from estate.planner import REGISTER_ID, Planner
 from estate.scenario import ScenarioState
-from estate.tables import compare_frame
 from geodata.errors import PlannerError
 
 st.set_page_config(page_title=T.APP_TITLE, page_icon=":material/local_police:", layout="wide")

@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from estate import export
 from estate.evidence import build_evidence
+from estate.outputs import export
+from estate.outputs.staticmaps import canvas_for, evidence_maps
 from estate.planner import Planner
-from estate.staticmaps import canvas_for, evidence_maps
 
 __all__ = ["bench_evidence"]
 

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from estate.coverage import THRESHOLDS
-from estate.tables import compare_frame, coverage_frame
+from estate.outputs.tables import compare_frame, coverage_frame
 from geodata.errors import PlannerError
 from geodata.travel.base import MODES
 
@@ -172,7 +172,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_evidence(args: argparse.Namespace) -> int:
-    from estate.export import write_evidence_pack
+    from estate.outputs.export import write_evidence_pack
     from estate.rules import load_rules
 
     p = _planner(args)
@@ -185,7 +185,7 @@ def cmd_evidence(args: argparse.Namespace) -> int:
 
 
 def cmd_map(args: argparse.Namespace) -> int:
-    from estate import maps
+    from estate.outputs import maps
     from geodata._io import atomic_write_text
     from geodata.travel.base import parse_band
 

@@ -36,6 +36,7 @@ import pandas as pd
 
 from estate.errors import EstateError, ScenarioError
 from estate.hours import parse_hours
+from estate.outputs.ui_text import DEFAULT_NEW_HOURS, UPLOAD_LIMIT_BYTES
 from estate.register import Estate
 from estate.scenario import (
     ID_RE,
@@ -48,7 +49,6 @@ from estate.scenario import (
     save_scenario,
     scenario_to_yaml,
 )
-from estate.ui_text import DEFAULT_NEW_HOURS, UPLOAD_LIMIT_BYTES
 from geodata.errors import PlannerError
 from geodata.places import slugify
 
@@ -210,7 +210,7 @@ class Draft:
 
         A site open in the base is closed (or, if this draft closed it, reopened);
         a site closed in the base is opened with ``hours`` (default: its register
-        hours, else :data:`~estate.ui_text.DEFAULT_NEW_HOURS`), or, if this draft
+        hours, else :data:`~estate.outputs.ui_text.DEFAULT_NEW_HOURS`), or, if this draft
         opened it, closed again.
         """
         estate.check_id(site_id)

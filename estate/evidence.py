@@ -20,7 +20,7 @@ Definitions (one mode, one time band at a time):
   open in the base and is not in the scenario, and as opened in the reverse.
 
 Everything is numpy over the planner's matrix; no per-resident Python loops.
-The pack writers (CSV, JSON, XLSX, GeoJSON, HTML, PDF) are in :mod:`estate.export`.
+The pack writers (CSV, JSON, XLSX, GeoJSON, HTML, PDF) are in :mod:`estate.outputs.export`.
 """
 
 from __future__ import annotations

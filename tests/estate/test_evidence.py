@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from estate import export
 from estate.errors import OutputError, ScenarioError, UnknownScenarioError
 from estate.evidence import (
     CHANGE_CLOSED,
@@ -29,7 +28,8 @@ from estate.evidence import (
     build_evidence,
     time_stats,
 )
-from estate.export import (
+from estate.outputs import export
+from estate.outputs.export import (
     PACK_FILES,
     evidence_pack_zip,
     pack_name,

@@ -38,8 +38,8 @@ from estate.evidence import (
     SiteCase,
     TimeStats,
 )
+from estate.outputs.staticmaps import map_key
 from estate.rules import STATUS_ALREADY_FAILING, STATUS_BROKEN
-from estate.staticmaps import map_key
 from geodata.areas import GROUPS
 
 __all__ = [

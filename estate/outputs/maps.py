@@ -38,9 +38,9 @@ from jinja2 import Template
 from pyproj import Transformer
 
 from estate.coverage import CoverageResult
+from estate.outputs.ui_text import HOST_LABELS, STATUS_LABELS
 from estate.register import Estate
 from estate.scenario import ScenarioState
-from estate.ui_text import HOST_LABELS, STATUS_LABELS
 from geodata.areas import Units
 from geodata.travel.base import TimeBand, parse_band
 

@@ -14,9 +14,9 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from estate.coverage import CoverageResult
-from estate.maps import OKABE_ITO
-from estate.tables import compare_frame
-from estate.ui_text import TABLE_COLUMNS, band_label, mode_label
+from estate.outputs.maps import OKABE_ITO
+from estate.outputs.tables import compare_frame
+from estate.outputs.ui_text import TABLE_COLUMNS, band_label, mode_label
 from geodata.travel.base import MODES
 
 __all__ = [
