@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from estate.cli import write_evidence_pack
 from estate.errors import OutputError, ScenarioError, UnknownScenarioError
 from estate.evidence import (
     CHANGE_CLOSED,
@@ -34,7 +35,6 @@ from estate.outputs.export import (
     evidence_pack_zip,
     pack_name,
     write_evidence,
-    write_evidence_pack,
 )
 from geodata.errors import UnknownBandError, UnknownModeError
 from tests.estate import _toy_evidence as toy
