@@ -54,7 +54,7 @@ from estate.errors import ScenarioError
 from estate.rules import DEFAULT_RULES, RuleSet, check_rules
 from estate.scenario import REGISTER, Change, ScenarioState
 from geodata.areas import GROUPS
-from geodata.travel.base import ProgressFn, TimeBand, check_mode, parse_band
+from geodata.travel.base import ProgressFn, TimeBand, parse_band, parse_mode
 
 if TYPE_CHECKING:
     from estate.planner import Planner
@@ -370,7 +370,7 @@ def build_evidence(
     UnknownModeError, UnknownBandError
         For an unknown mode or band.
     """
-    check_mode(mode)
+    mode = parse_mode(mode)
     if scenario_id == against:
         raise ScenarioError(
             f"the scenario and the base are both {scenario_id!r}: evidence compares a scenario with a "

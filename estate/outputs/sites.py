@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 
 from estate import text
 from estate.coverage import CoverageResult
@@ -18,12 +17,10 @@ from estate.outputs import _palette as palette
 from estate.outputs.ui_text import HOST_LABELS, STATUS_LABELS
 from estate.register import Estate
 from estate.scenario import ScenarioState
+from geodata.crs import bng_to_lonlat
 from geodata.travel.base import TimeBand, parse_band
 
 __all__ = ["SITE_COLUMNS", "candidate_frame", "site_frame", "site_icon_svg", "site_popup_html"]
-
-_TO_WGS84 = Transformer.from_crs(27700, 4326, always_xy=True)
-
 
 # ---- sites -----------------------------------------------------------------
 SITE_COLUMNS = (
@@ -34,8 +31,8 @@ SITE_COLUMNS = (
 
 
 def _lat_lon(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    lon, lat = _TO_WGS84.transform(np.asarray(x, float), np.asarray(y, float))
-    return np.asarray(lat), np.asarray(lon)
+    lon, lat = bng_to_lonlat(x, y)
+    return lat, lon
 
 
 def _catchment(res: CoverageResult, weights: np.ndarray, n_cols: int,

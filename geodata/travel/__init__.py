@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from geodata.travel.base import BANDS, MODES, Points, TimeBand, TravelEngine, parse_band
+from geodata.travel.base import (
+    BANDS,
+    MODES,
+    Mode,
+    Points,
+    TimeBand,
+    TravelEngine,
+    parse_band,
+    parse_mode,
+)
 from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
 
 __all__ = [
@@ -17,6 +26,7 @@ __all__ = [
     "CrowflyEngine",
     "CrowflySettings",
     "Journey",
+    "Mode",
     "Points",
     "StreetEngine",
     "StreetSettings",
@@ -25,6 +35,7 @@ __all__ = [
     "TransitSettings",
     "TravelEngine",
     "parse_band",
+    "parse_mode",
     "street_engine_or_crowfly",
 ]
 
