@@ -285,7 +285,7 @@ def _summary(ctx: _Context) -> list[dict[str, Any]]:
 
 def data_sources(planner: Planner) -> list[dict[str, str]]:
     """The manifest's layers present in the planner's data folder, with publisher and licence."""
-    from geodata._manifest import LAYERS
+    from geodata import LAYERS
 
     out = []
     for layer in LAYERS.values():

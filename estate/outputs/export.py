@@ -2,7 +2,7 @@
 
 :func:`write_evidence` writes an evidence's every file into a
 staging folder that replaces ``out_dir`` whole only once all files are
-written (:func:`geodata._io.atomic_directory`): the pack appears complete or
+written (:func:`geodata.atomic_directory`): the pack appears complete or
 not at all, a failure part way leaves an earlier pack untouched, and a
 re-run replaces it cleanly.  :func:`evidence_pack_zip` returns the same
 files as a zip archive in memory, for a browser download button.
@@ -53,7 +53,7 @@ from estate.outputs.report_html import render_html
 from estate.outputs.report_pdf import render_pdf
 from estate.outputs.staticmaps import canvas_for, evidence_maps
 from estate.text import json_number as _clean
-from geodata._io import atomic_directory
+from geodata import atomic_directory
 from geodata.areas import GROUPS
 from geodata.travel.base import ProgressFn
 

@@ -40,6 +40,7 @@ from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
 __all__ = [
     "DEFAULT_HIGHWAY_MPH",
     "STREET_MODES",
+    "NetworkArrays",
     "StreetEngine",
     "StreetSettings",
     "download_street_graph",

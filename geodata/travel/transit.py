@@ -28,6 +28,7 @@ from geodata.travel._transit_graph import (
     StopGraph,
     TransitDataWarning,
     build_graph,
+    near_links,
     shortest_path,
     travel_matrix,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "TransitDataWarning",
     "TransitEngine",
     "TransitSettings",
+    "near_links",
 ]
 
 log = logging.getLogger(__name__)
