@@ -5,24 +5,24 @@
 A thin layer: it reads widgets, calls :mod:`estate` and renders.  Data folder:
 ``$ESTATE_DATA`` (default ``../shared/london``); scenario folder:
 ``$ESTATE_SCENARIOS`` (default the repository's ``scenarios/``).  Words and
-defaults live in :mod:`estate.ui_text`, maps in :mod:`estate.maps`, draft
-editing and safe saving in :mod:`estate.drafts`, figures in :mod:`estate.views`.
+defaults live in :mod:`estate.outputs.ui_text`, maps in :mod:`estate.outputs.maps`, draft
+editing and safe saving in :mod:`estate.drafts`, figures in :mod:`estate.outputs.views`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from typing import Any
 
 import streamlit as st
 
-from estate import drafts, export, maps, views
-from estate import ui_text as T
+from estate import drafts, settings, text
 from estate.coverage import THRESHOLDS, CoverageResult
+from estate.outputs import export, maps, views
+from estate.outputs import ui_text as T
+from estate.outputs.tables import compare_frame
 from estate.planner import REGISTER_ID, Planner
 from estate.scenario import ScenarioState
-from estate.tables import compare_frame
 from geodata.errors import PlannerError
 
 st.set_page_config(page_title=T.APP_TITLE, page_icon=":material/local_police:", layout="wide")
@@ -33,8 +33,7 @@ _map_component = st.components.v2.component("estate_map", js=maps.EMBED_JS)
 # ---- cached data ----------------------------------------------------------------
 def _config() -> tuple[str, str]:
     """(data folder, scenario folder) from the environment: the key of every cache."""
-    sdir = T.scenarios_dir_from_env()
-    return os.environ.get("ESTATE_DATA", ""), str(sdir) if sdir else ""
+    return settings.environment().key
 
 
 @st.cache_resource(show_spinner="Loading the data pack…")
@@ -220,11 +219,11 @@ def headline_block(base: str | drafts.Draft, scen: str | drafts.Draft, c: dict[s
                    base_title: str, scen_title: str, *, labels: tuple[str, str] = ("base", "scenario")) -> None:
     h = views.headline(coverage(base, c["mode"], c["band"]), coverage(scen, c["mode"], c["band"]), c["t"])
     cols = st.columns(3)
-    cols[0].metric(f"Beyond {c['t']} min: {labels[0]}", f"{h.london.base:,}")
-    cols[1].metric(f"Beyond {c['t']} min: {labels[1]}", f"{h.london.scenario:,}",
-                   delta=f"{h.london.change:+,}", delta_color="inverse")
-    cols[2].metric(f"Within {c['t']} min: {labels[1]}", f"{h.scenario_share * 100:.1f}%",
-                   delta=f"{(h.scenario_share - h.base_share) * 100:+.1f} points")
+    cols[0].metric(f"Beyond {c['t']} min: {labels[0]}", text.count(h.london.base))
+    cols[1].metric(f"Beyond {c['t']} min: {labels[1]}", text.count(h.london.scenario),
+                   delta=text.count(h.london.change, signed=True), delta_color="inverse")
+    cols[2].metric(f"Within {c['t']} min: {labels[1]}", text.share(h.scenario_share),
+                   delta=text.share(h.scenario_share - h.base_share, signed=True))
     st.markdown(h.sentence(base_title, scen_title))
     if h.worst:
         st.markdown("**Worst hit:** " + "; ".join(f"{w.name} {w.change:+,}" for w in h.worst))
@@ -353,7 +352,7 @@ def page_build(c: dict[str, Any]) -> None:
         query = f[3].text_input("Search", key="cand_query", help=T.HELP["site_search"])
         cands = drafts.filter_candidates(p.estate, hosts=hosts, boroughs=boroughs, retailers=retailers,
                                          query=query, exclude=state.hours)
-        st.caption(f"{len(cands):,} candidate hosts match" + (" (first 500 listed)" if len(cands) > 500 else ""))
+        st.caption(f"{text.count(len(cands))} candidate hosts match" + (" (first 500 listed)" if len(cands) > 500 else ""))
         shown = cands.head(500)
         labels = {r.site_id: f"{r.name} — {r.borough} ({T.HOST_LABELS.get(r.host, r.host)})"
                   for r in shown.itertuples()}
@@ -514,8 +513,9 @@ def page_evidence(c: dict[str, Any]) -> None:
         if not bc.has_catchment:
             st.caption(bc.note or "Nobody's nearest counter in this band.")
             continue
-        st.markdown(f"Nearest counter for **{bc.residents:,.0f}** residents; their mean journey changes by "
-                    f"**{bc.mean_change:+.1f} min**" + (f"; {bc.unreachable:,.0f} have no counter within reach"
+        st.markdown(f"Nearest counter for **{text.count(bc.residents)}** residents; their mean journey changes by "
+                    f"**{text.minutes(bc.mean_change, signed=True, unit=True)}**"
+                    + (f"; {text.count(bc.unreachable)} have no counter within reach"
                                                          if bc.unreachable else "") + ".")
         a, b2 = st.columns(2)
         a.markdown("**Journey times before and after (minutes)**")

@@ -92,7 +92,7 @@ def bench_matrices(cache: Path) -> list[dict[str, Any]]:
 
 # ---- 3. peers on the transit graph --------------------------------------------------
 def _transit_pieces(p: Planner, band: str) -> dict[str, Any]:
-    from geodata.travel._transit_graph import near_links
+    from geodata.travel import near_links
 
     eng = p.engine("transit")
     g = eng.graph(band)
@@ -311,7 +311,7 @@ def bench_coverage(p: Planner, reps: int) -> None:
 
 
 def bench_app_path(p: Planner, reps: int) -> dict[str, Any]:
-    from estate.tables import compare_frame
+    from estate.outputs.tables import compare_frame
 
     out: dict[str, Any] = {}
     base = p.coverage(BASE, "walk", "night")
@@ -325,7 +325,7 @@ def bench_app_path(p: Planner, reps: int) -> dict[str, Any]:
 
     out["toggle a site -> borough table"] = _median_time(toggle_and_table, reps)
     try:
-        from estate import maps
+        from estate.outputs import maps
 
         geo = maps.map_geometry(p.areas, p.unit_polygons, p.units)  # once per server, not timed
 

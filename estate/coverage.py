@@ -8,14 +8,16 @@ areas at once.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from estate.text import json_number
+
 __all__ = [
     "THRESHOLDS",
+    "Comparison",
     "CoverageResult",
     "area_metrics",
     "group_order",
@@ -211,10 +213,8 @@ def _metrics(
 
 
 def _num(x: float, nd: int = 2) -> float | None:
-    x = float(x)
-    if math.isnan(x) or math.isinf(x):
-        return None
-    return round(x, nd)
+    out = json_number(float(x), nd)
+    return None if out is None else float(out)
 
 
 def _block(m: dict[str, np.ndarray], i: int, thresholds: tuple[int, ...]) -> dict[str, Any]:
@@ -330,3 +330,25 @@ def evaluate(
         open_sites=count(np.asarray(open_columns, np.int64)), open_24_7=count(both),
         unit_minutes=minutes, unit_site=col, engine_note=engine_note,
     )
+
+
+@dataclass
+class Comparison:
+    """A scenario's coverage beside its base's, same mode and band."""
+
+    base: CoverageResult
+    scenario: CoverageResult
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``estate compare --format json`` document."""
+        b, s = self.base, self.scenario
+        n = len(b.area_codes)
+        return {
+            "base": b.scenario, "scenario": s.scenario, "mode": s.mode, "band": s.band,
+            "engine": s.engine, "engine_note": s.engine_note, "thresholds_min": list(s.thresholds),
+            "areas": [
+                {"code": str(b.area_codes[i]), "name": str(b.area_names[i]), "base": b.area(i), "scenario": s.area(i)}
+                for i in range(n)
+            ],
+            "london": {"base": b.area(n), "scenario": s.area(n)},
+        }

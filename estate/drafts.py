@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from estate import text
 from estate.errors import EstateError, ScenarioError
 from estate.hours import parse_hours
 from estate.register import Estate
@@ -48,12 +49,13 @@ from estate.scenario import (
     save_scenario,
     scenario_to_yaml,
 )
-from estate.ui_text import DEFAULT_NEW_HOURS, UPLOAD_LIMIT_BYTES
 from geodata.errors import PlannerError
 from geodata.places import slugify
 
 __all__ = [
+    "DEFAULT_NEW_HOURS",
     "DRAFT_KEY",
+    "UPLOAD_LIMIT_BYTES",
     "Draft",
     "SaveConflictError",
     "UploadError",
@@ -75,6 +77,11 @@ __all__ = [
 
 #: The key a draft is resolved under (never a valid scenario id, so it cannot clash).
 DRAFT_KEY = "__draft__"
+
+#: Hours offered for a new contact point (a typical supermarket day).
+DEFAULT_NEW_HOURS = "Mo-Sa 08:00-22:00; Su 10:00-16:00"
+#: Largest scenario file the app accepts (a scenario is a few kilobytes).
+UPLOAD_LIMIT_BYTES = 256 * 1024
 
 
 class UploadError(ScenarioError):
@@ -210,7 +217,7 @@ class Draft:
 
         A site open in the base is closed (or, if this draft closed it, reopened);
         a site closed in the base is opened with ``hours`` (default: its register
-        hours, else :data:`~estate.ui_text.DEFAULT_NEW_HOURS`), or, if this draft
+        hours, else :data:`DEFAULT_NEW_HOURS`), or, if this draft
         opened it, closed again.
         """
         estate.check_id(site_id)
@@ -496,18 +503,18 @@ def read_upload(name: str, data: bytes, *, estate: Estate, scenarios: dict[str, 
     """
     label = Path(name or "upload").name
     if len(data) > limit:
-        raise UploadError(f"{label} is {len(data) / 1024:,.0f} KB; a scenario file may be at most "
-                          f"{limit / 1024:,.0f} KB")
+        raise UploadError(f"{label} is {text.count(len(data) / 1024)} KB; a scenario file may be at most "
+                          f"{text.count(limit / 1024)} KB")
     if Path(label).suffix.lower() not in (".yaml", ".yml"):
         raise UploadError(f"{label}: expected a scenario file ending in .yaml or .yml")
     try:
-        text = data.decode("utf-8-sig")
+        body = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UploadError(f"{label}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    if "\x00" in text:
+    if "\x00" in body:
         raise UploadError(f"{label}: not a text file")
     try:
-        sc = parse_scenario(text, path=label)
+        sc = parse_scenario(body, path=label)
         resolve(DRAFT_KEY, {**scenarios, DRAFT_KEY: dataclasses.replace(sc, id=DRAFT_KEY, path="")}, estate)
     except (PlannerError, KeyError, ValueError) as exc:
         msg = str(exc)

@@ -8,8 +8,11 @@ __all__ = [
     "DuplicateSiteError",
     "EstateError",
     "HoursError",
+    "MapError",
     "OutputError",
     "ScenarioError",
+    "SettingsError",
+    "UnknownNameError",
     "UnknownScenarioError",
     "UnknownSiteError",
 ]
@@ -47,3 +50,18 @@ class ScenarioError(ValueError, EstateError):
 
 class OutputError(OSError, EstateError):
     """An output path that cannot be written."""
+
+
+class MapError(ValueError, EstateError):
+    """A map or colour scale asked for with arguments that do not fit together."""
+
+
+class UnknownNameError(KeyError, EstateError):
+    """A name (map metric, colour meaning) that is not among the known ones."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown name"
+
+
+class SettingsError(DataError, EstateError):
+    """An environment variable or settings file that cannot be used."""

@@ -6,10 +6,8 @@ The CLI, the app, the evidence pack and the benchmark all go through it.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -17,9 +15,9 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import yaml
 
-from estate.coverage import THRESHOLDS, CoverageResult, evaluate
+from estate import settings as config
+from estate.coverage import THRESHOLDS, Comparison, CoverageResult, evaluate
 from estate.register import (
     Estate,
     build_estate,
@@ -28,12 +26,19 @@ from estate.register import (
     load_register_csv,
 )
 from estate.scenario import REGISTER, Scenario, ScenarioState, load_scenarios, resolve
-from geodata import settings as paths
 from geodata.areas import Units, load_areas, load_unit_polygons, load_units
 from geodata.errors import DataError
 from geodata.places import load_host_places
 from geodata.postcodes import Geocoder
-from geodata.travel.base import MODES, ProgressFn, TimeBand, TravelEngine, check_mode, parse_band
+from geodata.travel.base import (
+    MODES,
+    Mode,
+    ProgressFn,
+    TimeBand,
+    TravelEngine,
+    parse_band,
+    parse_mode,
+)
 from geodata.travel.cache import cached_matrix
 from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
 
@@ -42,49 +47,7 @@ __all__ = ["Comparison", "Planner"]
 log = logging.getLogger(__name__)
 
 #: The scenarios shipped with the repository.
-SCENARIOS_DIR = paths.REPO_ROOT / "scenarios"
-
-
-@dataclass
-class Comparison:
-    """A scenario's coverage beside its base's, same mode and band."""
-
-    base: CoverageResult
-    scenario: CoverageResult
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``estate compare --format json`` document."""
-        b, s = self.base, self.scenario
-        n = len(b.area_codes)
-        return {
-            "base": b.scenario, "scenario": s.scenario, "mode": s.mode, "band": s.band,
-            "engine": s.engine, "engine_note": s.engine_note, "thresholds_min": list(s.thresholds),
-            "areas": [
-                {"code": str(b.area_codes[i]), "name": str(b.area_names[i]), "base": b.area(i), "scenario": s.area(i)}
-                for i in range(n)
-            ],
-            "london": {"base": b.area(n), "scenario": s.area(n)},
-        }
-
-
-def _load_settings_file(path: str | os.PathLike[str] | None) -> dict[str, dict[str, Any]]:
-    if not path:
-        return {}
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise DataError(f"{path}: cannot read the settings file ({exc})") from exc
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise DataError(f"{path}: settings must be sections (crowfly, transit, streets) of key: value")
-    return data
-
-
-def _override(obj: Any, values: dict[str, Any], section: str) -> Any:
-    names = {f.name for f in dataclasses.fields(obj)}
-    bad = set(values) - names
-    if bad:
-        raise DataError(f"settings section {section!r}: unknown key(s) {sorted(bad)}; known: {sorted(names)}")
-    return dataclasses.replace(obj, **values)
+SCENARIOS_DIR = config.SCENARIOS_DIR
 
 
 class Planner:
@@ -95,7 +58,7 @@ class Planner:
     data_dir
         The data folder (default: ``$ESTATE_DATA`` or ``../shared/london``).
     scenarios_dir
-        Folder of scenario YAML files (default: the repository's ``scenarios/``).
+        Folder of scenario YAML files (default: ``$ESTATE_SCENARIOS``, else the repository's ``scenarios/``).
     register_csv
         A register CSV to use instead of the Met front counters in the pack.
     cache_dir
@@ -121,18 +84,19 @@ class Planner:
         street_network: str | os.PathLike[str] | None = None,
         gtfs: str | os.PathLike[str] | None = None,
     ) -> None:
-        self.data_dir = paths.data_dir(data_dir)
-        self.scenarios_dir = Path(scenarios_dir) if scenarios_dir else SCENARIOS_DIR
+        env = config.environment()
+        self.data_dir = config.data_dir(data_dir)
+        self.scenarios_dir = Path(scenarios_dir) if scenarios_dir else (env.scenarios or SCENARIOS_DIR)
         self.register_csv = Path(register_csv) if register_csv else None
         if cache_dir is False:
             self.cache_dir: Path | None = None
         elif cache_dir is None or cache_dir is True:
-            self.cache_dir = paths.cache_dir()
+            self.cache_dir = config.cache_dir()
         else:
             self.cache_dir = Path(cache_dir)
-        self.overrides = settings if isinstance(settings, dict) else _load_settings_file(settings)
-        self.street_network = street_network or os.environ.get("ESTATE_STREETS") or None
-        self.gtfs = gtfs or os.environ.get("ESTATE_GTFS") or None
+        self.overrides = settings if isinstance(settings, dict) else config.load_overrides(settings)
+        self.street_network = street_network or env.streets
+        self.gtfs = gtfs or env.gtfs
         self._engines: dict[str, TravelEngine] = {}
         self._matrices: dict[tuple[str, str], np.ndarray] = {}
         self.matrix_reports: dict[tuple[str, str], dict[str, Any]] = {}
@@ -195,15 +159,15 @@ class Planner:
         return self.units.weights()
 
     # ---- engines and matrices -------------------------------------------------
-    def engine(self, mode: str) -> TravelEngine:
+    def engine(self, mode: str | Mode) -> TravelEngine:
         """The travel-time engine used for ``mode``."""
-        check_mode(mode)
+        mode = parse_mode(mode)
         if mode not in self._engines:
-            crow = _override(CrowflySettings(), self.overrides.get("crowfly", {}), "crowfly")
-            if mode == "transit":
+            crow = config.override(CrowflySettings(), self.overrides.get("crowfly", {}), "crowfly")
+            if mode is Mode.TRANSIT:
                 from geodata.travel.transit import TransitEngine, TransitSettings
 
-                ts = _override(TransitSettings(), self.overrides.get("transit", {}), "transit")
+                ts = config.override(TransitSettings(), self.overrides.get("transit", {}), "transit")
                 if self.gtfs:
                     self._engines[mode] = TransitEngine.from_gtfs(Path(self.gtfs), settings=ts)
                 else:
@@ -211,7 +175,7 @@ class Planner:
             elif self.street_network:
                 from geodata.travel.streets import StreetSettings, street_engine_or_crowfly
 
-                ss = _override(StreetSettings.from_crowfly(crow), self.overrides.get("streets", {}), "streets")
+                ss = config.override(StreetSettings.from_crowfly(crow), self.overrides.get("streets", {}), "streets")
                 self._engines[mode] = street_engine_or_crowfly(
                     mode, Path(self.street_network), self.units.points,
                     crowfly_settings=crow, street_settings=ss, cache_dir=self.cache_dir,

@@ -15,9 +15,9 @@ import yaml
 
 from estate import drafts
 from estate.errors import HoursError, ScenarioError, UnknownSiteError
+from estate.outputs.ui_text import DEFAULT_NEW_HOURS
 from estate.register import SITE_COLUMNS, Estate
 from estate.scenario import Change, Scenario, load_scenario, parse_scenario, resolve
-from estate.ui_text import DEFAULT_NEW_HOURS
 
 
 def _site(sid, kind, host, area, hours, is_open, retailer=""):

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from estate import export
+from estate.cli import write_evidence_pack
 from estate.errors import OutputError, ScenarioError, UnknownScenarioError
 from estate.evidence import (
     CHANGE_CLOSED,
@@ -29,12 +29,12 @@ from estate.evidence import (
     build_evidence,
     time_stats,
 )
-from estate.export import (
+from estate.outputs import export
+from estate.outputs.export import (
     PACK_FILES,
     evidence_pack_zip,
     pack_name,
     write_evidence,
-    write_evidence_pack,
 )
 from geodata.errors import UnknownBandError, UnknownModeError
 from tests.estate import _toy_evidence as toy

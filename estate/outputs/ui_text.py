@@ -6,9 +6,7 @@ new default or a translation touches one module.  Nothing here computes.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
+from estate.drafts import DEFAULT_NEW_HOURS, UPLOAD_LIMIT_BYTES
 from geodata.travel.base import BANDS, MODES
 
 __all__ = [
@@ -30,13 +28,11 @@ __all__ = [
     "MODE_CHOICES",
     "MODE_LABELS",
     "PAGES",
-    "SCENARIOS_ENV",
     "STATUS_LABELS",
     "TABLE_COLUMNS",
     "UPLOAD_LIMIT_BYTES",
     "band_label",
     "mode_label",
-    "scenarios_dir_from_env",
 ]
 
 APP_TITLE = "Police front counters in London: who can reach one?"
@@ -44,18 +40,11 @@ APP_TITLE = "Police front counters in London: who can reach one?"
 #: Page names, in the order of the sidebar.
 PAGES: tuple[str, ...] = ("Compare", "Map", "Build a scenario", "Evidence", "About the data")
 
-#: Environment variable naming the scenario folder the app reads and writes.
-SCENARIOS_ENV = "ESTATE_SCENARIOS"
-
 DEFAULT_BASE = "baseline-2024"
 DEFAULT_SCENARIO = "outcome-2026"
 DEFAULT_MODE = "walk"
 DEFAULT_BAND = "night"
 DEFAULT_THRESHOLD = 45
-#: Hours offered for a new contact point (a typical supermarket day).
-DEFAULT_NEW_HOURS = "Mo-Sa 08:00-22:00; Su 10:00-16:00"
-#: Largest scenario file the app accepts (a scenario is a few kilobytes).
-UPLOAD_LIMIT_BYTES = 256 * 1024
 
 MODE_LABELS: dict[str, str] = {
     "walk": "Walking",
@@ -127,12 +116,6 @@ def band_label(band: str) -> str:
 BAND_CHOICES: tuple[str, ...] = tuple(BANDS)
 #: Travel modes offered in the app: every mode the planner knows.
 MODE_CHOICES: tuple[str, ...] = MODES
-
-
-def scenarios_dir_from_env() -> Path | None:
-    """The scenario folder named by ``$ESTATE_SCENARIOS``, or ``None`` for the repository's."""
-    value = os.environ.get(SCENARIOS_ENV) or None
-    return Path(value).expanduser() if value else None
 
 
 HELP: dict[str, str] = {

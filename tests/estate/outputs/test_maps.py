@@ -22,8 +22,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from estate import maps
 from estate.coverage import evaluate
+from estate.outputs import maps
 from estate.register import SITE_COLUMNS, Estate
 from estate.scenario import ScenarioState
 from geodata.areas import Units
