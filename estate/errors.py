@@ -8,7 +8,9 @@ __all__ = [
     "DuplicateSiteError",
     "EstateError",
     "HoursError",
+    "InfeasibleError",
     "MapError",
+    "OptimiseError",
     "OutputError",
     "ScenarioError",
     "SettingsError",
@@ -65,3 +67,20 @@ class UnknownNameError(KeyError, EstateError):
 
 class SettingsError(DataError, EstateError):
     """An environment variable or settings file that cannot be used."""
+
+
+class OptimiseError(ValueError, EstateError):
+    """An optimisation request that cannot be run as asked (bad k, lock, target, time limit)."""
+
+
+class InfeasibleError(OptimiseError):
+    """No answer meets the request: too many closures for the rules, or a coverage target out of reach.
+
+    ``binding`` names the rules (ids) that stop it, ``most`` the most the rules
+    allow (closures) or the best reachable (coverage share), where known.
+    """
+
+    def __init__(self, message: str, *, binding: tuple[str, ...] = (), most: float | None = None) -> None:
+        super().__init__(message)
+        self.binding = binding
+        self.most = most
