@@ -117,7 +117,7 @@ def _site_frame(cfg: tuple[str, str], sig: Any, base_key: str, scen_key: str, mo
                 _base: Any, _scen: Any) -> Any:
     p = planner()
     return maps.site_frame(p.estate, state_of(_base), state_of(_scen), coverage(_base, mode, band),
-                           coverage(_scen, mode, band), p.units.weights()["all"], band)
+                           coverage(_scen, mode, band), p.units.weights()["all"])
 
 
 def site_frame(base: str | drafts.Draft, scen: str | drafts.Draft, mode: str, band: str) -> Any:

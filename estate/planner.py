@@ -225,7 +225,7 @@ class Planner:
             times, state.open_columns(self.estate, b), state.open_24_7_columns(self.estate),
             weights=self._weights, unit_area=self.units.area_index, area_codes=self.units.area_codes,
             area_names=self.units.area_names, site_area=self._site_area, thresholds=thresholds,
-            scenario=state.scenario_id, mode=mode, band=b.name, engine=eng.name, engine_note=eng.describe(),
+            scenario=state.scenario_id, mode=parse_mode(mode), band=b, engine=eng.name, engine_note=eng.describe(),
         )
 
     def coverage(self, scenario_id: str, mode: str, band: str | TimeBand,
