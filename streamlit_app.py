@@ -22,7 +22,7 @@ from estate.outputs import export, maps, views
 from estate.outputs import ui_text as T
 from estate.outputs.tables import compare_frame
 from estate.planner import REGISTER_ID, Planner
-from estate.scenario import ScenarioState
+from estate.scenario import Scenario, ScenarioState
 from geodata.errors import PlannerError
 
 st.set_page_config(page_title=T.APP_TITLE, page_icon=":material/local_police:", layout="wide")
@@ -82,20 +82,20 @@ def scenario_signature() -> tuple[tuple[str, int, int], ...]:
     return sig
 
 
-def state_of(ref: str | drafts.Draft) -> ScenarioState:
+def state_of(ref: str | Scenario) -> ScenarioState:
     p = planner()
-    if isinstance(ref, drafts.Draft):
+    if isinstance(ref, Scenario):
         return drafts.draft_state(ref, p.scenarios, p.estate)
     return p.state(ref)
 
 
-def coverage(ref: str | drafts.Draft, mode: str, band: str) -> CoverageResult:
-    key = ref.fingerprint() if isinstance(ref, drafts.Draft) else ref
+def coverage(ref: str | Scenario, mode: str, band: str) -> CoverageResult:
+    key = ref.fingerprint() if isinstance(ref, Scenario) else ref
     return _coverage_keyed(_config(), scenario_signature(), key, ref, mode, band)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
-def _coverage_keyed(cfg: tuple[str, str], sig: Any, key: str, _ref: str | drafts.Draft,
+def _coverage_keyed(cfg: tuple[str, str], sig: Any, key: str, _ref: str | Scenario,
                     mode: str, band: str) -> CoverageResult:
     return planner().coverage_of_state(state_of(_ref), mode, band)
 
@@ -106,9 +106,9 @@ def _borough_table(cfg: tuple[str, str], sig: Any, base_key: str, scen_key: str,
     return views.borough_table(coverage(_base, mode, band), coverage(_scen, mode, band), t)
 
 
-def borough_table(base: str | drafts.Draft, scen: str | drafts.Draft, mode: str, band: str, t: int) -> Any:
-    bk = base.fingerprint() if isinstance(base, drafts.Draft) else base
-    sk = scen.fingerprint() if isinstance(scen, drafts.Draft) else scen
+def borough_table(base: str | Scenario, scen: str | Scenario, mode: str, band: str, t: int) -> Any:
+    bk = base.fingerprint() if isinstance(base, Scenario) else base
+    sk = scen.fingerprint() if isinstance(scen, Scenario) else scen
     return _borough_table(_config(), scenario_signature(), bk, sk, mode, band, t, base, scen)
 
 
@@ -120,9 +120,9 @@ def _site_frame(cfg: tuple[str, str], sig: Any, base_key: str, scen_key: str, mo
                            coverage(_scen, mode, band), p.units.weights()["all"])
 
 
-def site_frame(base: str | drafts.Draft, scen: str | drafts.Draft, mode: str, band: str) -> Any:
-    bk = base.fingerprint() if isinstance(base, drafts.Draft) else base
-    sk = scen.fingerprint() if isinstance(scen, drafts.Draft) else scen
+def site_frame(base: str | Scenario, scen: str | Scenario, mode: str, band: str) -> Any:
+    bk = base.fingerprint() if isinstance(base, Scenario) else base
+    sk = scen.fingerprint() if isinstance(scen, Scenario) else scen
     return _site_frame(_config(), scenario_signature(), bk, sk, mode, band, base, scen)
 
 
@@ -197,7 +197,7 @@ def _toggle_clicked(site_id: str) -> None:
         st.session_state["click_error"] = str(exc)
 
 
-def build_map(base: str | drafts.Draft, scen: str | drafts.Draft, c: dict[str, Any], *, metric: str,
+def build_map(base: str | Scenario, scen: str | Scenario, c: dict[str, Any], *, metric: str,
               lsoa: str = "off", focus: str | None = None, candidates: Any = None,
               clickable: bool = False, title: str = "") -> Any:
     p = planner()
@@ -215,7 +215,7 @@ def build_map(base: str | drafts.Draft, scen: str | drafts.Draft, c: dict[str, A
         candidates=candidates, band_label=T.band_label(c["band"]), title=title, clickable=clickable, **kw)
 
 
-def headline_block(base: str | drafts.Draft, scen: str | drafts.Draft, c: dict[str, Any],
+def headline_block(base: str | Scenario, scen: str | Scenario, c: dict[str, Any],
                    base_title: str, scen_title: str, *, labels: tuple[str, str] = ("base", "scenario")) -> None:
     h = views.headline(coverage(base, c["mode"], c["band"]), coverage(scen, c["mode"], c["band"]), c["t"])
     cols = st.columns(3)
@@ -229,8 +229,8 @@ def headline_block(base: str | drafts.Draft, scen: str | drafts.Draft, c: dict[s
         st.markdown("**Worst hit:** " + "; ".join(f"{w.name} {w.change:+,}" for w in h.worst))
 
 
-def title_of(ref: str | drafts.Draft) -> str:
-    if isinstance(ref, drafts.Draft):
+def title_of(ref: str | Scenario) -> str:
+    if isinstance(ref, Scenario):
         return "your draft"
     return ref
 
@@ -292,9 +292,9 @@ def page_map(c: dict[str, Any]) -> None:
 def _start_draft(sid: str) -> None:
     p = planner()
     if sid == REGISTER_ID:
-        st.session_state["draft"] = drafts.Draft.blank(REGISTER_ID, title="")
+        st.session_state["draft"] = Scenario.blank(REGISTER_ID, title="")
     else:
-        st.session_state["draft"] = drafts.Draft.from_scenario(p.scenarios[sid])
+        st.session_state["draft"] = Scenario.from_scenario(p.scenarios[sid])
     st.session_state.pop("pending_overwrite", None)
 
 
@@ -324,7 +324,7 @@ def page_build(c: dict[str, Any]) -> None:
             st.error(st.session_state["upload_error"], icon=":material/error:")
         elif up is None:
             st.session_state.pop("upload_error", None)
-    draft: drafts.Draft = st.session_state["draft"]
+    draft: Scenario = st.session_state["draft"]
     try:
         base_state = p.state(draft.base)
         state = drafts.draft_state(draft, p.scenarios, p.estate)
@@ -439,7 +439,7 @@ def page_build(c: dict[str, Any]) -> None:
         st.success(msg)
 
 
-def _save(draft: drafts.Draft, *, overwrite: bool, digest: str | None) -> None:
+def _save(draft: Scenario, *, overwrite: bool, digest: str | None) -> None:
     p = planner()
     try:
         path = drafts.save_draft(draft, p.scenarios_dir, p.estate, p.scenarios, overwrite=overwrite,

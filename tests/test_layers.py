@@ -106,3 +106,9 @@ def test_only_the_app_imports_streamlit(path: Path) -> None:
 def test_no_module_over_700_lines(path: Path) -> None:
     n = len(path.read_text(encoding="utf-8").splitlines())
     assert n <= MAX_LINES, f"{_name(path)} has {n} lines (at most {MAX_LINES}; aim for 600): split it"
+
+
+def test_one_scenario_value_no_draft_class() -> None:
+    drafts = [f"{_name(p)}:{n.lineno}" for p in [*_modules(ESTATE), *_app_files()]
+              for n in ast.walk(ast.parse(p.read_text(encoding="utf-8"))) if isinstance(n, ast.ClassDef) and n.name == "Draft"]
+    assert drafts == [], "a scenario being edited is a Scenario: no second class for it"
