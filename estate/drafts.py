@@ -45,6 +45,7 @@ from estate.scenario import (
     save_scenario,
     suggest_id,
 )
+from estate.scenario import resolve_value as draft_state
 from geodata.errors import PlannerError
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "candidate_options",
     "change_frame",
     "check_scenario_id",
+    "compare_default",
     "draft_state",
     "file_digest",
     "filter_candidates",
@@ -110,16 +112,9 @@ def check_scenario_id(sid: str) -> str | None:
     return None
 
 
-def draft_state(draft: Scenario, scenarios: dict[str, Scenario], estate: Estate) -> ScenarioState:
-    """The estate as the draft leaves it (exactly as its saved file would).
-
-    Raises
-    ------
-    UnknownScenarioError, UnknownSiteError, ScenarioError
-    """
-    sc = draft.to_scenario(scenario_id=DRAFT_KEY)
-    state = resolve(DRAFT_KEY, {**scenarios, DRAFT_KEY: sc}, estate)
-    return dataclasses.replace(state, scenario_id=draft.id or "draft")
+def compare_default(draft: Scenario, ids: Sequence[str]) -> str:
+    """What a draft is compared with unless the user says: what it started from, else its base."""
+    return draft.started_from if draft.started_from in ids else draft.base
 
 
 # ---- tables for editing ---------------------------------------------------------

@@ -52,6 +52,7 @@ __all__ = [
     "load_scenarios",
     "parse_scenario",
     "resolve",
+    "resolve_value",
     "save_scenario",
     "scenario_to_yaml",
     "suggest_id",
@@ -438,6 +439,21 @@ def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: Estate, *,
             state.rehoured[ch.site_id] = ch
         state.hours[ch.site_id] = ch.hours
     return state
+
+
+#: The key under which :func:`resolve_value` resolves a scenario value among the files.
+VALUE_KEY = "__value__"
+
+
+def resolve_value(sc: Scenario, scenarios: dict[str, Scenario], estate: Estate) -> ScenarioState:
+    """The estate as a scenario *value* leaves it (saved or not), exactly as its saved file would.
+
+    Raises
+    ------
+    UnknownScenarioError, UnknownSiteError, ScenarioError
+    """
+    state = resolve(VALUE_KEY, {**scenarios, VALUE_KEY: sc.to_scenario(scenario_id=VALUE_KEY)}, estate)
+    return dataclasses.replace(state, scenario_id=sc.id or "draft")
 
 
 def scenario_to_yaml(sc: Scenario) -> str:
