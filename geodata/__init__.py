@@ -14,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from geodata._io import atomic_directory, atomic_write_bytes, atomic_write_text
+from geodata.checks import require_columns
 from geodata.crs import BNG, WGS84, bng_to_lonlat, lonlat_to_bng
 from geodata.settings import cache_dir, data_dir
 
@@ -88,6 +89,7 @@ __all__ = [
     "read_layer",
     "read_table",
     "register",
+    "require_columns",
     "slugify",
 ]
 

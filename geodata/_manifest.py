@@ -17,7 +17,8 @@ import geopandas as gpd
 import pandas as pd
 from pyproj import CRS
 
-from geodata.errors import CRSError, DataError, MissingColumnError, MissingDataError
+from geodata.checks import require_columns
+from geodata.errors import CRSError, DataError, MissingDataError
 
 __all__ = ["LAYERS", "Layer", "describe_expected", "read_layer", "read_table", "register"]
 
@@ -145,13 +146,7 @@ def _check_rows(layer: Layer, path: Path, n: int) -> None:
 
 
 def _check_columns(layer: Layer, path: Path, columns: pd.Index) -> None:
-    missing = [c for c in layer.columns if c not in columns]
-    if missing:
-        raise MissingColumnError(
-            f"{path}: missing column(s) {', '.join(map(repr, missing))}; "
-            f"found {', '.join(map(repr, list(columns)[:12]))}. "
-            f"The file should be {layer.publisher}."
-        )
+    require_columns(columns, layer.columns, str(path), fix=f"the file should be {layer.publisher}")
 
 
 def _path(layer_name: str, data_dir: Path) -> tuple[Layer, Path]:

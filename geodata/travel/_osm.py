@@ -13,16 +13,14 @@ turns a projected graph into the arrays the engine routes on (:class:`NetworkArr
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import math
-import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 import networkx as nx
 import numpy as np
@@ -414,19 +412,19 @@ class NetworkArrays:
             limit_kmh=np.asarray(limits)[on],
         )
 
-    def save(self, path: Path) -> None:
-        """Write the arrays to ``path`` (``.npz``), atomically."""
-        buf = io.BytesIO()
-        np.savez(buf, **{f.name: getattr(self, f.name) for f in fields(self)})
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(buf.getvalue())
-        os.replace(tmp, path)
+    #: name -> (shape, dtype) of each array, as the disk cache checks them
+    LAYOUT: ClassVar[dict[str, tuple[None, Any]]] = {
+        "x": (None, np.float64),
+        "y": (None, np.float64),
+        "u": (None, np.int64),
+        "v": (None, np.int64),
+        "length_m": (None, np.float64),
+        "limit_kmh": (None, np.float64),
+    }
 
-    @classmethod
-    def load(cls, path: Path) -> NetworkArrays:
-        """Read arrays written by :meth:`save`."""
-        with np.load(path) as data:
-            return cls(**{f.name: data[f.name] for f in fields(cls)})
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays by name (what the disk cache stores)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def fingerprint(self) -> str:
         """A short hash of every array, for cache keys."""

@@ -73,3 +73,41 @@ def test_lazy_names_are_the_modules_own() -> None:
     assert geodata.read_table is read_table and geodata.atomic_write_text is atomic_write_text
     assert geodata.travel.TransitEngine is TransitEngine
     assert importlib.import_module("geodata.travel").Mode("walk") == "walk"
+
+
+def _raised_names(path: Path) -> list[tuple[int, str, str]]:
+    """(line, raised name, enclosing function) of every ``raise Name(...)`` / ``raise Name``."""
+    out: list[tuple[int, str, str]] = []
+
+    def visit(node: ast.AST, func: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                visit(child, child.name)
+                continue
+            if isinstance(child, ast.Raise) and child.exc is not None:
+                exc = child.exc.func if isinstance(child.exc, ast.Call) else child.exc
+                if isinstance(exc, ast.Name):
+                    out.append((child.lineno, exc.id, func))
+            visit(child, func)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), "")
+    return out
+
+
+def test_every_error_geodata_raises_is_in_the_hierarchy() -> None:
+    from geodata.errors import PlannerError
+
+    outside = []
+    for f in _python_files("geodata"):
+        module = importlib.import_module(
+            ".".join(f.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        )
+        for line, name, func in _raised_names(f):
+            cls = getattr(module, name, None)
+            if name == "AttributeError" and func == "__getattr__":
+                continue  # the module attribute protocol
+            if cls is None and name[0].islower():
+                continue  # a variable holding a class, typed (and checked) by mypy
+            if not (isinstance(cls, type) and issubclass(cls, PlannerError)):
+                outside.append(f"{f.relative_to(ROOT)}:{line} raises {name}")
+    assert outside == []
