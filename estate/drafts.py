@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from estate import text
-from estate.errors import EstateError, ScenarioError
+from estate.errors import SaveConflictError, ScenarioError, UploadError
 from estate.register import Estate
 from estate.scenario import (
     DEFAULT_NEW_HOURS,
@@ -76,22 +76,6 @@ DRAFT_KEY = "__draft__"
 
 #: Largest scenario file the app accepts (a scenario is a few kilobytes).
 UPLOAD_LIMIT_BYTES = 256 * 1024
-
-
-class UploadError(ScenarioError):
-    """An uploaded scenario file that is too big, not text, or not a valid scenario."""
-
-
-class SaveConflictError(FileExistsError, EstateError):
-    """The scenario file changed since the user agreed to overwrite it."""
-
-    def __init__(self, message: str, digest: str) -> None:
-        super().__init__(message)
-        #: the file's digest now, to ask the user again against
-        self.digest = digest
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 def check_scenario_id(sid: str) -> str | None:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from estate import settings as config
 from estate.coverage import THRESHOLDS, Comparison, CoverageResult, evaluate
+from estate.errors import RegisterError
 from estate.register import (
     Estate,
     build_estate,
@@ -36,7 +37,6 @@ from estate.scenario import (
     resolve_value,
 )
 from geodata.areas import Units, load_areas, load_unit_polygons, load_units
-from geodata.errors import DataError
 from geodata.places import load_host_places
 from geodata.postcodes import Geocoder
 from geodata.travel.base import (
@@ -127,7 +127,7 @@ class Planner:
         known = set(self.areas["code"])
         bad = sorted(set(units.frame["area_code"]) - known)
         if bad:
-            raise DataError(f"population units name borough code(s) {bad} not in the borough layer")
+            raise RegisterError(f"population units name borough code(s) {bad} not in the borough layer")
         return units
 
     @cached_property

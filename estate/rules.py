@@ -32,10 +32,10 @@ from typing import Any
 
 import yaml
 
-from estate.errors import EstateError
+from estate.errors import RulesError
 from estate.register import Estate
 from estate.scenario import ID_RE, ScenarioState
-from geodata.errors import DataError, UnknownBandError
+from geodata.errors import UnknownBandError
 from geodata.travel.base import TimeBand, parse_band
 
 __all__ = [
@@ -69,10 +69,6 @@ STATUS_FIXED = "fixed by the scenario"
 STATUS_EXEMPT = "exempt"
 
 _RULE_KEYS = {"id", "title", "kinds", "hours", "min_sites", "exempt"}
-
-
-class RulesError(DataError, EstateError):
-    """A rule set (YAML) that is malformed: unknown key, bad kind, bad hours requirement."""
 
 
 @dataclass(frozen=True)

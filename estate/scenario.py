@@ -36,7 +36,13 @@ from typing import Any
 import numpy as np
 import yaml
 
-from estate.errors import HoursError, ScenarioError, UnknownScenarioError, UnknownSiteError
+from estate.errors import (
+    HoursError,
+    ScenarioError,
+    ScenarioExistsError,
+    UnknownScenarioError,
+    UnknownSiteError,
+)
 from estate.hours import parse_hours
 from estate.register import Estate
 from geodata import atomic_write_text
@@ -498,7 +504,7 @@ def save_scenario(
     if path.parent != directory:
         raise ScenarioError(f"scenario id {sc.id!r} would write outside {directory}")
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; confirm to overwrite it, or choose another id")
+        raise ScenarioExistsError(f"{path} exists; confirm to overwrite it, or choose another id")
     text = scenario_to_yaml(sc)
     checked = parse_scenario(text, path=str(path), expect_id=sc.id)
     resolve(checked.id, {**scenarios, checked.id: checked}, estate)
