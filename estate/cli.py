@@ -241,7 +241,7 @@ def cmd_map(args: argparse.Namespace) -> int:
     geo = maps.geometry_for(p).web
     band = parse_band(args.band)
     sites = maps.site_frame(p.estate, p.state(args.base), p.state(args.scenario), base, res,
-                            p.units.weights()["all"], band.name)
+                            p.units.weights()["all"], band)
     values = maps.values_by_code(res.area_codes, maps.metric_values(args.metric, base, res, args.threshold))
     title = f"{args.scenario} vs {args.base}: {args.mode}, {band.label}"
     m = maps.coverage_map(geo, borough_values=values, borough_scale=maps.metric_scale(args.metric, args.threshold),

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from estate.text import json_number
+from geodata.travel.base import BANDS, Mode, TimeBand
 
 __all__ = [
     "THRESHOLDS",
@@ -234,8 +235,8 @@ class CoverageResult:
     """Coverage of one scenario, mode and band, per area and for the whole study area."""
 
     scenario: str
-    mode: str
-    band: str
+    mode: Mode
+    band: TimeBand
     engine: str
     thresholds: tuple[int, ...]
     area_codes: np.ndarray
@@ -267,8 +268,8 @@ class CoverageResult:
         """The ``estate coverage --format json`` document."""
         return {
             "scenario": self.scenario,
-            "mode": self.mode,
-            "band": self.band,
+            "mode": str(self.mode),
+            "band": self.band.name,
             "engine": self.engine,
             "engine_note": self.engine_note,
             "thresholds_min": list(self.thresholds),
@@ -299,8 +300,8 @@ def evaluate(
     site_area: np.ndarray,
     thresholds: tuple[int, ...] = THRESHOLDS,
     scenario: str = "",
-    mode: str = "",
-    band: str = "",
+    mode: Mode = Mode.WALK,
+    band: TimeBand = BANDS["day"],
     engine: str = "",
     engine_note: str = "",
 ) -> CoverageResult:
@@ -344,7 +345,7 @@ class Comparison:
         b, s = self.base, self.scenario
         n = len(b.area_codes)
         return {
-            "base": b.scenario, "scenario": s.scenario, "mode": s.mode, "band": s.band,
+            "base": b.scenario, "scenario": s.scenario, "mode": str(s.mode), "band": s.band.name,
             "engine": s.engine, "engine_note": s.engine_note, "thresholds_min": list(s.thresholds),
             "areas": [
                 {"code": str(b.area_codes[i]), "name": str(b.area_names[i]), "base": b.area(i), "scenario": s.area(i)}

@@ -12,11 +12,16 @@ __all__ = [
     "MapError",
     "OptimiseError",
     "OutputError",
+    "RegisterError",
+    "RulesError",
+    "SaveConflictError",
     "ScenarioError",
+    "ScenarioExistsError",
     "SettingsError",
     "UnknownNameError",
     "UnknownScenarioError",
     "UnknownSiteError",
+    "UploadError",
 ]
 
 
@@ -84,3 +89,31 @@ class InfeasibleError(OptimiseError):
         super().__init__(message)
         self.binding = binding
         self.most = most
+
+
+class RegisterError(DataError, EstateError):
+    """A register or places file that cannot be used (unreadable, a bad kind, an unknown borough)."""
+
+
+class RulesError(DataError, EstateError):
+    """A rule set (YAML) that is malformed: unknown key, bad kind, bad hours requirement."""
+
+
+class ScenarioExistsError(FileExistsError, EstateError):
+    """A save would replace an existing scenario file without being asked to."""
+
+
+class UploadError(ScenarioError):
+    """An uploaded scenario file that is too big, not text, or not a valid scenario."""
+
+
+class SaveConflictError(ScenarioExistsError):
+    """The scenario file changed since the user agreed to overwrite it."""
+
+    def __init__(self, message: str, digest: str) -> None:
+        super().__init__(message)
+        #: the file's digest now, to ask the user again against
+        self.digest = digest
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -6,8 +6,10 @@ The CLI, the app, the evidence pack and the benchmark all go through it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ import pandas as pd
 
 from estate import settings as config
 from estate.coverage import THRESHOLDS, Comparison, CoverageResult, evaluate
+from estate.errors import RegisterError
 from estate.register import (
     Estate,
     build_estate,
@@ -25,9 +28,15 @@ from estate.register import (
     load_met_register,
     load_register_csv,
 )
-from estate.scenario import REGISTER, Scenario, ScenarioState, load_scenarios, resolve
+from estate.scenario import (
+    REGISTER,
+    Scenario,
+    ScenarioState,
+    load_scenarios,
+    resolve,
+    resolve_value,
+)
 from geodata.areas import Units, load_areas, load_unit_polygons, load_units
-from geodata.errors import DataError
 from geodata.places import load_host_places
 from geodata.postcodes import Geocoder
 from geodata.travel.base import (
@@ -45,6 +54,9 @@ from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
 __all__ = ["Comparison", "Planner"]
 
 log = logging.getLogger(__name__)
+
+#: How many coverage results a planner keeps (about 100 KB each).
+RESULTS_KEPT = 256
 
 #: The scenarios shipped with the repository.
 SCENARIOS_DIR = config.SCENARIOS_DIR
@@ -100,6 +112,7 @@ class Planner:
         self._engines: dict[str, TravelEngine] = {}
         self._matrices: dict[tuple[str, str], np.ndarray] = {}
         self.matrix_reports: dict[tuple[str, str], dict[str, Any]] = {}
+        self._results: OrderedDict[tuple[Any, ...], CoverageResult] = OrderedDict()
 
     # ---- data -------------------------------------------------------------------
     @cached_property
@@ -114,7 +127,7 @@ class Planner:
         known = set(self.areas["code"])
         bad = sorted(set(units.frame["area_code"]) - known)
         if bad:
-            raise DataError(f"population units name borough code(s) {bad} not in the borough layer")
+            raise RegisterError(f"population units name borough code(s) {bad} not in the borough layer")
         return units
 
     @cached_property
@@ -146,6 +159,7 @@ class Planner:
         """Re-read the scenario folder (after a save)."""
         self.__dict__.pop("scenarios", None)
         self._states: dict[str, ScenarioState] = {}
+        self._results.clear()
         return self.scenarios
 
     @cached_property
@@ -208,13 +222,41 @@ class Planner:
         return dict(self.matrix_reports)
 
     # ---- scenarios and coverage ----------------------------------------------
-    def state(self, scenario_id: str) -> ScenarioState:
-        """The estate as ``scenario_id`` leaves it."""
+    def content_key(self, ref: str | Scenario) -> str:
+        """A hash of everything that decides a scenario's coverage: its own changes and its base chain's.
+
+        ``ref`` is a scenario id or a :class:`Scenario` value (saved or not); two
+        scenarios with the same changes over the same bases share a key, whatever
+        their ids and titles.
+        """
+        parts: list[str] = []
+        sc: Scenario | None = ref if isinstance(ref, Scenario) else None
+        sid = ref if isinstance(ref, str) else ref.base
+        if sc is not None:
+            parts.append(sc.fingerprint())
+        seen: set[str] = set()
+        while sid != REGISTER and sid not in seen:
+            seen.add(sid)
+            base = self.scenarios.get(sid)
+            if base is None:  # unknown: resolving will say so; key it by its name
+                parts.append(f"unknown:{sid}")
+                break
+            parts.append(base.fingerprint())
+            sid = base.base
+        parts.append(REGISTER)
+        return hashlib.sha256("/".join(parts).encode()).hexdigest()[:24]
+
+    def state(self, ref: str | Scenario) -> ScenarioState:
+        """The estate as a scenario leaves it: ``ref`` is an id or a :class:`Scenario` value (saved or not)."""
         if not hasattr(self, "_states"):
             self._states = {}
-        if scenario_id not in self._states:
-            self._states[scenario_id] = resolve(scenario_id, self.scenarios, self.estate)
-        return self._states[scenario_id]
+        key = ref if isinstance(ref, str) else f"value:{self.content_key(ref)}:{ref.id}"
+        if key not in self._states:
+            if isinstance(ref, str):
+                self._states[key] = resolve(ref, self.scenarios, self.estate)
+            else:
+                self._states[key] = resolve_value(ref, self.scenarios, self.estate)
+        return self._states[key]
 
     def coverage_of_state(self, state: ScenarioState, mode: str, band: str | TimeBand,
                           *, thresholds: tuple[int, ...] = THRESHOLDS) -> CoverageResult:
@@ -226,15 +268,31 @@ class Planner:
             times, state.open_columns(self.estate, b), state.open_24_7_columns(self.estate),
             weights=self._weights, unit_area=self.units.area_index, area_codes=self.units.area_codes,
             area_names=self.units.area_names, site_area=self._site_area, thresholds=thresholds,
-            scenario=state.scenario_id, mode=mode, band=b.name, engine=eng.name, engine_note=eng.describe(),
+            scenario=state.scenario_id, mode=parse_mode(mode), band=b, engine=eng.name, engine_note=eng.describe(),
         )
 
-    def coverage(self, scenario_id: str, mode: str, band: str | TimeBand,
+    def coverage(self, ref: str | Scenario, mode: str | Mode, band: str | TimeBand,
                  *, thresholds: tuple[int, ...] = THRESHOLDS) -> CoverageResult:
-        """Coverage of a scenario for one mode and band."""
-        return self.coverage_of_state(self.state(scenario_id), mode, band, thresholds=thresholds)
+        """Coverage of a scenario (an id, or a :class:`Scenario` value) for one mode and band.
 
-    def compare(self, base: str, scenario: str, mode: str, band: str | TimeBand,
+        Results are kept by the scenario's content (:meth:`content_key`), mode,
+        band and thresholds, so asking again, from the CLI, the app or the
+        evidence, costs a dictionary look-up; the last :data:`RESULTS_KEPT` are kept.
+        """
+        m, b = parse_mode(mode), parse_band(band)
+        name = ref if isinstance(ref, str) else (ref.id or "draft")
+        key = (self.content_key(ref), name, m, b, tuple(thresholds))
+        hit = self._results.get(key)
+        if hit is not None:
+            self._results.move_to_end(key)
+            return hit
+        res = self.coverage_of_state(self.state(ref), m, b, thresholds=thresholds)
+        self._results[key] = res
+        while len(self._results) > RESULTS_KEPT:
+            self._results.popitem(last=False)
+        return res
+
+    def compare(self, base: str | Scenario, scenario: str | Scenario, mode: str | Mode, band: str | TimeBand,
                 *, thresholds: tuple[int, ...] = THRESHOLDS) -> Comparison:
         """A scenario's coverage beside its base's."""
         return Comparison(self.coverage(base, mode, band, thresholds=thresholds),
