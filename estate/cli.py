@@ -27,6 +27,7 @@ import pandas as pd
 
 from estate import text
 from estate.coverage import THRESHOLDS
+from estate.errors import OptimiseError
 from estate.outputs.tables import compare_frame, coverage_frame
 from geodata.errors import PlannerError
 from geodata.travel.base import MODES
@@ -262,8 +263,6 @@ def cmd_network_download(args: argparse.Namespace) -> int:
 
 def _bands(values: Sequence[str] | None, default: str) -> tuple[tuple[str, float], ...]:
     """``--band night --band day=0.5`` -> ((night, 1.0), (day, 0.5))."""
-    from estate.errors import OptimiseError
-
     out = []
     for v in values or [default]:
         name, _, weight = v.partition("=")
@@ -282,7 +281,6 @@ def _ids(values: Sequence[str] | None) -> list[str]:
 
 def cmd_optimise(args: argparse.Namespace) -> int:
     from estate import optimise as opt
-    from estate.errors import OptimiseError
     from estate.outputs.optimise import answer_text, curve_chart_html, curve_chart_png
     from estate.rules import DEFAULT_RULES, load_rules
     from geodata import atomic_write_bytes, atomic_write_text

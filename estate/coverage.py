@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from estate.errors import CoverageError
 from estate.text import json_number
 from geodata.travel.base import BANDS, Mode, TimeBand
 
@@ -200,7 +201,7 @@ def _metrics(
     within: dict[int, np.ndarray] = {}
     for t in thresholds:
         if int(t) != t:
-            raise ValueError(f"threshold {t!r} must be a whole number of minutes")
+            raise CoverageError(f"threshold {t!r} must be a whole number of minutes (e.g. 45)")
         within[t] = cum[:, :, min(int(t), nb - 2)]
     out = []
     for i in range(n_w):

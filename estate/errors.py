@@ -5,6 +5,7 @@ from __future__ import annotations
 from geodata.errors import DataError, PlannerError
 
 __all__ = [
+    "CoverageError",
     "DuplicateSiteError",
     "EstateError",
     "HoursError",
@@ -72,6 +73,10 @@ class UnknownNameError(KeyError, EstateError):
 
 class SettingsError(DataError, EstateError):
     """An environment variable or settings file that cannot be used."""
+
+
+class CoverageError(ValueError, EstateError):
+    """A coverage request that cannot be computed as asked (a threshold that is not whole minutes)."""
 
 
 class OptimiseError(ValueError, EstateError):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from estate.coverage import area_metrics, evaluate, nearest, weighted_quantiles
+from estate.errors import CoverageError
 from estate.scenario import ScenarioState
 from geodata.travel.base import Mode, parse_band
 from tests import toy
@@ -152,5 +153,5 @@ def test_quantiles_are_exact_to_the_minute():
 
 
 def test_whole_minute_thresholds_only():
-    with pytest.raises(ValueError, match="whole number"):
+    with pytest.raises(CoverageError, match="whole number"):
         area_metrics(np.array([1.0]), np.array([1.0]), np.array([0]), 1, (12.5,))
