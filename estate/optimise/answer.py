@@ -33,7 +33,8 @@ __all__ = ["METHODS", "Answer", "CurvePoint", "answer", "check_feasible", "save_
 log = logging.getLogger(__name__)
 
 METHODS = ("heuristic", "exact")
-_METHOD_LABEL = {"heuristic": "heuristic (greedy, then swaps)", "exact": "exact (mixed-integer model, HiGHS)"}
+_METHOD_LABEL = {"heuristic": "heuristic (greedy, then swaps)",
+                 "exact": "exact (mixed-integer model, HiGHS, with a Lagrangian bound)"}
 
 
 @dataclass
