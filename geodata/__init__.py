@@ -10,7 +10,6 @@ geopandas load on first use of one of their names, so ``import geodata`` is chea
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from geodata._io import atomic_directory, atomic_write_bytes, atomic_write_text
@@ -30,11 +29,6 @@ if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
         slugify,
     )
     from geodata.postcodes import Geocoder, UnknownPostcodeError, normalise_postcode
-
-try:
-    __version__ = version("police-estate")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
 
 #: name -> module, for the names loaded on first use
 _LAZY = {
@@ -95,6 +89,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # importlib.metadata costs 50 ms: read only when asked
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            globals()["__version__"] = version("police-estate")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            globals()["__version__"] = "0+unknown"
+        return globals()["__version__"]
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
