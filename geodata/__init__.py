@@ -10,6 +10,8 @@ geopandas load on first use of one of their names, so ``import geodata`` is chea
 from __future__ import annotations
 
 import importlib
+import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from geodata._io import atomic_directory, atomic_write_bytes, atomic_write_text
@@ -88,17 +90,31 @@ __all__ = [
 ]
 
 
+def _lazy_names(package: str, table: dict[str, str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that imports ``table[name]``'s module on first use of ``name``."""
+    namespace = sys.modules[package].__dict__
+
+    def __getattr__(name: str) -> Any:
+        if name not in table:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(table[name]), name)
+        namespace[name] = value  # later look-ups skip this function
+        return value
+
+    return __getattr__
+
+
+_lazy = _lazy_names(__name__, _LAZY)
+
+
 def __getattr__(name: str) -> Any:
-    if name == "__version__":  # importlib.metadata costs 50 ms: read only when asked
+    if name == "__version__":  # importlib.metadata costs 50 ms: read it only when asked
         from importlib.metadata import PackageNotFoundError, version
 
         try:
-            globals()["__version__"] = version("police-estate")
+            value = version("police-estate")
         except PackageNotFoundError:  # pragma: no cover - running from a source tree
-            globals()["__version__"] = "0+unknown"
-        return globals()["__version__"]
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
+            value = "0+unknown"
+        globals()["__version__"] = value
         return value
-    raise AttributeError(f"module 'geodata' has no attribute {name!r}")
+    return _lazy(name)
