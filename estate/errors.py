@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geodata.errors import DataError, PlannerError
+from geodata.errors import CacheError, DataError, PlannerError
 
 __all__ = [
     "CoverageError",
@@ -19,6 +19,7 @@ __all__ = [
     "ScenarioError",
     "ScenarioExistsError",
     "SettingsError",
+    "TablesCacheError",
     "UnknownNameError",
     "UnknownScenarioError",
     "UnknownSiteError",
@@ -122,3 +123,7 @@ class SaveConflictError(ScenarioExistsError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class TablesCacheError(CacheError, EstateError):
+    """A cached derived-tables file that does not hold what it should (it is rebuilt)."""

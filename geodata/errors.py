@@ -13,12 +13,14 @@ __all__ = [
     "CacheError",
     "DataError",
     "EngineError",
+    "GTFSColumnError",
     "GTFSError",
     "MissingColumnError",
     "MissingDataError",
     "NetworkFileError",
     "OutsideAreaError",
     "PlannerError",
+    "TransitDataWarning",
     "UnknownBandError",
     "UnknownModeError",
 ]
@@ -68,6 +70,14 @@ class NetworkFileError(DataError):
 
 class GTFSError(DataError):
     """A GTFS feed lacks a required file or column, or has bad values."""
+
+
+class GTFSColumnError(MissingColumnError, GTFSError):
+    """A GTFS file lacks a required column (catch as ``KeyError`` or ``GTFSError``)."""
+
+
+class TransitDataWarning(UserWarning):
+    """Input rows were skipped (e.g. a route stop with no coordinates); the message says which."""
 
 
 class CacheError(OSError, PlannerError):

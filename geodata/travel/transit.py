@@ -15,25 +15,27 @@ import os
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from geodata.errors import CRSError, DataError, MissingDataError
-from geodata.travel import _gtfs
-from geodata.travel._gtfs import GTFSColumnError
-from geodata.travel._tfl import TFL_FILES, TflSource, find_tfl_dir
-from geodata.travel._transit_graph import (
-    ServiceNetwork,
-    StopGraph,
+from geodata.errors import (
+    CRSError,
+    DataError,
+    GTFSColumnError,
+    MissingDataError,
     TransitDataWarning,
-    build_graph,
-    near_links,
-    shortest_path,
-    travel_matrix,
 )
+from geodata.travel._tfl_files import TFL_FILES, find_tfl_dir
 from geodata.travel.base import Mode, Points, ProgressFn, TimeBand, parse_band
 from geodata.travel.transit_settings import TransitSettings
+
+# The readers and the graph code need pandas and scipy: they load when a graph is
+# first built, so an engine made to look up a cached matrix imports neither.
+if TYPE_CHECKING:  # pragma: no cover
+    from geodata.travel._gtfs import GtfsFeed
+    from geodata.travel._tfl import TflSource
+    from geodata.travel._transit_graph import ServiceNetwork, StopGraph
 
 __all__ = [
     "GTFSColumnError",
@@ -42,7 +44,6 @@ __all__ = [
     "TransitDataWarning",
     "TransitEngine",
     "TransitSettings",
-    "near_links",
 ]
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,7 @@ class TransitEngine:
         self._graphs: dict[str, StopGraph] = {}
         self._lock = threading.Lock()
         self._tfl: TflSource | None = None
-        self._feed: _gtfs.GtfsFeed | None = None
+        self._feed: GtfsFeed | None = None
         self._gtfs_date = gtfs_date
         self._gtfs: Path | None = None
         if gtfs is not None:
@@ -203,8 +204,12 @@ class TransitEngine:
     def _load(self) -> None:
         if self._gtfs is not None:
             if self._feed is None:
-                self._feed = _gtfs.GtfsFeed(self._gtfs, date=self._gtfs_date)
+                from geodata.travel._gtfs import GtfsFeed
+
+                self._feed = GtfsFeed(self._gtfs, date=self._gtfs_date)
         elif self._tfl is None:
+            from geodata.travel._tfl import TflSource
+
             self._tfl = TflSource(self._folder, self.settings)
 
     # protocol --------------------------------------------------------------------
@@ -279,6 +284,8 @@ class TransitEngine:
                 else:
                     assert self._tfl is not None
                     net = self._tfl.network(key)
+                from geodata.travel._transit_graph import build_graph
+
                 g = build_graph(net, walk_mps=s.walk_mps, transfer_m=s.transfer_m)
                 log.info(
                     "transit %s graph: %s; %d nodes, %d edges",
@@ -323,6 +330,8 @@ class TransitEngine:
         s = self.settings
         graph = self.graph(band)
         cutoff = s.cutoff_min * 60.0
+        from geodata.travel._transit_graph import travel_matrix
+
         t = travel_matrix(
             graph,
             origins.xy,
@@ -355,6 +364,8 @@ class TransitEngine:
         d = (float(dest_xy[0]), float(dest_xy[1]))
         _check_xy(np.array([o, d]), "route points")
         walk = float(self.walk_seconds(np.array([o]), np.array([d]))[0, 0])
+        from geodata.travel._transit_graph import shortest_path
+
         raw = shortest_path(
             graph, o, d, access_m=s.max_access_m, walk_mps=s.walk_mps, cutoff_s=cutoff
         )
