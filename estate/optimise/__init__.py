@@ -16,31 +16,45 @@ per change; :func:`trade_off` gives harm against the count.
 
 from __future__ import annotations
 
-from estate.optimise.answer import (
-    METHODS,
-    Answer,
-    CurvePoint,
-    answer,
-    check_feasible,
-    save_answer,
-    smallest_m,
-    solve,
-    trade_off,
-)
-from estate.optimise.exact import ExactResult, solve_exact
-from estate.optimise.heuristic import Evaluator, HeuristicResult, solve_heuristic
-from estate.optimise.problem import (
-    DEFAULT_HOST_HOURS,
-    MEASURES,
-    QUESTIONS,
-    Context,
-    Harm,
-    Instance,
-    close_instance,
-    harm_of_hours,
-    keep_24_7_instance,
-    open_instance,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from estate.optimise.names import MEASURES, METHODS, QUESTIONS
+
+if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
+    from estate.optimise.answer import (
+        Answer,
+        CurvePoint,
+        answer,
+        check_feasible,
+        save_answer,
+        shares_within,
+        smallest_m,
+        solve,
+        trade_off,
+    )
+    from estate.optimise.exact import ExactResult, solve_exact
+    from estate.optimise.heuristic import Evaluator, HeuristicResult, solve_heuristic
+    from estate.optimise.problem import (
+        DEFAULT_HOST_HOURS,
+        Context,
+        Harm,
+        Instance,
+        close_instance,
+        harm_of_hours,
+        keep_24_7_instance,
+        open_instance,
+    )
+
+#: name -> the module holding it; loaded on first use, so ``import estate.optimise`` stays cheap
+_LAZY = {
+    **dict.fromkeys(("Answer", "CurvePoint", "answer", "check_feasible", "save_answer", "shares_within",
+                     "smallest_m", "solve", "trade_off"), "estate.optimise.answer"),
+    **dict.fromkeys(("ExactResult", "solve_exact"), "estate.optimise.exact"),
+    **dict.fromkeys(("Evaluator", "HeuristicResult", "solve_heuristic"), "estate.optimise.heuristic"),
+    **dict.fromkeys(("DEFAULT_HOST_HOURS", "Context", "Harm", "Instance", "close_instance", "harm_of_hours",
+                     "keep_24_7_instance", "open_instance"), "estate.optimise.problem"),
+}
 
 __all__ = [
     "DEFAULT_HOST_HOURS",
@@ -62,9 +76,18 @@ __all__ = [
     "keep_24_7_instance",
     "open_instance",
     "save_answer",
+    "shares_within",
     "smallest_m",
     "solve",
     "solve_exact",
     "solve_heuristic",
     "trade_off",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value

@@ -23,16 +23,16 @@ from estate import text
 from estate.errors import InfeasibleError, OptimiseError
 from estate.optimise.exact import min_selected, solve_exact
 from estate.optimise.heuristic import Evaluator, solve_heuristic
+from estate.optimise.names import METHODS
 from estate.optimise.problem import Context, Harm, Instance, harm_of_hours
 from estate.rules import RuleSet, check_rules
 from estate.scenario import ID_RE, Change, Scenario, ScenarioState, save_scenario
 
-__all__ = ["METHODS", "Answer", "CurvePoint", "answer", "check_feasible", "save_answer", "smallest_m", "solve",
-           "trade_off"]
+__all__ = ["METHODS", "Answer", "CurvePoint", "answer", "check_feasible", "save_answer", "shares_within",
+           "smallest_m", "solve", "trade_off"]
 
 log = logging.getLogger(__name__)
 
-METHODS = ("heuristic", "exact")
 _METHOD_LABEL = {"heuristic": "heuristic (greedy, then swaps)",
                  "exact": "exact (mixed-integer model, HiGHS, with a Lagrangian bound)"}
 
@@ -121,7 +121,7 @@ class CurvePoint:
         return {"count": self.count, "harm": self.value, "sites": self.sites, "share_within": self.share_within}
 
 
-def _shares(ctx: Context, harm: Harm, hours: dict[str, str]) -> dict[str, float]:
+def shares_within(ctx: Context, harm: Harm, hours: dict[str, str]) -> dict[str, float]:
     """Share of residents within the threshold in each band (plain residents, no extra weights)."""
     plain = Harm("beyond", harm.threshold, harm.bands)
     pop = float(ctx.units.weights()["all"].sum())
@@ -158,7 +158,7 @@ def trade_off(ctx: Context, inst: Instance, counts: Sequence[int], *, method: st
         prev = sol.x
         hours = sub.hours_of(sol.x)
         value, _ = harm_of_hours(ctx, inst.harm, hours)
-        shares = _shares(ctx, inst.harm, hours) if inst.harm.measure == "beyond" else {}
+        shares = shares_within(ctx, inst.harm, hours) if inst.harm.measure == "beyond" else {}
         out.append(CurvePoint(c, value, _counted(sub, sol.x), shares))
     return out
 
@@ -186,12 +186,12 @@ def smallest_m(ctx: Context, inst: Instance, target: float, *, method: str = "he
                 while m - 1 >= max(1, locked_on):
                     sub = dataclasses.replace(inst, p=m - 1 - locked_on)
                     sol = solve(sub, method="exact", time_limit=time_limit)
-                    if min(_shares(ctx, inst.harm, sub.hours_of(sol.x)).values()) < target:
+                    if min(shares_within(ctx, inst.harm, sub.hours_of(sol.x)).values()) < target:
                         break
                     m -= 1
             return m, curve
     all_on = dataclasses.replace(inst, p=inst.n_sites)
-    best = _shares(ctx, inst.harm, all_on.hours_of(np.ones(inst.n_sites, bool)))
+    best = shares_within(ctx, inst.harm, all_on.hours_of(np.ones(inst.n_sites, bool)))
     worst_band = min(best, key=lambda b: best[b])
     raise InfeasibleError(
         f"no number of 24/7 counters keeps {target:.0%} of residents within {inst.harm.threshold} minutes "

@@ -36,6 +36,7 @@ import numpy as np
 
 from estate.coverage import nearest
 from estate.errors import InfeasibleError, OptimiseError
+from estate.optimise.names import MEASURES, QUESTIONS
 from estate.register import Estate
 from estate.rules import RuleSet, effective_kind
 from estate.scenario import Scenario, ScenarioState, resolve
@@ -57,8 +58,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-QUESTIONS = ("close", "open", "keep-24-7")
-MEASURES = ("beyond", "mean")
 
 #: Hours a new contact point keeps, per host type, unless told otherwise (assumed, not published:
 #: a large supermarket's week under Sunday trading law; a library's and a post office's usual day;
