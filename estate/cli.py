@@ -328,6 +328,11 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         inst = dataclasses.replace(inst, p=m - len(locks["lock_open"]))
     sol = opt.solve(inst, method=args.method, time_limit=time_limit)
     ans = opt.answer(ctx, inst, sol, scenario_id=args.save, rules=rules)
+    if q == "keep-24-7" and args.target is not None:
+        got = opt.shares_within(ctx, harm, inst.hours_of(sol.x))
+        ans.notes.insert(2, f"the fewest 24/7 counters keeping {text.share(args.target)} of residents within "
+                            f"{harm.threshold} minutes in every band: {m} ("
+                            + ", ".join(f"{b} {text.share(v)}" for b, v in got.items()) + ")")
     if args.curve or args.chart:
         if q == "close":
             counts = range(1, inst.n_sites + 1 + sum(1 for _, w in inst.locked.values() if w == "locked closed"))
