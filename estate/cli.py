@@ -355,7 +355,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     if args.format == "json":
         _emit(json.dumps(ans.to_dict(), indent=2), args.out)
     else:
-        _emit(answer_text(ans, engine_note=p.engine(args.mode).describe()), args.out)
+        _emit(answer_text(ans, engine_note=p.engine_facts(args.mode).describe), args.out)
     return 0
 
 

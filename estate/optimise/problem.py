@@ -178,10 +178,10 @@ class Context:
     @classmethod
     def from_planner(cls, planner: Any, mode: str) -> Context:
         """The context of a :class:`~estate.planner.Planner` for one mode."""
-        eng = planner.engine(mode)
+        facts = planner.engine_facts(mode)  # the engine's identity, without building its network
         return cls(estate=planner.estate, units=planner.units,
                    matrix=lambda band: planner.matrix(mode, band), scenarios=planner.scenarios,
-                   mode=mode, engine=eng.name)
+                   mode=mode, engine=facts.name)
 
     def state(self, scenario_id: str) -> ScenarioState:
         """The estate as ``scenario_id`` leaves it."""
