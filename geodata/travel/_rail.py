@@ -1,0 +1,397 @@
+"""National Rail lines for the stop graph, from a CIF timetable (:mod:`geodata.travel._cif`).
+
+Each train operator is one *line* of the stop graph (mode ``rail``), with a ride link
+for every pair of consecutive public calls of its trains; a link's time is the
+median over the trains that run it (departure from one call to arrival at the next,
+public times).  Staying on board between two links of one operator costs nothing,
+as on the Tube's line-level links; a change of operator is a new wait.
+
+Two ways to read a timetable (:class:`RailSettings` ``timetable``):
+
+``dated``
+    The schedules valid on the band's weekday in the week starting on the service
+    date (STP rules applied, see :meth:`CifTimetable.schedules_on`); a link runs
+    when a train leaves its first station within the window around the band's
+    time (a night band also takes the previous day's trains past midnight).  The
+    wait at a station is half the interval between the operator's departures
+    there towards its busiest next station, counted in the window.
+``pooled``
+    Every passenger schedule in the file whatever its date (for a sample such as
+    the pack's, which holds one weekend's short-term schedules): run times are
+    medians over all of them, and waits come from a documented default headway per
+    operator (:data:`OPERATOR_HEADWAY_MIN`).  At night only the links some train
+    runs within the night window (on any date) are kept, at the night headway.
+``auto`` (the default)
+    ``pooled`` when the file is recognised as a sample: on the Wednesday of the
+    service week its schedules serve fewer than ``sample_share`` (half) of the
+    stations the whole file serves.  A full national feed serves nearly all of
+    them on any weekday; the pack's sample serves 17 of its 386 London stations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from geodata.errors import DataError
+from geodata.travel._cif import CifTimetable
+from geodata.travel.base import TimeBand
+
+__all__ = [
+    "OPERATOR_HEADWAY_MIN",
+    "OPERATOR_NAMES",
+    "RailNetwork",
+    "RailSettings",
+    "rail_network",
+    "timetable_kind",
+]
+
+log = logging.getLogger(__name__)
+
+#: ATOC operator codes (2020) and their names
+OPERATOR_NAMES: dict[str, str] = {
+    "AW": "Transport for Wales",
+    "CC": "c2c",
+    "CH": "Chiltern Railways",
+    "CS": "Caledonian Sleeper",
+    "EM": "East Midlands Railway",
+    "GC": "Grand Central",
+    "GN": "Great Northern",
+    "GR": "LNER",
+    "GW": "Great Western Railway",
+    "GX": "Gatwick Express",
+    "HT": "Hull Trains",
+    "HX": "Heathrow Express",
+    "LE": "Greater Anglia",
+    "LM": "West Midlands Trains",
+    "LO": "London Overground",
+    "LT": "London Underground",
+    "ME": "Merseyrail",
+    "NT": "Northern",
+    "SE": "Southeastern",
+    "SN": "Southern",
+    "SR": "ScotRail",
+    "SW": "South Western Railway",
+    "TL": "Thameslink",
+    "TP": "TransPennine Express",
+    "VT": "Avanti West Coast",
+    "XC": "CrossCountry",
+    "XR": "TfL Rail",
+}
+
+#: Default daytime headway (minutes) per operator, for a timetable whose frequencies
+#: cannot be counted (a sample).  An operator-level line means "the next train of this
+#: operator in the direction wanted": London's suburban operators run 2-4 trains an hour
+#: on each route and more through the shared inner sections (Southeastern, Southern,
+#: South Western, Thameslink, Great Northern, c2c, Heathrow and Gatwick Express: 15 min);
+#: Greater Anglia, Chiltern and GWR mostly 2 an hour within London (30 min); other
+#: operators are long-distance (``other_headway_min``).  Assumed, not counted: check a
+#: full feed (``timetable: dated``), which counts them.
+OPERATOR_HEADWAY_MIN: dict[str, float] = {
+    "SE": 15.0,
+    "SN": 15.0,
+    "SW": 15.0,
+    "TL": 15.0,
+    "GN": 15.0,
+    "CC": 15.0,
+    "HX": 15.0,
+    "GX": 15.0,
+    "LE": 30.0,
+    "CH": 30.0,
+    "GW": 30.0,
+}
+
+
+@dataclass(frozen=True)
+class RailSettings:
+    """How National Rail enters the stop graph (part of ``TransitSettings``)."""
+
+    #: ``auto``, ``dated`` or ``pooled`` (see the module docstring)
+    timetable: str = "auto"
+    #: first day of the service week (``YYYY-MM-DD``); default the feed's first valid day
+    service_date: str | None = None
+    #: ``auto`` treats a file as a sample when its Wednesday serves less than this
+    #: share of the stations the whole file serves
+    sample_share: float = 0.5
+    #: departures are counted in this many minutes centred on the band's time
+    window_min: float = 60.0
+    #: pooled: headway of operators not in ``OPERATOR_HEADWAY_MIN``
+    other_headway_min: float = 30.0
+    #: pooled: headway of every operator at night (Thameslink and a few others run
+    #: through the night about hourly)
+    night_headway_min: float = 60.0
+    #: operators left out because the TfL files already model them: London Overground
+    #: (CASA network), TfL Rail (the Elizabeth line), London Underground
+    skip_operators: tuple[str, ...] = ("LO", "XR", "LT")
+    #: boarding allowance at a National Rail station: street to platform, minutes
+    board_min: float = 2.0
+    #: dated: a headway is never taken as longer than this (a single train in the
+    #: window is a lower bound on the service, not an hourly one)
+    max_headway_min: float = 120.0
+
+
+@dataclass(frozen=True, eq=False)
+class RailNetwork:
+    """National Rail tables in the stop graph's source form (see ``_TflSource``)."""
+
+    #: ``id`` (``nr:CRS``), ``name``, ``x``, ``y``
+    stops: pd.DataFrame
+    #: ``key`` (``nr:OP``), ``short`` (operator code), ``name``, ``mode`` (``rail``), ``headway_s``
+    lines: pd.DataFrame
+    #: ``key``, ``stop_a``, ``stop_b``, ``seconds``
+    segs: pd.DataFrame
+    #: dated: ``key``, ``stop``, ``headway_s`` per station (overrides the line's)
+    node_headway: pd.DataFrame
+    #: walking links between stations: ``stop_a``, ``stop_b``, ``seconds``
+    walks: pd.DataFrame
+    #: ``dated`` or ``pooled``
+    kind: str
+    #: the date the timetable was read for (dated), else None
+    date: dt.date | None
+
+    def describe(self) -> str:
+        """One phrase for the engine note."""
+        ops = ", ".join(sorted(set(self.lines["short"])))
+        if self.kind == "dated":
+            return (
+                f"National Rail from the CIF timetable's schedules of {self.date} ({ops}), "
+                "waits from the departures counted around the band's time"
+            )
+        return (
+            f"National Rail from every passenger schedule in the CIF sample whatever its "
+            f"date ({ops}; run times are medians), with waits of half a default headway per "
+            "operator ("
+            + ", ".join(f"{op} {h:g}" for op, h in sorted(OPERATOR_HEADWAY_MIN.items()))
+            + " min; others 30; 60 at night)"
+        )
+
+
+def _parse_date(s: str | None, fallback: dt.date | None) -> dt.date:
+    if s is None or s == "":
+        if fallback is None:
+            raise DataError(
+                "rail_service_date: the CIF file's header gives no validity; set "
+                "rail_service_date (YYYY-MM-DD)"
+            )
+        return fallback
+    if isinstance(s, dt.date):
+        return s
+    try:
+        return dt.date.fromisoformat(str(s))
+    except ValueError as exc:
+        raise DataError(f"rail_service_date {s!r}: expected a date YYYY-MM-DD") from exc
+
+
+def service_day(tt: CifTimetable, settings: RailSettings, weekday: int) -> dt.date:
+    """The date of ``weekday`` (0 Monday) in the week starting on the service date."""
+    start = _parse_date(settings.service_date, tt.valid_from)
+    return start + dt.timedelta(days=(weekday - start.weekday()) % 7)
+
+
+def timetable_kind(tt: CifTimetable, settings: RailSettings) -> str:
+    """``dated`` or ``pooled``, applying the ``auto`` sample-recognition rule."""
+    if settings.timetable in ("dated", "pooled"):
+        return settings.timetable
+    if settings.timetable != "auto":
+        raise DataError(f"rail_timetable {settings.timetable!r}: expected auto, dated or pooled")
+    every = set(tt.calls_of(tt.passenger())["station"].astype(str))
+    wed = set(tt.calls_of(tt.schedules_on(service_day(tt, settings, 2)))["station"].astype(str))
+    share = len(wed) / max(len(every), 1)
+    kind = "pooled" if share < settings.sample_share else "dated"
+    log.info(
+        "CIF %s: its Wednesday serves %d of the %d stations of the file (%.0f%%): read as %s",
+        tt.path.name,
+        len(wed),
+        len(every),
+        100 * share,
+        "a sample (pooled)" if kind == "pooled" else "a dated timetable",
+    )
+    return kind
+
+
+def _in_window(t: np.ndarray, centre: float, half: float) -> np.ndarray:
+    return (t >= centre - half) & (t < centre + half)
+
+
+def rail_network(
+    tt: CifTimetable,
+    band: TimeBand,
+    settings: RailSettings,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> RailNetwork:
+    """The National Rail lines running in ``band``.
+
+    ``bbox`` (xmin, ymin, xmax, ymax in EPSG:27700 metres) keeps only links with both
+    stations inside it.
+    """
+    s = settings
+    kind = timetable_kind(tt, s)
+    half = s.window_min / 2.0
+    centre = float(band.minute)
+    if kind == "dated":
+        day = service_day(tt, s, band.weekday)
+        today = tt.schedules_on(day)
+        parts = [(today, 0.0)]
+        if band.minute < 12 * 60:  # past-midnight running of the previous day's trains
+            parts.append((tt.schedules_on(day - dt.timedelta(days=1)), 1440.0))
+    else:
+        day = None
+        parts = [(tt.passenger(), 0.0)]
+        if band.is_night:
+            parts.append((tt.passenger(), 1440.0))
+
+    frames = []
+    for sched, shift in parts:
+        sched = sched[~sched["operator"].isin(s.skip_operators) & (sched["count"] >= 2)]
+        c = tt.calls_of(sched)
+        if c.empty:
+            continue
+        same = c["sched"].to_numpy()[1:] == c["sched"].to_numpy()[:-1]
+        a = c.iloc[:-1][same]
+        b = c.iloc[1:][same]
+        op = sched.loc[a["sched"].to_numpy(), "operator"].to_numpy()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "op": op,
+                    "a": a["station"].astype(str).to_numpy(),
+                    "b": b["station"].astype(str).to_numpy(),
+                    "dep": a["dep"].to_numpy() - shift,
+                    "run": b["arr"].to_numpy() - a["dep"].to_numpy(),
+                    "sched": a["sched"].to_numpy(),
+                }
+            )
+        )
+    links = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["op", "a", "b", "dep", "run", "sched"])
+    )
+    links = links[links["a"] != links["b"]]
+    st = tt.stations.set_index("crs")
+    ok = links["a"].isin(st.index) & links["b"].isin(st.index)
+    links = links[ok]
+    if bbox is not None and len(links):
+        xa, ya = st.loc[links["a"], "x"].to_numpy(), st.loc[links["a"], "y"].to_numpy()
+        xb, yb = st.loc[links["b"], "x"].to_numpy(), st.loc[links["b"], "y"].to_numpy()
+        inside = (
+            (xa >= bbox[0])
+            & (xa <= bbox[2])
+            & (ya >= bbox[1])
+            & (ya <= bbox[3])
+            & (xb >= bbox[0])
+            & (xb <= bbox[2])
+            & (yb >= bbox[1])
+            & (yb <= bbox[3])
+        )
+        links = links[inside]
+
+    # which links run in the band
+    # which links run in the band: a dated timetable's, and a pooled one's at night,
+    # are those a train leaves within the window (past-midnight times shifted above)
+    if kind == "dated" or band.is_night:
+        running = links[_in_window(links["dep"].to_numpy(np.float64), centre, half)]
+    else:
+        running = links
+    # run times: medians over every train of the operator that runs the link (in the
+    # whole file for a pooled timetable, so night links keep their daytime median)
+    basis = links if kind == "pooled" else running
+    med = basis.groupby(["op", "a", "b"], sort=True)["run"].median().rename("run")
+    keys = running[["op", "a", "b"]].drop_duplicates()
+    segs = keys.join(med, on=["op", "a", "b"])
+    segs = segs[np.isfinite(segs["run"]) & (segs["run"] >= 0)]
+
+    ops = sorted(set(segs["op"]))
+    if kind == "pooled":
+        hw = [
+            (
+                s.night_headway_min
+                if band.is_night
+                else OPERATOR_HEADWAY_MIN.get(o, s.other_headway_min)
+            )
+            for o in ops
+        ]
+        node_hw = pd.DataFrame(columns=["key", "stop", "headway_s"])
+    else:
+        # departures per (operator, station, next station) in the window; the wait at a
+        # station is for the busiest next station
+        counts = running.groupby(["op", "a", "b"]).size().rename("n").reset_index()
+        busiest = counts.groupby(["op", "a"])["n"].max().reset_index()
+        busiest["headway_s"] = (
+            np.minimum(s.window_min / busiest["n"].to_numpy(), s.max_headway_min) * 60.0
+        )
+        node_hw = pd.DataFrame(
+            {
+                "key": "nr:" + busiest["op"],
+                "stop": "nr:" + busiest["a"],
+                "headway_s": busiest["headway_s"].to_numpy(),
+            }
+        )
+        per_op = busiest.groupby("op")["headway_s"].median()
+        hw = [float(per_op.get(o, s.max_headway_min * 60.0)) / 60.0 for o in ops]
+
+    lines = pd.DataFrame(
+        {
+            "key": [f"nr:{o}" for o in ops],
+            "short": ops,
+            "name": [OPERATOR_NAMES.get(o, o) for o in ops],
+            "mode": "rail",
+            "night_bus": False,
+            "headway_s": np.asarray(hw, dtype=np.float64) * 60.0,
+        }
+    )
+    used = sorted(set(segs["a"]) | set(segs["b"]))
+    stops = pd.DataFrame(
+        {
+            "id": [f"nr:{c}" for c in used],
+            "name": [_station_name(st.at[c, "name"]) for c in used],
+            "x": st.loc[used, "x"].to_numpy(dtype=np.float64) if used else np.empty(0),
+            "y": st.loc[used, "y"].to_numpy(dtype=np.float64) if used else np.empty(0),
+        }
+    )
+    seg_df = pd.DataFrame(
+        {
+            "key": "nr:" + segs["op"].to_numpy().astype(object),
+            "stop_a": "nr:" + segs["a"].to_numpy().astype(object),
+            "stop_b": "nr:" + segs["b"].to_numpy().astype(object),
+            "metres": np.nan,
+            "seconds": segs["run"].to_numpy(dtype=np.float64) * 60.0,
+        }
+    )
+    used_set = set(used)
+    walks = pd.DataFrame(
+        [
+            (f"nr:{w.a}", f"nr:{w.b}", w.minutes * 60.0)
+            for w in tt.walk_links
+            if w.a in used_set and w.b in used_set
+        ],
+        columns=["stop_a", "stop_b", "seconds"],
+    )
+    log.info(
+        "National Rail (%s%s): %d stations, %d operators, %d links",
+        kind,
+        f" {day}" if day else "",
+        len(stops),
+        len(lines),
+        len(seg_df),
+    )
+    return RailNetwork(
+        stops=stops,
+        lines=lines,
+        segs=seg_df,
+        node_headway=node_hw,
+        walks=walks,
+        kind=kind,
+        date=day,
+    )
+
+
+def _station_name(name: str) -> str:
+    """MSN names are upper case: 'LONDON CHARING CROSS' -> 'London Charing Cross'."""
+    out = " ".join(w if w in ("&",) else w.capitalize() for w in str(name).split())
+    return out.replace("'S ", "'s ")
