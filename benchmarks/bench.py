@@ -92,7 +92,7 @@ def bench_matrices(cache: Path) -> list[dict[str, Any]]:
 
 # ---- 3. peers on the transit graph --------------------------------------------------
 def _transit_pieces(p: Planner, band: str) -> dict[str, Any]:
-    from geodata.travel._transit_graph import near_links
+    from geodata.travel import near_links
 
     eng = p.engine("transit")
     g = eng.graph(band)

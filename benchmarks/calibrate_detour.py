@@ -49,9 +49,8 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from geodata.travel._osm import NetworkArrays
 from geodata.travel.base import BANDS, Points
-from geodata.travel.streets import StreetEngine, load_street_graph
+from geodata.travel.streets import NetworkArrays, StreetEngine, load_street_graph
 
 __all__ = ["main"]
 

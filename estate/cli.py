@@ -65,7 +65,7 @@ def _planner(args: argparse.Namespace) -> Any:
 
 def _emit(text: str, out: str | None) -> None:
     if out:
-        from geodata._io import atomic_write_text
+        from geodata import atomic_write_text
 
         atomic_write_text(Path(out), text)
         print(f"wrote {out}", file=sys.stderr)
@@ -186,7 +186,7 @@ def cmd_evidence(args: argparse.Namespace) -> int:
 
 def cmd_map(args: argparse.Namespace) -> int:
     from estate import maps
-    from geodata._io import atomic_write_text
+    from geodata import atomic_write_text
     from geodata.travel.base import parse_band
 
     p = _planner(args)

@@ -39,7 +39,7 @@ from estate.errors import ScenarioError
 from estate.rules import DEFAULT_RULES, RuleReport, RuleSet, check_rules
 from estate.scenario import REGISTER, Change, ScenarioState
 from geodata.areas import GROUPS
-from geodata.travel.base import BANDS, ProgressFn, TimeBand, check_mode, parse_band
+from geodata.travel.base import BANDS, ProgressFn, TimeBand, parse_band, parse_mode
 
 if TYPE_CHECKING:
     from estate.planner import Planner
@@ -578,7 +578,7 @@ def _summary(ctx: _Context) -> list[dict[str, Any]]:
 
 def data_sources(planner: Planner) -> list[dict[str, str]]:
     """The manifest's layers present in the planner's data folder, with publisher and licence."""
-    from geodata._manifest import LAYERS
+    from geodata import LAYERS
 
     out = []
     for layer in LAYERS.values():
@@ -663,7 +663,7 @@ def build_evidence(
     UnknownModeError, UnknownBandError
         For an unknown mode or band.
     """
-    check_mode(mode)
+    mode = parse_mode(mode)
     if scenario_id == against:
         raise ScenarioError(
             f"the scenario and the base are both {scenario_id!r}: evidence compares a scenario with a "

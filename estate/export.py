@@ -50,7 +50,7 @@ from estate.evidence import EFFECT_GAIN, EFFECT_LOSS, Evidence, build_evidence
 from estate.report import render_html, render_pdf
 from estate.rules import RuleSet
 from estate.staticmaps import evidence_maps
-from geodata._io import atomic_directory
+from geodata import atomic_directory
 from geodata.areas import GROUPS
 from geodata.travel.base import ProgressFn, TimeBand
 

@@ -33,7 +33,15 @@ from geodata.areas import Units, load_areas, load_unit_polygons, load_units
 from geodata.errors import DataError
 from geodata.places import load_host_places
 from geodata.postcodes import Geocoder
-from geodata.travel.base import MODES, ProgressFn, TimeBand, TravelEngine, check_mode, parse_band
+from geodata.travel.base import (
+    MODES,
+    Mode,
+    ProgressFn,
+    TimeBand,
+    TravelEngine,
+    parse_band,
+    parse_mode,
+)
 from geodata.travel.cache import cached_matrix
 from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
 
@@ -195,12 +203,12 @@ class Planner:
         return self.units.weights()
 
     # ---- engines and matrices -------------------------------------------------
-    def engine(self, mode: str) -> TravelEngine:
+    def engine(self, mode: str | Mode) -> TravelEngine:
         """The travel-time engine used for ``mode``."""
-        check_mode(mode)
+        mode = parse_mode(mode)
         if mode not in self._engines:
             crow = _override(CrowflySettings(), self.overrides.get("crowfly", {}), "crowfly")
-            if mode == "transit":
+            if mode is Mode.TRANSIT:
                 from geodata.travel.transit import TransitEngine, TransitSettings
 
                 ts = _override(TransitSettings(), self.overrides.get("transit", {}), "transit")

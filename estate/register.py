@@ -18,7 +18,7 @@ import pandas as pd
 
 from estate.errors import DuplicateSiteError, HoursError, UnknownSiteError
 from estate.hours import Hours, parse_hours
-from geodata._manifest import Layer, read_table, register
+from geodata import Layer, read_table, register
 from geodata.errors import DataError
 from geodata.places import check_in_great_britain, point_from_record, slugify
 from geodata.postcodes import Geocoder, UnknownPostcodeError

@@ -37,7 +37,7 @@ import yaml
 from estate.errors import HoursError, ScenarioError, UnknownScenarioError, UnknownSiteError
 from estate.hours import parse_hours
 from estate.register import Estate
-from geodata._io import atomic_write_text
+from geodata import atomic_write_text
 from geodata.travel.base import TimeBand
 
 __all__ = [

@@ -1,13 +1,100 @@
 """Geography and travel for public-service planning: areas, population, places,
-networks and travel-time matrices.  Knows nothing about police."""
+networks and travel-time matrices.  Knows nothing about police.
+
+This package is geodata's public face: every name another package uses is here
+(and the travel engines in :mod:`geodata.travel`), so nothing outside geodata
+imports a module whose name starts with ``_``.  Modules that pull in pandas or
+geopandas load on first use of one of their names, so ``import geodata`` is cheap.
+"""
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+from geodata._io import atomic_directory, atomic_write_bytes, atomic_write_text
+from geodata.crs import BNG, WGS84, bng_to_lonlat, lonlat_to_bng
+from geodata.settings import cache_dir, data_dir
+
+if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
+    from geodata._manifest import LAYERS, Layer, describe_expected, read_layer, read_table, register
+    from geodata.areas import GROUPS, Units, load_areas, load_unit_polygons, load_units
+    from geodata.places import (
+        HOSTS,
+        check_in_great_britain,
+        load_host_places,
+        load_places_csv,
+        point_from_record,
+        slugify,
+    )
+    from geodata.postcodes import Geocoder, UnknownPostcodeError, normalise_postcode
 
 try:
     __version__ = version("police-estate")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+#: name -> module, for the names loaded on first use
+_LAZY = {
+    **dict.fromkeys(
+        ("LAYERS", "Layer", "describe_expected", "read_layer", "read_table", "register"),
+        "geodata._manifest",
+    ),
+    **dict.fromkeys(
+        ("GROUPS", "Units", "load_areas", "load_unit_polygons", "load_units"), "geodata.areas"
+    ),
+    **dict.fromkeys(
+        (
+            "HOSTS",
+            "check_in_great_britain",
+            "load_host_places",
+            "load_places_csv",
+            "point_from_record",
+            "slugify",
+        ),
+        "geodata.places",
+    ),
+    **dict.fromkeys(("Geocoder", "UnknownPostcodeError", "normalise_postcode"), "geodata.postcodes"),
+}
+
+__all__ = [
+    "BNG",
+    "GROUPS",
+    "HOSTS",
+    "LAYERS",
+    "WGS84",
+    "Geocoder",
+    "Layer",
+    "Units",
+    "UnknownPostcodeError",
+    "__version__",
+    "atomic_directory",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "bng_to_lonlat",
+    "cache_dir",
+    "check_in_great_britain",
+    "data_dir",
+    "describe_expected",
+    "load_areas",
+    "load_host_places",
+    "load_places_csv",
+    "load_unit_polygons",
+    "load_units",
+    "lonlat_to_bng",
+    "normalise_postcode",
+    "point_from_record",
+    "read_layer",
+    "read_table",
+    "register",
+    "slugify",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'geodata' has no attribute {name!r}")

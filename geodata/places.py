@@ -14,9 +14,9 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 
 from geodata._manifest import LAYERS, read_table
+from geodata.crs import lonlat_to_bng
 from geodata.errors import DataError, OutsideAreaError
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "check_in_great_britain",
     "load_host_places",
     "load_places_csv",
-    "lonlat_to_bng",
     "point_from_record",
     "slugify",
 ]
@@ -45,7 +44,6 @@ HOSTS: dict[str, str] = {
     "post_office": "post_offices",
 }
 
-_TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
 
 #: Great Britain's extent in EPSG:27700 metres (generous).
 GB_BNG = (0.0, 0.0, 700_000.0, 1_250_000.0)
@@ -63,12 +61,6 @@ def slugify(text: str) -> str:
     """
     s = re.sub(r"['’]", "", str(text).lower())
     return re.sub(r"[^a-z0-9]+", "-", s).strip("-")
-
-
-def lonlat_to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """WGS84 lon/lat to EPSG:27700 easting/northing."""
-    x, y = _TO_BNG.transform(np.asarray(lon, float), np.asarray(lat, float))
-    return np.asarray(x), np.asarray(y)
 
 
 def check_in_great_britain(x: float, y: float, where: str) -> None:

@@ -1,46 +1,112 @@
 """Travel-time engines: one interface, several engines, one cached matrix each.
 
-The street and transit engines import heavy libraries (osmnx), so they load
-on first use: ``from geodata.travel import StreetEngine`` still works.
+This is the public face of the travel half of geodata: every name another
+package uses is here.  The street and transit engines import heavy libraries
+(osmnx, pandas), so they load on first use: ``from geodata.travel import
+StreetEngine`` still works.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from geodata.travel.base import BANDS, MODES, Points, TimeBand, TravelEngine, parse_band
+from geodata.travel.base import (
+    BANDS,
+    MODES,
+    Mode,
+    Points,
+    ProgressFn,
+    TimeBand,
+    TravelEngine,
+    parse_band,
+    parse_mode,
+)
+from geodata.travel.cache import cache_key, cached_matrix
 from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
+
+if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
+    from geodata.travel.streets import (
+        STREET_MODES,
+        NetworkArrays,
+        StreetEngine,
+        StreetSettings,
+        download_street_graph,
+        load_street_graph,
+        street_engine_or_crowfly,
+    )
+    from geodata.travel.transit import (
+        GTFSColumnError,
+        Journey,
+        Leg,
+        TransitDataWarning,
+        TransitEngine,
+        TransitSettings,
+        near_links,
+    )
+
+#: name -> module, for the names loaded on first use
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "STREET_MODES",
+            "NetworkArrays",
+            "StreetEngine",
+            "StreetSettings",
+            "download_street_graph",
+            "load_street_graph",
+            "street_engine_or_crowfly",
+        ),
+        "geodata.travel.streets",
+    ),
+    **dict.fromkeys(
+        (
+            "GTFSColumnError",
+            "Journey",
+            "Leg",
+            "TransitDataWarning",
+            "TransitEngine",
+            "TransitSettings",
+            "near_links",
+        ),
+        "geodata.travel.transit",
+    ),
+}
 
 __all__ = [
     "BANDS",
     "MODES",
+    "STREET_MODES",
     "CrowflyEngine",
     "CrowflySettings",
+    "GTFSColumnError",
     "Journey",
+    "Leg",
+    "Mode",
+    "NetworkArrays",
     "Points",
+    "ProgressFn",
     "StreetEngine",
     "StreetSettings",
     "TimeBand",
+    "TransitDataWarning",
     "TransitEngine",
     "TransitSettings",
     "TravelEngine",
+    "cache_key",
+    "cached_matrix",
+    "download_street_graph",
+    "load_street_graph",
+    "near_links",
     "parse_band",
+    "parse_mode",
     "street_engine_or_crowfly",
 ]
-
-_LAZY = {
-    "StreetEngine": "geodata.travel.streets",
-    "StreetSettings": "geodata.travel.streets",
-    "street_engine_or_crowfly": "geodata.travel.streets",
-    "TransitEngine": "geodata.travel.transit",
-    "Journey": "geodata.travel.transit",
-    "TransitSettings": "geodata.travel.transit",
-}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'geodata.travel' has no attribute {name!r}")

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 
+from geodata.crs import lonlat_to_bng
 from geodata.errors import GTFSError, MissingColumnError
 from geodata.travel._transit_graph import ServiceNetwork, TransitDataWarning, assemble_network
 from geodata.travel.base import TimeBand
@@ -55,7 +55,6 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _RAIL = frozenset({"metro", "rail", "monorail"})
-_WGS84_TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
 
 class GTFSColumnError(MissingColumnError, GTFSError):
@@ -280,7 +279,7 @@ class GtfsFeed:
             )
             st = st[~st["stop_id"].isin(stops.loc[used & ~ok, "stop_id"])]
         stops = stops[ok & used]
-        x, y = _WGS84_TO_BNG.transform(lon[stops.index].to_numpy(), lat[stops.index].to_numpy())
+        x, y = lonlat_to_bng(lon[stops.index].to_numpy(), lat[stops.index].to_numpy())
         name = stops["stop_name"] if "stop_name" in stops.columns else stops["stop_id"]
         self.stops = pd.DataFrame(
             {"id": stops["stop_id"].to_numpy(), "name": name.to_numpy(), "x": x, "y": y}

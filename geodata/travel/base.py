@@ -12,25 +12,47 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from geodata.errors import UnknownBandError, UnknownModeError
+from geodata.errors import DataError, UnknownBandError, UnknownModeError
 
 __all__ = [
     "BANDS",
     "MODES",
+    "Mode",
     "Points",
     "ProgressFn",
     "TimeBand",
     "TravelEngine",
-    "check_mode",
     "parse_band",
+    "parse_mode",
 ]
 
-#: Travel modes the planner knows.
-MODES: tuple[str, ...] = ("walk", "drive", "transit")
+
+class Mode(StrEnum):
+    """A travel mode.  Also a ``str``: it equals, hashes, formats and JSON-encodes as its text.
+
+    (``yaml.safe_dump`` wants plain text: write ``str(mode)``.)
+
+    Text becomes a ``Mode`` once, where it enters (:func:`parse_mode`); engines and
+    everything below take a ``Mode``.
+
+    Examples
+    --------
+    >>> Mode.WALK == "walk", str(Mode.TRANSIT), f"{Mode.DRIVE}"
+    (True, 'transit', 'drive')
+    """
+
+    WALK = "walk"
+    DRIVE = "drive"
+    TRANSIT = "transit"
+
+
+#: Travel modes the planner knows, in display order.
+MODES: tuple[Mode, ...] = tuple(Mode)
 
 #: ``progress(done, total)``: called by long work; the CLI shows a bar, the app ``st.progress``.
 ProgressFn = Callable[[int, int], None]
@@ -38,19 +60,29 @@ ProgressFn = Callable[[int, int], None]
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def check_mode(mode: str) -> str:
-    """Return ``mode`` if it is known, else raise :class:`UnknownModeError`.
+def parse_mode(text: str | Mode) -> Mode:
+    """The :class:`Mode` named by ``text`` (``walk``, ``drive``, ``transit``; any case).
+
+    Raises
+    ------
+    UnknownModeError
+        For any other text; the message lists the modes.
 
     Examples
     --------
-    >>> check_mode("walk")
-    'walk'
+    >>> parse_mode("walk")
+    <Mode.WALK: 'walk'>
+    >>> parse_mode(" Transit ") is Mode.TRANSIT
+    True
     """
-    if mode not in MODES:
+    if isinstance(text, Mode):
+        return text
+    try:
+        return Mode(str(text).strip().lower())
+    except ValueError:
         raise UnknownModeError(
-            f"unknown travel mode {mode!r}: expected one of {', '.join(MODES)}"
-        )
-    return mode
+            f"unknown travel mode {text!r}: expected one of {', '.join(MODES)}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -134,7 +166,10 @@ class Points:
         object.__setattr__(self, "x", np.asarray(self.x, dtype=np.float64))
         object.__setattr__(self, "y", np.asarray(self.y, dtype=np.float64))
         if not (len(self.ids) == len(self.x) == len(self.y)):
-            raise ValueError("Points: ids, x and y must have the same length")
+            raise DataError(
+                f"Points: ids, x and y must have the same length, not {len(self.ids)}, "
+                f"{len(self.x)} and {len(self.y)}"
+            )
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -160,8 +195,8 @@ class TravelEngine(Protocol):
 
     #: engine name as reported in every output: ``crowfly``, ``streets``, ``transit``
     name: str
-    #: the travel mode it serves: ``walk``, ``drive``, ``transit``
-    mode: str
+    #: the travel mode it serves
+    mode: Mode
 
     def variant(self, band: TimeBand) -> str:
         """The key of the network that applies in ``band`` (e.g. ``'all'``, ``'day'``, ``'night-tube'``).

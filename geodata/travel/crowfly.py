@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from geodata.travel.base import Points, ProgressFn, TimeBand, check_mode
+from geodata.errors import UnknownModeError
+from geodata.travel.base import Mode, Points, ProgressFn, TimeBand
 
 __all__ = ["CrowflyEngine", "CrowflySettings"]
 
@@ -45,7 +46,7 @@ class CrowflyEngine:
     Examples
     --------
     >>> from geodata.travel.base import BANDS
-    >>> e = CrowflyEngine("walk", CrowflySettings(walk_kmh=6.0, walk_detour=1.0))
+    >>> e = CrowflyEngine(Mode.WALK, CrowflySettings(walk_kmh=6.0, walk_detour=1.0))
     >>> o = Points(["a"], [0.0], [0.0]); d = Points(["s"], [300.0], [400.0])
     >>> float(e.matrix(o, d, BANDS["day"])[0, 0])  # 500 m at 100 m/min
     300.0
@@ -53,17 +54,16 @@ class CrowflyEngine:
 
     name = "crowfly"
 
-    def __init__(self, mode: str, settings: CrowflySettings | None = None) -> None:
-        check_mode(mode)
-        if mode == "transit":
-            raise ValueError("the crowfly engine serves walk and drive, not transit")
-        self.mode = mode
+    def __init__(self, mode: Mode, settings: CrowflySettings | None = None) -> None:
+        if mode not in (Mode.WALK, Mode.DRIVE):
+            raise UnknownModeError(f"the crowfly engine serves walk and drive, not {str(mode)!r}")
+        self.mode = Mode(mode)
         self.settings = settings or CrowflySettings()
 
     def speed_ms(self, band: TimeBand) -> float:
         """Speed in metres per second in ``band``."""
         s = self.settings
-        if self.mode == "walk":
+        if self.mode is Mode.WALK:
             kmh = s.walk_kmh
         else:
             kmh = s.drive_night_kmh if band.is_night else s.drive_kmh
@@ -71,10 +71,10 @@ class CrowflyEngine:
 
     def detour(self) -> float:
         """The detour factor of this mode."""
-        return self.settings.walk_detour if self.mode == "walk" else self.settings.drive_detour
+        return self.settings.walk_detour if self.mode is Mode.WALK else self.settings.drive_detour
 
     def variant(self, band: TimeBand) -> str:
-        if self.mode == "drive":
+        if self.mode is Mode.DRIVE:
             return "night" if band.is_night else "day"
         return "all"
 
@@ -83,7 +83,7 @@ class CrowflyEngine:
 
     def describe(self) -> str:
         s = self.settings
-        if self.mode == "walk":
+        if self.mode is Mode.WALK:
             return (
                 f"walking times are straight-line distance x {s.walk_detour:g} "
                 f"at {s.walk_kmh:g} km/h (no street network loaded)"

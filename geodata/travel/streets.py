@@ -31,15 +31,16 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from geodata.errors import DataError, NetworkFileError
+from geodata.errors import DataError, NetworkFileError, UnknownModeError
 from geodata.travel import _osm
 from geodata.travel._osm import DEFAULT_HIGHWAY_MPH, NetworkArrays, parse_maxspeed
-from geodata.travel.base import Points, ProgressFn, TimeBand, check_mode
+from geodata.travel.base import Mode, Points, ProgressFn, TimeBand
 from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
 
 __all__ = [
     "DEFAULT_HIGHWAY_MPH",
     "STREET_MODES",
+    "NetworkArrays",
     "StreetEngine",
     "StreetSettings",
     "download_street_graph",
@@ -51,7 +52,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Modes a street network serves.
-STREET_MODES: tuple[str, ...] = ("walk", "drive")
+STREET_MODES: tuple[Mode, ...] = (Mode.WALK, Mode.DRIVE)
 
 # Memory for one batch of dijkstra rows (float64, one row per source, one column per node).
 _CHUNK_BYTES = 128 * 2**20
@@ -104,15 +105,15 @@ class StreetSettings:
 # --------------------------------------------------------------------------- loading
 
 
-def _check_street_mode(mode: str) -> str:
-    check_mode(mode)
+def _street_mode(mode: Mode) -> Mode:
+    """``mode`` as a :class:`Mode` if a street network serves it, else :class:`UnknownModeError`."""
     if mode not in STREET_MODES:
-        raise ValueError(f"the streets engine serves walk and drive, not {mode!r}")
-    return mode
+        raise UnknownModeError(f"the streets engine serves walk and drive, not {str(mode)!r}")
+    return Mode(mode)
 
 
 def load_street_graph(
-    path: str | os.PathLike[str], mode: str, *, simplify: bool = False
+    path: str | os.PathLike[str], mode: Mode, *, simplify: bool = False
 ) -> nx.MultiDiGraph:
     """Load the ``mode`` street graph of a local OSM or GraphML file, in EPSG:27700.
 
@@ -144,7 +145,7 @@ def load_street_graph(
         The file is missing, of an unknown type, truncated or corrupt, for another
         mode, or holds no ``mode`` ways.
     """
-    _check_street_mode(mode)
+    mode = _street_mode(mode)
     path = Path(path)
     if not path.is_file():
         what = "is a directory, not a file" if path.is_dir() else "not found"
@@ -173,7 +174,7 @@ def load_street_graph(
 
 
 def download_street_graph(
-    place: str, mode: str, out_path: str | os.PathLike[str], *, simplify: bool = False
+    place: str, mode: Mode, out_path: str | os.PathLike[str], *, simplify: bool = False
 ) -> Path:
     """Download the ``mode`` network of ``place`` with osmnx and save it as GraphML.
 
@@ -202,7 +203,7 @@ def download_street_graph(
     NetworkFileError
         ``out_path`` is not a ``.graphml``, or the download failed.
     """
-    _check_street_mode(mode)
+    mode = _street_mode(mode)
     out = Path(out_path)
     if _osm.file_kind(out) != "graphml":
         raise NetworkFileError(
@@ -268,12 +269,12 @@ class StreetEngine:
     def __init__(
         self,
         graph: nx.MultiDiGraph,
-        mode: str,
+        mode: Mode,
         *,
         settings: StreetSettings | None = None,
         source: str | os.PathLike[str] | None = None,
     ) -> None:
-        _check_street_mode(mode)
+        mode = _street_mode(mode)
         src = Path(source) if source is not None else None
         label = str(src) if src else "street graph"
         network = NetworkArrays.from_graph(_osm.to_bng(graph, src), label)
@@ -283,7 +284,7 @@ class StreetEngine:
     def from_file(
         cls,
         path: str | os.PathLike[str],
-        mode: str,
+        mode: Mode,
         *,
         settings: StreetSettings | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
@@ -296,7 +297,7 @@ class StreetEngine:
         PBF is parsed once rather than on every start.  ``simplify`` is passed to
         :func:`load_street_graph`.
         """
-        _check_street_mode(mode)
+        mode = _street_mode(mode)
         path = Path(path)
         cache: Path | None = None
         if cache_dir is not None and path.is_file():
@@ -330,7 +331,7 @@ class StreetEngine:
 
     @classmethod
     def _from_network(
-        cls, network: NetworkArrays, mode: str, settings: StreetSettings | None, source: Path | None
+        cls, network: NetworkArrays, mode: Mode, settings: StreetSettings | None, source: Path | None
     ) -> StreetEngine:
         self = cls.__new__(cls)
         self._setup(network, mode, settings, source)
@@ -339,7 +340,7 @@ class StreetEngine:
     def _setup(
         self,
         network: NetworkArrays,
-        mode: str,
+        mode: Mode,
         settings: StreetSettings | None,
         source: Path | None,
     ) -> None:
@@ -377,7 +378,7 @@ class StreetEngine:
         return self._factor(self.variant(band))
 
     def _factor(self, variant: str) -> float:
-        if self.mode == "walk":
+        if self.mode is Mode.WALK:
             return 1.0
         s = self.settings
         night = variant == "night"
@@ -395,7 +396,7 @@ class StreetEngine:
     # ------------------------------------------------------------ protocol
 
     def variant(self, band: TimeBand) -> str:
-        if self.mode == "drive":
+        if self.mode is Mode.DRIVE:
             return "night" if band.is_night else "day"
         return "all"
 
@@ -415,7 +416,7 @@ class StreetEngine:
         s = self.settings
         where = f"in {self.source.name}" if self.source else "in the loaded street graph"
         snap = f"plus the straight line from each point to its nearest node walked at {s.walk_kmh:g} km/h x {s.snap_detour:g}"
-        if self.mode == "walk":
+        if self.mode is Mode.WALK:
             return (
                 f"Walking times follow the shortest paths along the OpenStreetMap footways "
                 f"and streets {where} at {s.walk_kmh:g} km/h, {snap}."
@@ -472,7 +473,7 @@ class StreetEngine:
     def _graph(self, variant: str, *, transposed: bool) -> sp.csr_matrix:
         if variant not in self._csr:
             n = self._net
-            if self.mode == "walk":
+            if self.mode is Mode.WALK:
                 speed_ms = np.full(len(n.u), self.settings.walk_kmh / 3.6)
             else:
                 speed_ms = n.limit_kmh * self._factor(variant) / 3.6
@@ -589,7 +590,7 @@ class StreetEngine:
 
 
 def street_engine_or_crowfly(
-    mode: str,
+    mode: Mode,
     network_path: str | os.PathLike[str] | None,
     origins: Points,
     *,
@@ -627,7 +628,7 @@ def street_engine_or_crowfly(
         ``network_path`` is given but missing, unreadable or of an unknown type:
         a broken file is reported, not silently replaced by crowfly.
     """
-    _check_street_mode(mode)
+    mode = _street_mode(mode)
     crowfly = CrowflyEngine(mode, crowfly_settings)
     if network_path is None:
         logger.info("no street network given for %s: using the crowfly engine", mode)

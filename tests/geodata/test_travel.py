@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from geodata.errors import UnknownBandError, UnknownModeError
-from geodata.travel.base import BANDS, Points, check_mode, parse_band
+from geodata.travel.base import BANDS, Mode, Points, parse_band, parse_mode
 from geodata.travel.cache import cached_matrix
 from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
 
@@ -47,7 +49,17 @@ def test_bands_and_modes():
         with pytest.raises(UnknownBandError, match="Sat 03:00"):
             parse_band(bad)
     with pytest.raises(UnknownModeError, match="walk, drive, transit"):
-        check_mode("cycle")
+        parse_mode("cycle")
+
+
+def test_mode_is_parsed_once_and_reads_as_text():
+    assert [parse_mode(t) for t in ("walk", "DRIVE", " transit ")] == list(Mode)
+    assert parse_mode(Mode.WALK) is Mode.WALK
+    assert Mode.TRANSIT == "transit" and {"walk": 1}[Mode.WALK] == 1
+    assert json.dumps({"mode": Mode.DRIVE}) == '{"mode": "drive"}'
+    assert f"{Mode.WALK}" == str(Mode.WALK) == "walk"
+    with pytest.raises(UnknownModeError, match="walk and drive"):
+        CrowflyEngine(Mode.TRANSIT)
 
 
 def test_cache_hit_stale_corrupt_and_unwritable(tmp_path, caplog):

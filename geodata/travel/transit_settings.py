@@ -1,0 +1,237 @@
+"""Every assumption of the transit engine, in one frozen dataclass.
+
+Times are minutes, speeds km/h, distances metres.  ``docs/transit.md`` has the
+table of values and sources; override any with :func:`dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from geodata.travel.crowfly import CrowflySettings
+
+__all__ = ["RAIL_MODES", "TransitSettings"]
+
+#: Modes that board from a platform (the larger boarding allowance).
+RAIL_MODES = frozenset({"tube", "dlr", "elizabeth", "overground"})
+
+
+@dataclass(frozen=True)
+class TransitSettings:
+    """Every assumption of the transit engine; override with :func:`dataclasses.replace`.
+
+    Times are minutes, speeds km/h, distances metres (straight line unless stated).
+    ``docs/transit.md`` has the table of values and sources.
+    """
+
+    # --- walking ---------------------------------------------------------------
+    #: walking speed, km/h: the usual planning figure, also TfL's PTAL method (as crowfly)
+    walk_kmh: float = 4.8
+    #: walked distance / straight-line distance (the crowfly engine's calibrated figure)
+    walk_detour: float = CrowflySettings.walk_detour
+    #: longest walk to the first stop or from the last stop, straight line.  TfL's PTAL
+    #: counts bus stops within 640 m and rail stations within 960 m *walked*; 800 m
+    #: straight line (about 1 km and 13 min walked) sits between the two
+    max_access_m: float = 800.0
+    #: stops closer than this are joined by walking transfers (about 4 min walked)
+    transfer_m: float = 250.0
+
+    # --- boarding --------------------------------------------------------------
+    #: added to the wait at every bus, tram or river boarding: reaching the stop
+    #: pole, the bus pulling in, boarding and paying (an allowance, not measured)
+    board_penalty_min: float = 1.0
+    #: added at every Tube, DLR, Elizabeth line or Overground boarding: street or
+    #: interchange passage to platform (the Tube file's run times exclude this)
+    rail_board_penalty_min: float = 2.0
+
+    # --- in-vehicle speeds where the data gives no run time ---------------------
+    #: scheduled bus speed by day incl. stops: TfL bus speed statistics put London's
+    #: average at about 11-15 km/h (7-9 mph), slowest in the centre; we take 11
+    bus_day_kmh: float = 11.0
+    #: night buses run on empty roads; about 1.5x the day figure
+    bus_night_kmh: float = 16.0
+    #: Tramlink (tram routes T1-T4 in the bus sequences file), including stops:
+    #: assumed (no tram timetable in the pack), about twice the day bus speed
+    tram_kmh: float = 20.0
+    #: river buses (RB routes): about 25 km/h including pier calls
+    river_kmh: float = 25.0
+    #: Overground (GraphML gives lengths only): calibrated on the 16 Overground edges
+    #: that also appear in the Tube file with run times (34.0 km/h); see docs
+    overground_kmh: float = 34.0
+
+    # --- headways (minutes between departures; the wait is half) ----------------
+    #: a typical daytime London bus route runs every 6-12 min off-peak
+    bus_day_headway_min: float = 9.0
+    #: night buses (N routes) mostly run every 20-30 min
+    bus_night_headway_min: float = 25.0
+    #: Tramlink off-peak, every 10 min on each route
+    tram_headway_min: float = 10.0
+    #: river buses, roughly every 20 min
+    river_headway_min: float = 20.0
+    #: Tube lines off-peak, every 3-5 min on the trunk sections
+    tube_day_headway_min: float = 4.0
+    #: Night Tube: "every 10 minutes on average" (TfL), 20 on some branches
+    tube_night_headway_min: float = 10.0
+    #: DLR off-peak, every 5-8 min on each route
+    dlr_headway_min: float = 6.0
+    #: Elizabeth line off-peak, 12 trains an hour in the central section
+    elizabeth_headway_min: float = 5.0
+    #: Overground off-peak, 4-8 trains an hour on most lines (see overrides)
+    overground_day_headway_min: float = 10.0
+    #: Night Overground (Highbury & Islington - New Cross Gate), every 15 min (TfL)
+    overground_night_headway_min: float = 15.0
+    #: daytime headways of named lines that differ from their mode's figure:
+    #: Liberty 2 trains/h, Lioness 3/h, Suffragette and Weaver 4/h per branch
+    line_headway_min: tuple[tuple[str, float], ...] = (
+        ("Liberty", 30.0),
+        ("Lioness", 20.0),
+        ("Suffragette", 15.0),
+        ("Weaver", 15.0),
+    )
+
+    # --- what runs when ----------------------------------------------------------
+    #: bus routes whose name matches this are night routes (TfL prefixes them with N)
+    night_routes_regex: str = r"^N\d+[A-Z]?$"
+    #: day routes that also run all night.  The pack has no list of 24-hour routes,
+    #: so by default none is assumed; add names such as "25" or "88" if known
+    night_24h_routes: tuple[str, ...] = ()
+    #: routes in the bus sequences file that are not regular public services:
+    #: UL = Underground rail-replacement buses, RT = river tours, 6xx = school-day
+    #: routes (not running at noon or at night), 23A = the once-a-year Imberbus
+    excluded_routes_regex: str = r"^(UL\d+|RT\d+|6\d\d|23A)$"
+    #: Tramlink routes in the bus sequences file (all their stops are "virtual")
+    tram_routes_regex: str = r"^T\d+$"
+    #: river bus routes in the bus sequences file
+    river_routes_regex: str = r"^RB"
+    #: lines that run all night on Friday and Saturday nights: the Night Tube lines
+    #: and the Night Overground on the East London line (today's Windrush line)
+    night_tube_lines: tuple[str, ...] = (
+        "Victoria",
+        "Jubilee",
+        "Central",
+        "Northern",
+        "Piccadilly",
+        "Windrush",
+    )
+    #: nights with the Night Tube, as ``TimeBand.night_of`` (4 Friday, 5 Saturday)
+    night_tube_nights: tuple[int, ...] = (4, 5)
+    #: stations each Night Tube line does not serve at night (TfL Night Tube map):
+    #: Central only Ealing Broadway - Hainault/Loughton; Northern only via Charing
+    #: Cross, not Mill Hill East or Battersea; Piccadilly not T4 or the Uxbridge
+    #: branch; Night Overground only Highbury & Islington - New Cross Gate
+    night_closed_stations: tuple[tuple[str, tuple[str, ...]], ...] = (
+        (
+            "Central",
+            (
+                "Hanger Lane",
+                "Perivale",
+                "Greenford",
+                "Northolt",
+                "South Ruislip",
+                "Ruislip Gardens",
+                "West Ruislip",
+                "Debden",
+                "Theydon Bois",
+                "Epping",
+                "Roding Valley",
+                "Chigwell",
+                "Grange Hill",
+            ),
+        ),
+        (
+            "Northern",
+            (
+                "Mill Hill East",
+                "King's Cross St. Pancras",
+                "Angel",
+                "Old Street",
+                "Moorgate",
+                "Bank",
+                "London Bridge",
+                "Borough",
+                "Elephant & Castle",
+                "Nine Elms",
+                "Battersea Power Station",
+            ),
+        ),
+        (
+            "Piccadilly",
+            (
+                "Heathrow Terminal 4",
+                "Ealing Common",
+                "North Ealing",
+                "Park Royal",
+                "Alperton",
+                "Sudbury Town",
+                "Sudbury Hill",
+                "South Harrow",
+                "Rayners Lane",
+                "Eastcote",
+                "Ruislip Manor",
+                "Ruislip",
+                "Ickenham",
+                "Hillingdon",
+                "Uxbridge",
+            ),
+        ),
+        (
+            "Windrush",
+            (
+                "New Cross",
+                "Brockley",
+                "Honor Oak Park",
+                "Forest Hill",
+                "Sydenham",
+                "Crystal Palace",
+                "Penge West",
+                "Anerley",
+                "Norwood Junction",
+                "West Croydon",
+                "Queens Road Peckham",
+                "Peckham Rye",
+                "Denmark Hill",
+                "Clapham High Street",
+                "Wandsworth Road",
+                "Clapham Junction",
+                "Battersea Park",
+            ),
+        ),
+    )
+
+    # --- GTFS ----------------------------------------------------------------------
+    #: GTFS headways: departures are counted in a window of this many minutes
+    #: centred on the band's time, at each stop of a line; headway = window / median
+    gtfs_window_min: float = 60.0
+
+    # --- output ----------------------------------------------------------------------
+    #: times beyond this many minutes are ``inf``
+    cutoff_min: float = 180.0
+
+    @property
+    def walk_mps(self) -> float:
+        """Effective walking speed over straight-line distance, m/s (speed / detour)."""
+        return self.walk_kmh / 3.6 / self.walk_detour
+
+    def headway_min(self, mode: str, line: str, *, night: bool) -> float:
+        """The assumed headway of ``line`` (short name) of ``mode`` by day or at night."""
+        if not night:
+            for name, minutes in self.line_headway_min:
+                if name == line:
+                    return minutes
+        table = {
+            "bus": self.bus_night_headway_min if night else self.bus_day_headway_min,
+            "tram": self.tram_headway_min,
+            "river": self.river_headway_min,
+            "tube": self.tube_night_headway_min if night else self.tube_day_headway_min,
+            "dlr": self.dlr_headway_min,
+            "elizabeth": self.elizabeth_headway_min,
+            "overground": (
+                self.overground_night_headway_min if night else self.overground_day_headway_min
+            ),
+        }
+        return table[mode]
+
+    def board_penalty_s(self, mode: str) -> float:
+        """Boarding allowance of ``mode`` in seconds."""
+        minutes = self.rail_board_penalty_min if mode in RAIL_MODES else self.board_penalty_min
+        return minutes * 60.0
