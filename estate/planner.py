@@ -95,6 +95,12 @@ def _override(obj: Any, values: dict[str, Any], section: str) -> Any:
     return dataclasses.replace(obj, **values)
 
 
+def _cutoff_min(engine: TravelEngine) -> float | None:
+    """The engine's cutoff in minutes (times beyond it are ``inf``), if it has one."""
+    cut = getattr(getattr(engine, "settings", None), "cutoff_min", None)
+    return float(cut) if cut is not None else None
+
+
 class Planner:
     """Everything needed to evaluate scenarios on one data set.
 
@@ -270,6 +276,7 @@ class Planner:
             weights=self._weights, unit_area=self.units.area_index, area_codes=self.units.area_codes,
             area_names=self.units.area_names, site_area=self._site_area, thresholds=thresholds,
             scenario=state.scenario_id, mode=mode, band=b.name, engine=eng.name, engine_note=eng.describe(),
+            cutoff_min=_cutoff_min(eng),
         )
 
     def coverage(self, scenario_id: str, mode: str, band: str | TimeBand,

@@ -46,7 +46,9 @@ __all__ = [
     "OPERATOR_NAMES",
     "RailNetwork",
     "RailSettings",
+    "describe_rail",
     "rail_network",
+    "service_day",
     "timetable_kind",
 ]
 
@@ -119,7 +121,9 @@ class RailSettings:
     sample_share: float = 0.5
     #: departures are counted in this many minutes centred on the band's time
     window_min: float = 60.0
-    #: pooled: headway of operators not in ``OPERATOR_HEADWAY_MIN``
+    #: pooled: default headway per operator, minutes
+    operator_headway_min: tuple[tuple[str, float], ...] = tuple(OPERATOR_HEADWAY_MIN.items())
+    #: pooled: headway of operators not in ``operator_headway_min``
     other_headway_min: float = 30.0
     #: pooled: headway of every operator at night (Thameslink and a few others run
     #: through the night about hourly)
@@ -127,8 +131,6 @@ class RailSettings:
     #: operators left out because the TfL files already model them: London Overground
     #: (CASA network), TfL Rail (the Elizabeth line), London Underground
     skip_operators: tuple[str, ...] = ("LO", "XR", "LT")
-    #: boarding allowance at a National Rail station: street to platform, minutes
-    board_min: float = 2.0
     #: dated: a headway is never taken as longer than this (a single train in the
     #: window is a lower bound on the service, not an hourly one)
     max_headway_min: float = 120.0
@@ -153,21 +155,24 @@ class RailNetwork:
     #: the date the timetable was read for (dated), else None
     date: dt.date | None
 
-    def describe(self) -> str:
-        """One phrase for the engine note."""
-        ops = ", ".join(sorted(set(self.lines["short"])))
-        if self.kind == "dated":
-            return (
-                f"National Rail from the CIF timetable's schedules of {self.date} ({ops}), "
-                "waits from the departures counted around the band's time"
-            )
+
+def describe_rail(kind: str, settings: RailSettings, day: dt.date | None = None) -> str:
+    """One phrase for the engine note: how National Rail was read."""
+    s = settings
+    if kind == "dated":
         return (
-            f"National Rail from every passenger schedule in the CIF sample whatever its "
-            f"date ({ops}; run times are medians), with waits of half a default headway per "
-            "operator ("
-            + ", ".join(f"{op} {h:g}" for op, h in sorted(OPERATOR_HEADWAY_MIN.items()))
-            + " min; others 30; 60 at night)"
+            f"National Rail from the CIF timetable's schedules valid on {day or 'the band’s day'} "
+            f"(waits of half the interval between departures counted in the "
+            f"{s.window_min:g} min around the band's time)"
         )
+    return (
+        "National Rail from every passenger schedule in the CIF sample whatever its date "
+        "(run times are medians over its trains; the file is a one-weekend sample, so waits "
+        "are half a default headway per operator: "
+        + ", ".join(f"{op} {h:g}" for op, h in sorted(s.operator_headway_min))
+        + f" min, others {s.other_headway_min:g}, every operator {s.night_headway_min:g} at "
+        "night)"
+    )
 
 
 def _parse_date(s: str | None, fallback: dt.date | None) -> dt.date:
@@ -223,11 +228,13 @@ def rail_network(
     settings: RailSettings,
     *,
     bbox: tuple[float, float, float, float] | None = None,
+    positions: dict[str, tuple[float, float]] | None = None,
 ) -> RailNetwork:
     """The National Rail lines running in ``band``.
 
     ``bbox`` (xmin, ymin, xmax, ymax in EPSG:27700 metres) keeps only links with both
-    stations inside it.
+    stations inside it.  ``positions`` (CRS -> EPSG:27700 point) replaces the station
+    list's grid references, which are rounded to 100 m.
     """
     s = settings
     kind = timetable_kind(tt, s)
@@ -274,6 +281,11 @@ def rail_network(
     )
     links = links[links["a"] != links["b"]]
     st = tt.stations.set_index("crs")
+    if positions:
+        st = st.copy()
+        hit = st.index.isin(list(positions))
+        st.loc[hit, "x"] = [positions[c][0] for c in st.index[hit]]
+        st.loc[hit, "y"] = [positions[c][1] for c in st.index[hit]]
     ok = links["a"].isin(st.index) & links["b"].isin(st.index)
     links = links[ok]
     if bbox is not None and len(links):
@@ -308,12 +320,9 @@ def rail_network(
 
     ops = sorted(set(segs["op"]))
     if kind == "pooled":
+        table = dict(s.operator_headway_min)
         hw = [
-            (
-                s.night_headway_min
-                if band.is_night
-                else OPERATOR_HEADWAY_MIN.get(o, s.other_headway_min)
-            )
+            (s.night_headway_min if band.is_night else table.get(o, s.other_headway_min))
             for o in ops
         ]
         node_hw = pd.DataFrame(columns=["key", "stop", "headway_s"])

@@ -9,6 +9,7 @@ then picks what runs in a variant (``day``, ``night``, ``night-tube``).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import warnings
@@ -21,10 +22,23 @@ import pandas as pd
 
 from geodata.crs import lonlat_to_bng
 from geodata.errors import DataError, MissingColumnError, MissingDataError
+from geodata.travel._cif import CifTimetable, read_cif
+from geodata.travel._qsi import BusService, check_routes, read_qsi
+from geodata.travel._rail import rail_network
 from geodata.travel._transit_graph import ServiceNetwork, TransitDataWarning, assemble_network
+from geodata.travel.base import TimeBand, parse_band
 from geodata.travel.transit_settings import RAIL_MODES, TransitSettings
 
-__all__ = ["OVERGROUND_LINES", "SUPERSEDED_TUBE_LINES", "TFL_FILES", "TflSource", "find_tfl_dir"]
+__all__ = [
+    "EXTRA_RAIL",
+    "OVERGROUND_LINES",
+    "SUPERSEDED_TUBE_LINES",
+    "TFL_FILES",
+    "TflSource",
+    "find_cif",
+    "find_tfl_dir",
+    "qsi_file",
+]
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +100,46 @@ _TUBE_LINKS = "tube_dlr_elizabeth_connections.csv"
 _TUBE_LINES = "tube_dlr_elizabeth_lines.csv"
 _OVERGROUND = "casa0002_london_rail_network.graphml"
 TFL_FILES = (_BUS_FILE, _TUBE_STATIONS, _TUBE_LINKS, _TUBE_LINES, _OVERGROUND)
+#: optional files: TfL's station list (places the stations the Tube file lacks) and the
+#: QSI bus frequencies (``tfl_bus_route_service_qsi_*.csv``, the newest is used)
+_TFL_STATIONS = "tfl_stations_tflapi_2025-10.csv"
+_QSI_GLOB = "tfl_bus_route_service_qsi_*.csv"
+#: National Rail stations with exact positions (davwheat/uk-railway-stations)
+_NR_STATIONS = "uk_railway_stations.csv"
+
+#: TfL rail the Tube file lacks, as chains of stations (names of the Tube file or the
+#: CASA GraphML, or NaPTAN ids of the TfL station list): the DLR's Woolwich Arsenal and
+#: Stratford International branches, Langdon Park (between All Saints and Devons Road,
+#: replacing their direct link), and the Overground's Barking Riverside extension (2022)
+EXTRA_RAIL: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "dlr",
+        "Docklands Light Railway",
+        (
+            "Canning Town",
+            "940GZZDLWSV",
+            "940GZZDLPDK",
+            "940GZZDLLCA",
+            "940GZZDLKGV",
+            "940GZZDLWLA",
+        ),
+    ),
+    (
+        "dlr",
+        "Docklands Light Railway",
+        (
+            "Canning Town",
+            "940GZZDLSTL",
+            "West Ham",
+            "940GZZDLABR",
+            "940GZZDLSHS",
+            "Stratford",
+            "940GZZDLSIT",
+        ),
+    ),
+    ("dlr", "Docklands Light Railway", ("All Saints", "940GZZDLLDP", "Devons Road")),
+    ("overground", "Suffragette", ("Barking", "910GBKRVS")),
+)
 
 _BUS_COLUMNS = (
     "Route",
@@ -159,9 +213,16 @@ class TflSource:
 
     folder: Path
     settings: TransitSettings
+    #: a CIF timetable (zip or folder) for National Rail, or None
+    cif_path: Path | None = None
     stops: pd.DataFrame = field(init=False)
     lines: pd.DataFrame = field(init=False)
     segs: pd.DataFrame = field(init=False)
+    bus: BusService | None = field(init=False, default=None)
+    cif: CifTimetable | None = field(init=False, default=None)
+    _positions: dict[str, tuple[float, float]] = field(init=False, default_factory=dict)
+    #: counted warnings about the inputs, for the engine note
+    notes: list[str] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         bus_stops, bus_lines, bus_segs = self._read_bus()
@@ -170,6 +231,32 @@ class TflSource:
         self.stops = pd.concat([bus_stops, rail_stops, og_stops], ignore_index=True)
         self.lines = pd.concat([bus_lines, rail_lines, og_lines], ignore_index=True)
         self.segs = pd.concat([bus_segs, rail_segs, og_segs], ignore_index=True)
+        self._add_extra_rail()
+        qsi = qsi_file(self.folder)
+        if qsi is not None and self.settings.use_qsi:
+            self.bus = read_qsi(qsi)
+            seq = set(self.lines.loc[self.lines["mode"] == "bus", "short"])
+            msg = check_routes(self.bus, seq, ignore=self._excluded_routes)
+            if msg:
+                self.notes.append(msg)
+        if self.cif_path is not None and self.settings.rail:
+            self.cif = read_cif(self.cif_path)
+            self.notes.extend(self.cif.notes)
+            self._positions = self._station_positions()
+
+    def _station_positions(self) -> dict[str, tuple[float, float]]:
+        """National Rail stations by CRS from the pack's station list (exact positions;
+        the CIF station list rounds to 100 m), where the file is there."""
+        path = self.folder / _NR_STATIONS
+        if not path.is_file():
+            return {}
+        df = _read_csv(path, dtype=str, keep_default_na=False)
+        _require(df, ("crsCode", "lat", "long"), path)
+        lat = pd.to_numeric(df["lat"], errors="coerce")
+        lon = pd.to_numeric(df["long"], errors="coerce")
+        ok = lat.notna() & lon.notna() & (df["crsCode"].str.len() == 3)
+        x, y = lonlat_to_bng(lon[ok].to_numpy(), lat[ok].to_numpy())
+        return dict(zip(df.loc[ok, "crsCode"], zip(x.tolist(), y.tolist(), strict=True), strict=True))
         log.info(
             "TfL network read from %s: %d stops, %d lines, %d segments",
             self.folder,
@@ -181,6 +268,85 @@ class TflSource:
     @property
     def files(self) -> list[Path]:
         return [self.folder / f for f in TFL_FILES]
+
+    @property
+    def routes_24h(self) -> tuple[str, ...]:
+        """Day routes that run all night: the setting, else the QSI file's list."""
+        if self.settings.night_24h_routes is not None:
+            return tuple(self.settings.night_24h_routes)
+        return self.bus.routes_24h if self.bus is not None else ()
+
+    # TfL rail the Tube file lacks ------------------------------------------------------
+    def _add_extra_rail(self) -> None:
+        s = self.settings
+        path = self.folder / _TFL_STATIONS
+        if not path.is_file():
+            log.warning(
+                "%s not found: the DLR's Woolwich Arsenal and Stratford International branches, "
+                "Langdon Park and Barking Riverside are left out",
+                path.name,
+            )
+            return
+        st = _read_csv(path, dtype=str, keep_default_na=False)
+        _require(st, ("naptan_id", "name", "lat", "lon"), path)
+        st = st.set_index("naptan_id")
+        by_name: dict[tuple[str, str], str] = {}
+        for sid, name in zip(self.stops["id"], self.stops["name"], strict=True):
+            by_name.setdefault((str(sid).split(":", 1)[0], str(name)), str(sid))
+        new_stops: dict[str, tuple[str, float, float]] = {}
+        xy = dict(zip(self.stops["id"], zip(self.stops["x"], self.stops["y"], strict=True), strict=True))
+        segs = []
+        for mode, line, chain in EXTRA_RAIL:
+            prefix = "og" if mode == "overground" else "rail"
+            ids = []
+            for ref in chain:
+                if ref in st.index:
+                    sid = f"tfl:{ref}"
+                    if sid not in new_stops:
+                        try:
+                            lon, lat = float(st.at[ref, "lon"]), float(st.at[ref, "lat"])
+                        except ValueError as exc:
+                            raise DataError(f"{path.name}: station {ref}: lat/lon is not a number") from exc
+                        x, y = lonlat_to_bng(np.array([lon]), np.array([lat]))
+                        name = re.sub(r"\s+(DLR|Overground)?\s*Station$|\s+DLR$|\.$", "", st.at[ref, "name"])
+                        new_stops[sid] = (name.strip(), float(x[0]), float(y[0]))
+                        xy[sid] = (float(x[0]), float(y[0]))
+                elif (prefix, ref) in by_name:
+                    sid = by_name[(prefix, ref)]
+                else:
+                    raise DataError(
+                        f"EXTRA_RAIL: station {ref!r} is neither in {path.name} nor a "
+                        f"{'GraphML' if prefix == 'og' else 'Tube file'} station name"
+                    )
+                ids.append(sid)
+            key = (
+                f"og:{line}"
+                if mode == "overground"
+                else self.lines.loc[self.lines["short"] == line, "key"].iloc[0]
+            )
+            for a, b in itertools.pairwise(ids):
+                metres = float(np.hypot(xy[a][0] - xy[b][0], xy[a][1] - xy[b][1]))
+                secs = np.nan if mode == "overground" else metres / (s.dlr_kmh / 3.6)
+                segs += [(key, a, b, metres, secs), (key, b, a, metres, secs)]
+        # Langdon Park replaces the direct All Saints - Devons Road link
+        direct = {by_name.get(("rail", "All Saints")), by_name.get(("rail", "Devons Road"))}
+        drop = self.segs["stop_a"].isin(direct) & self.segs["stop_b"].isin(direct)
+        self.segs = pd.concat(
+            [
+                self.segs[~drop],
+                pd.DataFrame(segs, columns=["key", "stop_a", "stop_b", "metres", "seconds"]),
+            ],
+            ignore_index=True,
+        )
+        self.stops = pd.concat(
+            [
+                self.stops,
+                pd.DataFrame(
+                    [(k, *v) for k, v in new_stops.items()], columns=["id", "name", "x", "y"]
+                ),
+            ],
+            ignore_index=True,
+        )
 
     # bus sequences -------------------------------------------------------------
     def _read_bus(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -217,6 +383,7 @@ class TflSource:
                 df.loc[excluded, "Route"].nunique(),
                 s.excluded_routes_regex,
             )
+        self._excluded = set(df.loc[excluded, "Route"])
         df = df[~excluded].sort_values(["Route", "run", "seq"], kind="stable")
 
         route = df["Route"].to_numpy().astype(str)
@@ -414,7 +581,23 @@ class TflSource:
         return stops, lines, segs
 
     # one variant ------------------------------------------------------------------------
-    def network(self, variant: str) -> ServiceNetwork:
+    def bus_headway_min(self, route: str, *, night: bool, night_bus: bool) -> float:
+        """The headway of bus ``route``: the QSI file's, else a documented default."""
+        s = self.settings
+        if self.bus is None:
+            return s.headway_min("bus", route, night=night)
+        if night and not night_bus:  # a 24-hour day route at night
+            return s.bus_24h_night_headway_min
+        table = self.bus.night_headway if night_bus else self.bus.day_headway
+        if route not in table:  # no QSI row: the flat default
+            return s.headway_min("bus", route, night=night)
+        hw = table[route]
+        if np.isfinite(hw):
+            return float(hw)
+        return s.bus_night_headway_min if night_bus else s.bus_low_frequency_headway_min
+
+    def network(self, variant: str, band: TimeBand | None = None) -> ServiceNetwork:
+        """The network of ``variant``; ``band`` picks the National Rail timetable."""
         s = self.settings
         night = variant != "day"
         ln = self.lines
@@ -422,19 +605,41 @@ class TflSource:
         if not night:
             use = ~ln["night_bus"]
         else:
-            use = ln["night_bus"] | (is_bus & ln["short"].isin(s.night_24h_routes))
+            use = ln["night_bus"] | (is_bus & ln["short"].isin(self.routes_24h))
             if variant == "night-tube":
                 use |= ln["mode"].isin(RAIL_MODES) & ln["short"].isin(s.night_tube_lines)
         lines = ln[use].reset_index(drop=True)
         lines = lines.assign(
             headway_s=[
-                s.headway_min(m, sh, night=night) * 60.0
-                for m, sh in zip(lines["mode"], lines["short"], strict=True)
+                (
+                    self.bus_headway_min(sh, night=night, night_bus=nb)
+                    if m == "bus"
+                    else s.headway_min(m, sh, night=night)
+                )
+                * 60.0
+                for m, sh, nb in zip(lines["mode"], lines["short"], lines["night_bus"], strict=True)
             ],
             board_s=[s.board_penalty_s(m) for m in lines["mode"]],
         )
+        stops = self.stops
+        all_segs = self.segs
+        node_flags = None
+        walks = None
+        if self.cif is not None:
+            if band is None:
+                band = parse_band("night" if night else "day")
+            rn = rail_network(
+                self.cif, band, s.rail_settings(), bbox=self._bbox(), positions=self._positions
+            )
+            lines = pd.concat(
+                [lines, rn.lines.assign(board_s=s.board_penalty_s("rail"))], ignore_index=True
+            )
+            stops = pd.concat([stops, rn.stops], ignore_index=True)
+            all_segs = pd.concat([all_segs, rn.segs], ignore_index=True)
+            node_flags = rn.node_headway.rename(columns={"key": "line_key"})
+            walks = rn.walks
         pos = pd.Series(np.arange(len(lines)), index=lines["key"])
-        segs = self.segs[self.segs["key"].isin(pos.index)]
+        segs = all_segs[all_segs["key"].isin(pos.index)]
         line_no = pos.loc[segs["key"]].to_numpy()
         mode = lines["mode"].to_numpy()[line_no]
         speed = (
@@ -477,4 +682,50 @@ class TflSource:
                             ", ".join(sorted(unknown)),
                         )
             rides = rides[~drop]
-        return assemble_network(self.stops, lines[["name", "mode", "headway_s", "board_s"]], rides)
+        if node_flags is not None and len(node_flags):
+            node_flags = pd.DataFrame(
+                {
+                    "line": pos.loc[node_flags["line_key"]].to_numpy(),
+                    "stop": node_flags["stop"].to_numpy(),
+                    "headway_s": node_flags["headway_s"].to_numpy(),
+                }
+            )
+        else:
+            node_flags = None
+        return assemble_network(
+            stops,
+            lines[["name", "mode", "headway_s", "board_s"]],
+            rides,
+            node_flags=node_flags,
+            walks=walks,
+        )
+
+    def _bbox(self) -> tuple[float, float, float, float]:
+        """The bus network's extent plus 5 km: where National Rail links are kept."""
+        st = self.stops
+        return (
+            float(st["x"].min()) - 5000.0,
+            float(st["y"].min()) - 5000.0,
+            float(st["x"].max()) + 5000.0,
+            float(st["y"].max()) + 5000.0,
+        )
+
+    @property
+    def _excluded_routes(self) -> set[str]:
+        return set(self._excluded)
+
+
+def qsi_file(folder: Path) -> Path | None:
+    """The newest QSI route file in ``folder`` (by name), or None."""
+    found = sorted(folder.glob(_QSI_GLOB))
+    return found[-1] if found else None
+
+
+def find_cif(data_dir: Path) -> Path | None:
+    """The CIF timetable zip of a data pack (``network/rail/*.zip``), or None."""
+    for cand in (data_dir / "network" / "rail", data_dir / "rail", data_dir.parent / "rail"):
+        if cand.is_dir():
+            zips = sorted(cand.glob("*.zip"))
+            if zips:
+                return zips[-1]
+    return None

@@ -336,7 +336,7 @@ def build_graph(
     else:
         dist = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T) if len(pairs) else np.empty(0)
     tw = dist / walk_mps
-    if net.xfer_s is not None and len(net.xfer_s):
+    if net.xfer_s is not None and net.xfer_from is not None and net.xfer_to is not None:
         extra = np.column_stack([net.xfer_from, net.xfer_to]).astype(np.int64)
         pairs = np.concatenate([pairs, extra])
         tw = np.concatenate([tw, net.xfer_s])

@@ -34,7 +34,17 @@ import shapely
 
 from geodata.errors import DataError
 
-__all__ = ["CROSSINGS_CSV", "Crossing", "RiverBarrier", "load_crossings", "thames_barrier"]
+__all__ = [
+    "CROSSINGS_CSV",
+    "Crossing",
+    "RiverBarrier",
+    "barrier_from_areas",
+    "load_crossings",
+    "thames_barrier",
+]
+
+#: the boroughs that meet mid-river upstream of the tidal limit (Teddington)
+UPSTREAM_PAIR = ("Kingston upon Thames", "Richmond upon Thames")
 
 log = logging.getLogger(__name__)
 
@@ -263,3 +273,16 @@ def thames_barrier(
     for g in (b0, b1):
         shapely.prepare(g)
     return RiverBarrier((b0, b1), water, crossings if crossings is not None else load_crossings())
+
+
+def barrier_from_areas(names: list[str], geoms: list[shapely.Geometry]) -> RiverBarrier:
+    """The Thames barrier of the London boroughs (names and polygons, EPSG:27700)."""
+    by_name = dict(zip(names, geoms, strict=True))
+    missing = [n for n in UPSTREAM_PAIR if n not in by_name]
+    if missing:
+        raise DataError(
+            f"the borough layer has no {' or '.join(missing)}: the Thames barrier needs the "
+            "London boroughs (or switch it off: transit thames_barrier: false)"
+        )
+    pair = (by_name[UPSTREAM_PAIR[0]], by_name[UPSTREAM_PAIR[1]])
+    return thames_barrier(list(geoms), upstream_pair=pair)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from geodata.travel._rail import RailSettings
 from geodata.travel.crowfly import CrowflySettings
 
 __all__ = ["RAIL_MODES", "TransitSettings"]
 
 #: Modes that board from a platform (the larger boarding allowance).
-RAIL_MODES = frozenset({"tube", "dlr", "elizabeth", "overground"})
+RAIL_MODES = frozenset({"tube", "dlr", "elizabeth", "overground", "rail"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,13 @@ class TransitSettings:
     #: counts bus stops within 640 m and rail stations within 960 m *walked*; 800 m
     #: straight line (about 1 km and 13 min walked) sits between the two
     max_access_m: float = 800.0
+    #: beyond ``max_access_m``, a resident also walks to this many nearest stops, as far
+    #: as it takes (up to the cutoff): nobody is stranded by the radius.  "Unreachable"
+    #: then means nothing open can be reached within ``cutoff_min`` at all
+    access_nearest: int = 8
+    #: walks (access, egress, transfers, walking the whole way) that cross the Thames go
+    #: by a crossing (geodata.travel.barrier); needs the borough layer
+    thames_barrier: bool = True
     #: stops closer than this are joined by walking transfers (about 4 min walked)
     transfer_m: float = 250.0
 
@@ -59,7 +67,23 @@ class TransitSettings:
     #: that also appear in the Tube file with run times (34.0 km/h); see docs
     overground_kmh: float = 34.0
 
+    #: DLR links the Tube file lacks (the Woolwich Arsenal and Stratford International
+    #: branches, Langdon Park), at the file's own DLR speed: its 34 DLR links total
+    #: 24.3 km straight line in 68 min, 21.5 km/h
+    dlr_kmh: float = 21.5
+
     # --- headways (minutes between departures; the wait is half) ----------------
+    #: bus headways per route come from TfL's QSI file (2 x the scheduled wait of each
+    #: high-frequency route) when it is in the pack; False uses the flat figures below
+    use_qsi: bool = True
+    #: a timetabled ("low-frequency") route in the QSI file has no headway there; TfL
+    #: classes routes with fewer than 5 buses an hour as low-frequency, typically every
+    #: 15-30 min: assumed 20
+    bus_low_frequency_headway_min: float = 20.0
+    #: the 24-hour day routes at night: their night portions are all low-frequency in
+    #: the QSI file (no headway given); TfL's 24-hour routes mostly run every 15-30 min
+    #: overnight: assumed 20
+    bus_24h_night_headway_min: float = 20.0
     #: a typical daytime London bus route runs every 6-12 min off-peak
     bus_day_headway_min: float = 9.0
     #: night buses (N routes) mostly run every 20-30 min
@@ -92,9 +116,9 @@ class TransitSettings:
     # --- what runs when ----------------------------------------------------------
     #: bus routes whose name matches this are night routes (TfL prefixes them with N)
     night_routes_regex: str = r"^N\d+[A-Z]?$"
-    #: day routes that also run all night.  The pack has no list of 24-hour routes,
-    #: so by default none is assumed; add names such as "25" or "88" if known
-    night_24h_routes: tuple[str, ...] = ()
+    #: day routes that also run all night; None = the QSI file's 56 24-hour routes
+    #: (none without the file); a list overrides it
+    night_24h_routes: tuple[str, ...] | None = None
     #: routes in the bus sequences file that are not regular public services:
     #: UL = Underground rail-replacement buses, RT = river tours, 6xx = school-day
     #: routes (not running at noon or at night), 23A = the once-a-year Imberbus
@@ -198,6 +222,40 @@ class TransitSettings:
         ),
     )
 
+    # --- National Rail (a CIF timetable; geodata.travel._rail) ---------------------
+    #: National Rail from the CIF timetable when one is found (the pack's network/rail/)
+    rail: bool = True
+    #: ``auto``, ``dated`` or ``pooled``; auto reads a file as a sample (pooled) when on
+    #: the Wednesday of the service week it serves under ``rail_sample_share`` of the
+    #: stations its whole file serves
+    rail_timetable: str = "auto"
+    #: first day of the service week, YYYY-MM-DD (default: the feed's first valid day)
+    rail_service_date: str | None = None
+    rail_sample_share: float = 0.5
+    #: departures are counted in this many minutes around the band's time (dated), and
+    #: a pooled night network keeps the links a train runs in this window
+    rail_window_min: float = 60.0
+    #: pooled (sample) timetable: default headway per operator, minutes (see _rail.py);
+    #: others get ``rail_other_headway_min``; every operator ``rail_night_headway_min`` at night
+    rail_operator_headway_min: tuple[tuple[str, float], ...] = (
+        ("SE", 15.0),
+        ("SN", 15.0),
+        ("SW", 15.0),
+        ("TL", 15.0),
+        ("GN", 15.0),
+        ("CC", 15.0),
+        ("HX", 15.0),
+        ("GX", 15.0),
+        ("LE", 30.0),
+        ("CH", 30.0),
+        ("GW", 30.0),
+    )
+    rail_other_headway_min: float = 30.0
+    rail_night_headway_min: float = 60.0
+    #: operators the TfL files already model: London Overground (CASA links), TfL Rail
+    #: (the Elizabeth line), London Underground
+    rail_skip_operators: tuple[str, ...] = ("LO", "XR", "LT")
+
     # --- GTFS ----------------------------------------------------------------------
     #: GTFS headways: departures are counted in a window of this many minutes
     #: centred on the band's time, at each stop of a line; headway = window / median
@@ -228,8 +286,22 @@ class TransitSettings:
             "overground": (
                 self.overground_night_headway_min if night else self.overground_day_headway_min
             ),
+            "rail": self.rail_night_headway_min if night else self.rail_other_headway_min,
         }
         return table[mode]
+
+    def rail_settings(self) -> RailSettings:
+        """The National Rail part of these settings."""
+        return RailSettings(
+            timetable=self.rail_timetable,
+            service_date=self.rail_service_date,
+            sample_share=self.rail_sample_share,
+            window_min=self.rail_window_min,
+            operator_headway_min=self.rail_operator_headway_min,
+            other_headway_min=self.rail_other_headway_min,
+            night_headway_min=self.rail_night_headway_min,
+            skip_operators=self.rail_skip_operators,
+        )
 
     def board_penalty_s(self, mode: str) -> float:
         """Boarding allowance of ``mode`` in seconds."""

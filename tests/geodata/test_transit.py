@@ -326,6 +326,7 @@ def test_parallel_equals_serial(
         access_m=800,
         walk_mps=1.0,
         cutoff_s=1e4,
+        access_nearest=TOY.access_nearest,
         chunk=2,
         workers=2,
     )
@@ -449,7 +450,10 @@ def test_gtfs_times_past_midnight(gtfs_toy: TransitEngine) -> None:
     assert one(gtfs_toy, a, d, "Wed 02:00") == pytest.approx(1860, abs=0.01)
     s = gtfs_toy.settings
     walk = math.dist(a, c) * s.walk_detour / (s.walk_kmh / 3.6)
-    assert one(gtfs_toy, a, c, "Wed 02:00") == pytest.approx(walk, rel=1e-5)
+    # C is not on N1: walk all the way, or ride N1 to D and walk on from there (no cap
+    # on that last walk: a resident walks as far as it takes)
+    via_d = 1860 + math.dist(d, c) * s.walk_detour / (s.walk_kmh / 3.6)
+    assert one(gtfs_toy, a, c, "Wed 02:00") == pytest.approx(min(walk, via_d), rel=1e-5)
 
 
 def test_gtfs_band_with_no_service_walks(gtfs_toy: TransitEngine) -> None:
@@ -639,8 +643,13 @@ def test_london_networks(london: TransitEngine) -> None:
     assert day.n_stops > 19000 and len(day.line_names) > 1000
     assert {"tube", "dlr", "elizabeth", "overground", "bus", "tram"} <= set(day.line_modes)
     assert not any(n.startswith("night bus") for n in day.line_names)
-    assert set(night.line_modes) == {"bus"}
-    assert all(n.startswith("night bus") for n in night.line_names)
+    assert set(night.line_modes) == {"bus", "rail"}  # National Rail's night trains
+    # the N routes and the QSI file's 56 day routes that run 24 hours
+    buses = {str(n) for n, m in zip(night.line_names, night.line_modes, strict=True) if m == "bus"}
+    assert {"bus 88", "bus 24", "night bus N29"} <= buses
+    assert all(n.startswith("night bus") or n in {f"bus {r}" for r in london._tfl.routes_24h}
+               for n in buses)
+    assert len(london._tfl.routes_24h) == 56
     assert {"Victoria line", "Jubilee line", "Overground Windrush line"} <= set(ntube.line_names)
     assert "Bakerloo line" not in set(ntube.line_names)
     # no school, rail-replacement or tourist river routes
@@ -652,9 +661,12 @@ def test_london_networks(london: TransitEngine) -> None:
 def test_london_worked_journeys(london: TransitEngine, counters: dict) -> None:
     cx, lew = counters["Charing Cross Police Station"], counters["Lewisham Police Station"]
     day = london.route(cx, lew, "day")
-    assert 30 * 60 < day.seconds < day.walk_seconds / 2
+    # must hold (issue 9): under 36 minutes by day, with a National Rail ride leg (the
+    # train itself is about 16 minutes); walks, waits and boarding allowances included
+    assert 20 * 60 < day.seconds < 36 * 60
+    assert any(lg.kind == "ride" and lg.mode == "rail" for lg in day.legs)
     night = london.route(cx, lew, "night")
-    assert all(str(lg.line).startswith("night bus") for lg in night.legs if lg.kind == "ride")
+    assert not any(lg.mode in ("tube", "dlr") for lg in night.legs if lg.kind == "ride")
     kt, bx = counters["Kentish Town Police Station"], counters["Brixton Police Station"]
     fri = london.route(kt, bx, "Sat 03:00")
     wed = london.route(kt, bx, "Wed 03:00")
