@@ -553,7 +553,7 @@ def read_cif(path: Path | str, *, warn: bool = True) -> CifTimetable:
     links = _read_links(files.get("flf"), files.get("alf"))
     header, sched, calls, notes = _read_mca(mca, f"{path.name}:mca", tiploc)
     for note in notes:
-        log.warning("%s", note)
+        log.info("%s", note)
         if warn:
             warnings.warn(note, CIFDataWarning, stacklevel=2)
     log.info(

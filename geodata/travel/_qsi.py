@@ -148,6 +148,6 @@ def check_routes(service: BusService, sequence_routes: set[str], *, ignore: set[
         f"have no stop sequence (not modelled: {show(no_seq)}); {len(no_qsi)} sequence "
         f"route(s) have no QSI row (default headway: {show(no_qsi)})"
     )
-    log.warning("%s", msg)
+    log.info("%s", msg)
     warnings.warn(msg, QSIDataWarning, stacklevel=3)
     return msg
