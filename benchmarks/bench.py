@@ -300,7 +300,7 @@ def bench_streets_peers(p: Planner, reps: int) -> dict[str, Any]:
 
 # ---- 5. the app's re-evaluation path ---------------------------------------------------
 def bench_app_path(p: Planner, reps: int) -> dict[str, Any]:
-    from estate.tables import compare_frame
+    from estate.outputs.tables import compare_frame
 
     out: dict[str, Any] = {}
     base = p.coverage(BASE, "walk", "night")
@@ -314,7 +314,7 @@ def bench_app_path(p: Planner, reps: int) -> dict[str, Any]:
 
     out["toggle a site -> borough table"] = _median_time(toggle_and_table, reps)
     try:
-        from estate import maps
+        from estate.outputs import maps
 
         geo = maps.map_geometry(p.areas, p.unit_polygons, p.units)  # once per server, not timed
 

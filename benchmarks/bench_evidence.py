@@ -19,10 +19,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from estate import export
+from estate.cli import write_evidence_pack
 from estate.evidence import build_evidence
+from estate.outputs import export
+from estate.outputs.staticmaps import canvas_for, evidence_maps
 from estate.planner import Planner
-from estate.staticmaps import canvas_for, evidence_maps
 
 __all__ = ["bench_evidence"]
 
@@ -57,7 +58,7 @@ def bench_evidence(planner: Planner, scenario: str = "met-proposal-2025", agains
         timed("report.pdf", lambda: export.write_report_pdf(ev, maps, d / "a.pdf"))
         fresh = Planner(planner.data_dir, scenarios_dir=planner.scenarios_dir, cache_dir=planner.cache_dir)
         s = time.perf_counter()
-        out = export.write_evidence_pack(fresh, scenario, against=against, mode=mode, bands=bands,
+        out = write_evidence_pack(fresh, scenario, against=against, mode=mode, bands=bands,
                                          out_dir=d / "pack")
         t["TOTAL: fresh planner, load data + cached matrices, write the whole pack"] = time.perf_counter() - s
         t["pack size (MB)"] = sum(p.stat().st_size for p in out.iterdir()) / 1e6

@@ -15,19 +15,26 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from estate import text
 from estate.coverage import THRESHOLDS
-from estate.tables import compare_frame, coverage_frame
+from estate.outputs.tables import compare_frame, coverage_frame
 from geodata.errors import PlannerError
 from geodata.travel.base import MODES
 
-__all__ = ["main"]
+if TYPE_CHECKING:
+    from estate.planner import Planner
+    from estate.rules import RuleSet
+    from geodata.travel.base import ProgressFn, TimeBand
+
+__all__ = ["main", "write_evidence_pack"]
 
 log = logging.getLogger("estate")
 
@@ -53,7 +60,7 @@ def _progress_bar(desc: str) -> Any:
     return cb
 
 
-def _planner(args: argparse.Namespace) -> Any:
+def _planner(args: argparse.Namespace) -> Planner:
     from estate.planner import Planner
 
     return Planner(
@@ -74,7 +81,8 @@ def _emit(text: str, out: str | None) -> None:
 
 
 def _fmt_table(df: pd.DataFrame) -> str:
-    return df.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:,.3g}" if abs(v) < 1 else f"{v:,.1f}")
+    return df.to_string(index=False, na_rep=text.MISSING,
+                        float_format=lambda v: text.number(v, 3 if abs(v) < 1 else 1))
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
@@ -171,8 +179,40 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def write_evidence_pack(
+    planner: Planner,
+    scenario_id: str,
+    *,
+    against: str,
+    mode: str,
+    bands: Sequence[str | TimeBand] = ("day",),
+    out_dir: str | os.PathLike[str],
+    rules: RuleSet | None = None,
+    progress: ProgressFn | None = None,
+) -> Path:
+    """Build the evidence of ``scenario_id`` against ``against`` and write the whole pack to ``out_dir``.
+
+    The folder is replaced whole, atomically: complete or not at all.  The
+    output path is checked before any computation.
+
+    Raises
+    ------
+    OutputError
+        For an output path that is a file, not writable, or a folder that does not hold a pack.
+    ScenarioError
+        When the scenario and the base are the same.
+    UnknownScenarioError
+        For an unknown scenario or base id.
+    """
+    from estate.evidence import build_evidence
+    from estate.outputs import export
+
+    export.check_out_dir(out_dir)
+    ev = build_evidence(planner, scenario_id, against=against, mode=mode, bands=bands, rules=rules)
+    return export.write_evidence(planner, ev, out_dir, progress=progress)
+
+
 def cmd_evidence(args: argparse.Namespace) -> int:
-    from estate.export import write_evidence_pack
     from estate.rules import load_rules
 
     p = _planner(args)
@@ -185,7 +225,7 @@ def cmd_evidence(args: argparse.Namespace) -> int:
 
 
 def cmd_map(args: argparse.Namespace) -> int:
-    from estate import maps
+    from estate.outputs import maps
     from geodata import atomic_write_text
     from geodata.travel.base import parse_band
 
@@ -196,10 +236,10 @@ def cmd_map(args: argparse.Namespace) -> int:
     if args.metric not in maps.METRICS:
         print(f"error: unknown metric {args.metric!r}: use one of {', '.join(maps.METRICS)}", file=sys.stderr)
         return 2
-    geo = maps.map_geometry(p.areas, p.unit_polygons, p.units)
+    geo = maps.geometry_for(p).web
     band = parse_band(args.band)
     sites = maps.site_frame(p.estate, p.state(args.base), p.state(args.scenario), base, res,
-                            p.units.weights()["all"], band.name)
+                            p.units.weights()["all"], band)
     values = maps.values_by_code(res.area_codes, maps.metric_values(args.metric, base, res, args.threshold))
     title = f"{args.scenario} vs {args.base}: {args.mode}, {band.label}"
     m = maps.coverage_map(geo, borough_values=values, borough_scale=maps.metric_scale(args.metric, args.threshold),

@@ -8,14 +8,17 @@ areas at once.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from estate.text import json_number
+from geodata.travel.base import BANDS, Mode, TimeBand
+
 __all__ = [
     "THRESHOLDS",
+    "Comparison",
     "CoverageResult",
     "area_metrics",
     "group_order",
@@ -138,10 +141,8 @@ def area_metrics(
 
 
 def _num(x: float, nd: int = 2) -> float | None:
-    x = float(x)
-    if math.isnan(x) or math.isinf(x):
-        return None
-    return round(x, nd)
+    out = json_number(float(x), nd)
+    return None if out is None else float(out)
 
 
 def _block(m: dict[str, np.ndarray], i: int, thresholds: tuple[int, ...], cutoff: float | None) -> dict[str, Any]:
@@ -165,8 +166,8 @@ class CoverageResult:
     """Coverage of one scenario, mode and band, per area and for the whole study area."""
 
     scenario: str
-    mode: str
-    band: str
+    mode: Mode
+    band: TimeBand
     engine: str
     thresholds: tuple[int, ...]
     area_codes: np.ndarray
@@ -202,8 +203,8 @@ class CoverageResult:
         """The ``estate coverage --format json`` document."""
         return {
             "scenario": self.scenario,
-            "mode": self.mode,
-            "band": self.band,
+            "mode": str(self.mode),
+            "band": self.band.name,
             "engine": self.engine,
             "engine_note": self.engine_note,
             "thresholds_min": list(self.thresholds),
@@ -234,8 +235,8 @@ def evaluate(
     site_area: np.ndarray,
     thresholds: tuple[int, ...] = THRESHOLDS,
     scenario: str = "",
-    mode: str = "",
-    band: str = "",
+    mode: Mode = Mode.WALK,
+    band: TimeBand = BANDS["day"],
     engine: str = "",
     engine_note: str = "",
     cutoff_min: float | None = None,
@@ -270,3 +271,25 @@ def evaluate(
         open_sites=count(np.asarray(open_columns, np.int64)), open_24_7=count(both),
         unit_minutes=minutes, unit_site=col, engine_note=engine_note, cutoff_min=cutoff_min,
     )
+
+
+@dataclass
+class Comparison:
+    """A scenario's coverage beside its base's, same mode and band."""
+
+    base: CoverageResult
+    scenario: CoverageResult
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``estate compare --format json`` document."""
+        b, s = self.base, self.scenario
+        n = len(b.area_codes)
+        return {
+            "base": b.scenario, "scenario": s.scenario, "mode": str(s.mode), "band": s.band.name,
+            "engine": s.engine, "engine_note": s.engine_note, "thresholds_min": list(s.thresholds),
+            "areas": [
+                {"code": str(b.area_codes[i]), "name": str(b.area_names[i]), "base": b.area(i), "scenario": s.area(i)}
+                for i in range(n)
+            ],
+            "london": {"base": b.area(n), "scenario": s.area(n)},
+        }

@@ -8,10 +8,18 @@ __all__ = [
     "DuplicateSiteError",
     "EstateError",
     "HoursError",
+    "MapError",
     "OutputError",
+    "RegisterError",
+    "RulesError",
+    "SaveConflictError",
     "ScenarioError",
+    "ScenarioExistsError",
+    "SettingsError",
+    "UnknownNameError",
     "UnknownScenarioError",
     "UnknownSiteError",
+    "UploadError",
 ]
 
 
@@ -47,3 +55,46 @@ class ScenarioError(ValueError, EstateError):
 
 class OutputError(OSError, EstateError):
     """An output path that cannot be written."""
+
+
+class MapError(ValueError, EstateError):
+    """A map or colour scale asked for with arguments that do not fit together."""
+
+
+class UnknownNameError(KeyError, EstateError):
+    """A name (map metric, colour meaning) that is not among the known ones."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown name"
+
+
+class SettingsError(DataError, EstateError):
+    """An environment variable or settings file that cannot be used."""
+
+
+class RegisterError(DataError, EstateError):
+    """A register or places file that cannot be used (unreadable, a bad kind, an unknown borough)."""
+
+
+class RulesError(DataError, EstateError):
+    """A rule set (YAML) that is malformed: unknown key, bad kind, bad hours requirement."""
+
+
+class ScenarioExistsError(FileExistsError, EstateError):
+    """A save would replace an existing scenario file without being asked to."""
+
+
+class UploadError(ScenarioError):
+    """An uploaded scenario file that is too big, not text, or not a valid scenario."""
+
+
+class SaveConflictError(ScenarioExistsError):
+    """The scenario file changed since the user agreed to overwrite it."""
+
+    def __init__(self, message: str, digest: str) -> None:
+        super().__init__(message)
+        #: the file's digest now, to ask the user again against
+        self.digest = digest
+
+    def __str__(self) -> str:
+        return str(self.args[0])

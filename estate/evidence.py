@@ -20,7 +20,7 @@ Definitions (one mode, one time band at a time):
   open in the base and is not in the scenario, and as opened in the reverse.
 
 Everything is numpy over the planner's matrix; no per-resident Python loops.
-The pack writers (CSV, JSON, XLSX, GeoJSON, HTML, PDF) are in :mod:`estate.export`.
+The pack writers (CSV, JSON, XLSX, GeoJSON, HTML, PDF) are in :mod:`estate.outputs.export`.
 """
 
 from __future__ import annotations
@@ -29,17 +29,32 @@ import datetime as _dt
 import logging
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from estate.coverage import THRESHOLDS, CoverageResult, weighted_quantiles
+from estate.cases import (
+    _CHANGE_ORDER,
+    _NIGHT,
+    CHANGE_CLOSED,
+    CHANGE_HOURS,
+    CHANGE_OPENED,
+    EFFECT_GAIN,
+    EFFECT_LOSS,
+    EFFECT_NONE,
+    BandCase,
+    Evidence,
+    Flow,
+    SiteCase,
+    TimeStats,
+    time_stats,
+)
+from estate.coverage import THRESHOLDS, CoverageResult
 from estate.errors import ScenarioError
-from estate.rules import DEFAULT_RULES, RuleReport, RuleSet, check_rules
-from estate.scenario import REGISTER, Change, ScenarioState
+from estate.rules import DEFAULT_RULES, RuleSet, check_rules
+from estate.scenario import REGISTER, Change, Scenario, ScenarioState
 from geodata.areas import GROUPS
-from geodata.travel.base import BANDS, ProgressFn, TimeBand, parse_band, parse_mode
+from geodata.travel.base import ProgressFn, TimeBand, parse_band, parse_mode
 
 if TYPE_CHECKING:
     from estate.planner import Planner
@@ -63,334 +78,34 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CHANGE_CLOSED = "closed"
-CHANGE_OPENED = "opened"
-CHANGE_HOURS = "hours changed"
-
-#: the site's effect in one band: it serves people in the base only, in the scenario only, or neither
-EFFECT_LOSS = "loss"
-EFFECT_GAIN = "gain"
-EFFECT_NONE = "none"
-
-_NIGHT = BANDS["night"]
-_CHANGE_ORDER = {CHANGE_CLOSED: 0, CHANGE_HOURS: 1, CHANGE_OPENED: 2}
-
-
-def _num(x: float | None, nd: int = 2) -> float | None:
-    """JSON-safe float: ``None`` for missing, infinite or NaN."""
-    if x is None:
-        return None
-    x = float(x)
-    if math.isnan(x) or math.isinf(x):
-        return None
-    return round(x, nd)
-
-
-@dataclass(frozen=True)
-class TimeStats:
-    """Population-weighted travel minutes of a set of residents.
-
-    ``mean``, ``p95`` and ``max`` are ``inf`` when some residents have no open
-    site within the engine's cutoff; every field is ``nan`` for nobody.
-    """
-
-    residents: float
-    mean: float
-    median: float
-    p95: float
-    max: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (``None`` for missing or unreachable)."""
-        return {"mean": _num(self.mean), "median": _num(self.median), "p95": _num(self.p95),
-                "max": _num(self.max)}
-
-
-def time_stats(minutes: np.ndarray, weights: np.ndarray) -> TimeStats:
-    """Weighted mean, median, 95th percentile and maximum of ``minutes``.
-
-    Quantiles follow :func:`estate.coverage.weighted_quantiles`: the smallest
-    value whose cumulative weight reaches the share.
-
-    Examples
-    --------
-    >>> s = time_stats(np.array([5., 10., 14., 25.]), np.array([100., 200., 100., 100.]))
-    >>> s.mean, s.median, s.p95, s.max
-    (12.8, 10.0, 25.0, 25.0)
-    """
-    minutes = np.asarray(minutes, dtype=np.float64)
-    weights = np.asarray(weights, dtype=np.float64)
-    keep = weights > 0
-    minutes, weights = minutes[keep], weights[keep]
-    tot = float(weights.sum())
-    if tot <= 0:
-        return TimeStats(0.0, math.nan, math.nan, math.nan, math.nan)
-    med, p95 = weighted_quantiles(minutes, weights, np.zeros(len(minutes), np.int64), 1, (0.5, 0.95))[:, 0]
-    mean = float((minutes * weights).sum() / tot) if np.isfinite(minutes).all() else math.inf
-    return TimeStats(tot, round(mean, 10), float(med), float(p95), float(minutes.max()))
-
-
-@dataclass(frozen=True)
-class Flow:
-    """Residents of a catchment moving to (or from) one site."""
-
-    #: ``""`` for "no open site within reach"
-    site_id: str
-    name: str
-    kind: str
-    host: str
-    area_name: str
-    hours: str
-    is_24_7: bool
-    open_at_night: bool
-    residents: float
-    share: float
-    #: mean minutes of these residents to this site
-    mean_minutes: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return {"site_id": self.site_id or None, "name": self.name, "kind": self.kind, "host": self.host,
-                "area_name": self.area_name, "hours": self.hours, "is_24_7": self.is_24_7,
-                "open_at_night": self.open_at_night, "residents": round(self.residents),
-                "share": _num(self.share, 4), "mean_minutes": _num(self.mean_minutes)}
-
-
-@dataclass
-class BandCase:
-    """One changed site in one time band."""
-
-    band: str
-    band_label: str
-    #: :data:`EFFECT_LOSS`, :data:`EFFECT_GAIN` or :data:`EFFECT_NONE`
-    effect: str
-    #: plain sentence when there is nothing to compute (not located, not open in this band...)
-    note: str
-    residents: float = 0.0
-    #: group key (as in :data:`geodata.areas.GROUPS`) -> residents of the catchment in that group
-    group_residents: dict[str, float] = field(default_factory=dict)
-    #: group key -> share of the catchment's residents in the group
-    group_share: dict[str, float] = field(default_factory=dict)
-    #: group key -> the same share in the site's borough
-    borough_share: dict[str, float] = field(default_factory=dict)
-    #: group key -> the same share in the whole study area
-    london_share: dict[str, float] = field(default_factory=dict)
-    before: TimeStats | None = None
-    after: TimeStats | None = None
-    #: threshold (minutes) -> residents with before <= T < after
-    newly_beyond: dict[int, float] = field(default_factory=dict)
-    #: threshold -> residents with after <= T < before
-    newly_within: dict[int, float] = field(default_factory=dict)
-    #: residents with no open site within reach after (before, for a gain)
-    unreachable: float = 0.0
-    #: weighted mean of (after - before) minutes: positive = longer journeys
-    mean_change: float = math.nan
-    #: resident-minutes saved (gain) or added (loss), summed
-    total_minutes: float = 0.0
-    #: loss: where residents go instead; gain: where they went before
-    flows: list[Flow] = field(default_factory=list)
-    #: gain only: minutes to the next-nearest open site of the scenario, had this site not opened
-    without: TimeStats | None = None
-    #: gain only: weighted mean minutes this site saves over that next-nearest site (>= 0)
-    marginal_saving: float = math.nan
-    #: population-unit row indices of the catchment
-    units: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False, compare=False)
-    #: unit ids of the catchment
-    unit_ids: list[str] = field(default_factory=list, repr=False, compare=False)
-    before_min: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False, compare=False)
-    after_min: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False, compare=False)
-    #: matrix column each unit goes to after (loss) or came from before (gain); -1 = none
-    other_column: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False, compare=False)
-
-    @property
-    def has_catchment(self) -> bool:
-        """Does anyone live in the catchment?"""
-        return self.residents > 0
-
-    def to_dict(self, thresholds: Sequence[int]) -> dict[str, Any]:
-        """JSON-ready, nested."""
-        out: dict[str, Any] = {
-            "band": self.band, "band_label": self.band_label, "effect": self.effect, "note": self.note,
-            "catchment": {
-                "units": len(self.units), "residents": round(self.residents),
-                "groups": {g: {"residents": round(self.group_residents.get(g, 0.0)),
-                               "share": _num(self.group_share.get(g), 4),
-                               "borough_share": _num(self.borough_share.get(g), 4),
-                               "london_share": _num(self.london_share.get(g), 4)} for g in GROUPS},
-                "unit_ids": list(self.unit_ids),
-            },
-            "minutes_before": self.before.to_dict() if self.before else None,
-            "minutes_after": self.after.to_dict() if self.after else None,
-            "mean_change_min": _num(self.mean_change),
-            "total_resident_minutes": _num(self.total_minutes, 1),
-            "unreachable": round(self.unreachable),
-            "newly_beyond": {str(t): round(self.newly_beyond.get(t, 0.0)) for t in thresholds},
-            "newly_within": {str(t): round(self.newly_within.get(t, 0.0)) for t in thresholds},
-        }
-        key = "go_instead" if self.effect == EFFECT_LOSS else "came_from"
-        out[key] = [f.to_dict() for f in self.flows]
-        if self.effect == EFFECT_GAIN:
-            out["minutes_without_this_site"] = self.without.to_dict() if self.without else None
-            out["marginal_saving_min"] = _num(self.marginal_saving)
-        return out
-
-
-@dataclass
-class SiteCase:
-    """The evidence for one closed, opened or re-houred site."""
-
-    site_id: str
-    name: str
-    #: :data:`CHANGE_CLOSED`, :data:`CHANGE_OPENED` or :data:`CHANGE_HOURS`
-    change: str
-    kind: str
-    host: str
-    area_code: str
-    area_name: str
-    address: str
-    postcode: str
-    located: bool
-    x: float
-    y: float
-    hours_before: str
-    hours_after: str
-    footfall: float
-    footfall_note: str
-    rationale: str
-    source: str
-    location_note: str
-    bands: dict[str, BandCase] = field(default_factory=dict)
-    #: rules the scenario breaks in this site's borough
-    rule_flags: list[str] = field(default_factory=list)
-
-    def to_dict(self, thresholds: Sequence[int]) -> dict[str, Any]:
-        """JSON-ready, nested by band."""
-        return {
-            "site_id": self.site_id, "name": self.name, "change": self.change, "kind": self.kind,
-            "host": self.host, "area_code": self.area_code, "area_name": self.area_name,
-            "address": self.address, "postcode": self.postcode, "located": self.located,
-            "easting": _num(self.x, 1), "northing": _num(self.y, 1),
-            "hours_before": self.hours_before, "hours_after": self.hours_after,
-            "footfall_per_day": _num(self.footfall), "footfall_note": self.footfall_note,
-            "rationale": self.rationale, "source": self.source, "location_note": self.location_note,
-            "rule_flags": list(self.rule_flags),
-            "bands": {b: bc.to_dict(thresholds) for b, bc in self.bands.items()},
-        }
-
-
-@dataclass
-class Evidence:
-    """The closure evidence of a scenario against a base, for one mode and some bands."""
-
-    scenario_id: str
-    scenario_title: str
-    against: str
-    against_title: str
-    mode: str
-    engine: str
-    engine_note: str
-    bands: tuple[TimeBand, ...]
-    summary_bands: tuple[TimeBand, ...]
-    thresholds: tuple[int, ...]
-    cases: list[SiteCase]
-    #: band name -> per-area rows (last row: the whole study area, code ``london``)
-    summary: dict[str, list[dict[str, Any]]]
-    rules: RuleReport
-    generated: str
-    notes: list[str] = field(default_factory=list)
-    scenario_notes: list[str] = field(default_factory=list)
-    #: the data files behind the figures: name, file, publisher, licence
-    sources: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def closed(self) -> list[SiteCase]:
-        """Cases of sites the scenario closes."""
-        return [c for c in self.cases if c.change == CHANGE_CLOSED]
-
-    @property
-    def opened(self) -> list[SiteCase]:
-        """Cases of sites the scenario opens."""
-        return [c for c in self.cases if c.change == CHANGE_OPENED]
-
-    @property
-    def rehoured(self) -> list[SiteCase]:
-        """Cases of sites whose hours the scenario changes."""
-        return [c for c in self.cases if c.change == CHANGE_HOURS]
-
-    @property
-    def is_empty(self) -> bool:
-        """The scenario changes nothing against the base."""
-        return not self.cases
-
-    def london(self, band: str) -> dict[str, Any]:
-        """The whole-area summary row of ``band``."""
-        return self.summary[band][-1]
-
-    def title(self) -> str:
-        """A one-line title."""
-        return f"Closure evidence: {self.scenario_title}"
-
-    def subtitle(self) -> str:
-        """Scenario, base, mode and bands in one line."""
-        bands = ", ".join(b.label for b in self.bands)
-        return (f"{self.scenario_id} against {self.against}; {self.mode} ({self.engine}); "
-                f"site bands: {bands}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``evidence.json`` document."""
-        return {
-            "pack": "estate-evidence",
-            "version": 1,
-            "generated": self.generated,
-            "scenario": {"id": self.scenario_id, "title": self.scenario_title, "notes": list(self.scenario_notes)},
-            "against": {"id": self.against, "title": self.against_title},
-            "mode": self.mode, "engine": self.engine, "engine_note": self.engine_note,
-            "bands": [{"name": b.name, "label": b.label} for b in self.bands],
-            "summary_bands": [{"name": b.name, "label": b.label} for b in self.summary_bands],
-            "thresholds_min": list(self.thresholds),
-            "groups": dict(GROUPS),
-            "counts": {"closed": len(self.closed), "opened": len(self.opened), "hours_changed": len(self.rehoured)},
-            "notes": list(self.notes),
-            "summary": {b: {"label": parse_band(b).label, "london": _json_row(rows[-1]),
-                            "areas": [_json_row(r) for r in rows[:-1]]}
-                        for b, rows in self.summary.items()},
-            "rules": self.rules.to_dict(),
-            "sites": [c.to_dict(self.thresholds) for c in self.cases],
-            "sources": list(self.sources),
-        }
-
-
-def _json_row(row: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in row.items():
-        if isinstance(v, (float, np.floating)):
-            out[k] = _num(float(v), 4)
-        elif isinstance(v, (np.integer,)):
-            out[k] = int(v)
-        else:
-            out[k] = v
-    return out
-
 
 # ---- computation -------------------------------------------------------------------
 
-def _title(planner: Planner, sid: str) -> str:
-    if sid == REGISTER:
+def _title(planner: Planner, ref: str | Scenario) -> str:
+    if isinstance(ref, Scenario):
+        return ref.title or "An unsaved draft"
+    if ref == REGISTER:
         return "The register as loaded"
-    return planner.scenarios[sid].title
+    return planner.scenarios[ref].title
 
 
-def _change_for(planner: Planner, scenario_id: str, against: str, site_id: str) -> Change | None:
+def _change_for(planner: Planner, scenario: str | Scenario, against: str, site_id: str) -> Change | None:
     """The scenario's own entry for a site (rationale, source), walking its chain of bases to ``against``."""
-    sid, seen = scenario_id, set()
-    while sid not in (against, REGISTER) and sid not in seen and sid in planner.scenarios:
-        seen.add(sid)
-        st = planner.state(sid)
+    ref: str | Scenario = scenario
+    seen: set[str] = set()
+    while True:
+        if isinstance(ref, str):
+            if ref in (against, REGISTER) or ref in seen or ref not in planner.scenarios:
+                return None
+            seen.add(ref)
+            nxt = planner.scenarios[ref].base
+        else:
+            nxt = ref.base
+        st = planner.state(ref)
         for d in (st.closed, st.opened, st.rehoured):
             if site_id in d:
                 return d[site_id]
-        sid = planner.scenarios[sid].base
-    return None
+        ref = nxt
 
 
 class _Context:
@@ -598,7 +313,7 @@ def _unique_bands(bands: Iterable[str | TimeBand]) -> tuple[TimeBand, ...]:
 
 
 def _site_case(planner: Planner, site_id: str, change: str, base: ScenarioState, scen: ScenarioState,
-               scenario_id: str, against: str) -> SiteCase:
+               scenario_id: str | Scenario, against: str) -> SiteCase:
     row = planner.estate.sites.loc[site_id]
     ch = _change_for(planner, scenario_id, against, site_id)
     foot = float(row["footfall"]) if row["footfall"] == row["footfall"] else math.nan
@@ -620,7 +335,7 @@ def _site_case(planner: Planner, site_id: str, change: str, base: ScenarioState,
 
 def build_evidence(
     planner: Planner,
-    scenario_id: str,
+    scenario_id: str | Scenario,
     *,
     against: str,
     mode: str,
@@ -637,7 +352,8 @@ def build_evidence(
     planner
         The planner holding the data, estate, scenarios and matrices.
     scenario_id
-        The scenario whose changes are evidenced.
+        The scenario whose changes are evidenced: an id, or a :class:`Scenario`
+        value (a draft being edited, saved or not).
     against
         The base it is compared with (any scenario id, or ``"register"``).
     mode
@@ -664,9 +380,11 @@ def build_evidence(
         For an unknown mode or band.
     """
     mode = parse_mode(mode)
-    if scenario_id == against:
+    value = scenario_id if isinstance(scenario_id, Scenario) else None
+    sid = scenario_id if isinstance(scenario_id, str) else (scenario_id.id or "draft")
+    if sid == against and value is None:
         raise ScenarioError(
-            f"the scenario and the base are both {scenario_id!r}: evidence compares a scenario with a "
+            f"the scenario and the base are both {sid!r}: evidence compares a scenario with a "
             "different base; pass --against the scenario it changes (e.g. its 'base' in the YAML)"
         )
     case_bands = _unique_bands(bands)
@@ -705,19 +423,22 @@ def build_evidence(
 
     notes = []
     if not cases:
-        notes.append(f"{scenario_id} changes nothing against {against}: it closes no site, opens no site "
+        notes.append(f"{sid} changes nothing against {against}: it closes no site, opens no site "
                      "and changes no opening hours. There is no closure to evidence, and coverage is unchanged.")
     elif not closed:
-        notes.append(f"{scenario_id} closes no site against {against}.")
-    sc_notes = list(planner.scenarios[scenario_id].notes) if scenario_id in planner.scenarios else []
+        notes.append(f"{sid} closes no site against {against}.")
+    if value is not None:
+        sc_notes = list(value.notes)
+    else:
+        sc_notes = list(planner.scenarios[sid].notes) if sid in planner.scenarios else []
     ev = Evidence(
-        scenario_id=scenario_id, scenario_title=_title(planner, scenario_id), against=against,
+        scenario_id=sid, scenario_title=_title(planner, scenario_id), against=against,
         against_title=_title(planner, against), mode=mode, engine=eng.name, engine_note=eng.describe(),
         bands=case_bands, summary_bands=all_bands, thresholds=tuple(thresholds), cases=cases,
         summary=summary, rules=report, notes=notes, scenario_notes=sc_notes, sources=data_sources(planner),
         generated=_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
     )
-    log.info("evidence %s vs %s (%s): %d closed, %d opened, %d re-houred", scenario_id, against, mode,
+    log.info("evidence %s vs %s (%s): %d closed, %d opened, %d re-houred", sid, against, mode,
              len(closed), len(opened), len(rehoured))
     return ev
 

@@ -6,10 +6,10 @@ The CLI, the app, the evidence pack and the benchmark all go through it.
 
 from __future__ import annotations
 
-import dataclasses
+import hashlib
 import logging
 import os
-from dataclasses import dataclass
+from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,10 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import yaml
 
-from estate.coverage import THRESHOLDS, CoverageResult, evaluate
+from estate import settings as config
+from estate.coverage import THRESHOLDS, Comparison, CoverageResult, evaluate
+from estate.errors import RegisterError
 from estate.register import (
     Estate,
     build_estate,
@@ -27,10 +28,15 @@ from estate.register import (
     load_met_register,
     load_register_csv,
 )
-from estate.scenario import REGISTER, Scenario, ScenarioState, load_scenarios, resolve
-from geodata import settings as paths
+from estate.scenario import (
+    REGISTER,
+    Scenario,
+    ScenarioState,
+    load_scenarios,
+    resolve,
+    resolve_value,
+)
 from geodata.areas import Units, load_areas, load_unit_polygons, load_units
-from geodata.errors import DataError
 from geodata.places import load_host_places
 from geodata.postcodes import Geocoder
 from geodata.travel.base import (
@@ -49,50 +55,11 @@ __all__ = ["Comparison", "Planner"]
 
 log = logging.getLogger(__name__)
 
+#: How many coverage results a planner keeps (about 100 KB each).
+RESULTS_KEPT = 256
+
 #: The scenarios shipped with the repository.
-SCENARIOS_DIR = paths.REPO_ROOT / "scenarios"
-
-
-@dataclass
-class Comparison:
-    """A scenario's coverage beside its base's, same mode and band."""
-
-    base: CoverageResult
-    scenario: CoverageResult
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``estate compare --format json`` document."""
-        b, s = self.base, self.scenario
-        n = len(b.area_codes)
-        return {
-            "base": b.scenario, "scenario": s.scenario, "mode": s.mode, "band": s.band,
-            "engine": s.engine, "engine_note": s.engine_note, "thresholds_min": list(s.thresholds),
-            "areas": [
-                {"code": str(b.area_codes[i]), "name": str(b.area_names[i]), "base": b.area(i), "scenario": s.area(i)}
-                for i in range(n)
-            ],
-            "london": {"base": b.area(n), "scenario": s.area(n)},
-        }
-
-
-def _load_settings_file(path: str | os.PathLike[str] | None) -> dict[str, dict[str, Any]]:
-    if not path:
-        return {}
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise DataError(f"{path}: cannot read the settings file ({exc})") from exc
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise DataError(f"{path}: settings must be sections (crowfly, transit, streets) of key: value")
-    return data
-
-
-def _override(obj: Any, values: dict[str, Any], section: str) -> Any:
-    names = {f.name for f in dataclasses.fields(obj)}
-    bad = set(values) - names
-    if bad:
-        raise DataError(f"settings section {section!r}: unknown key(s) {sorted(bad)}; known: {sorted(names)}")
-    return dataclasses.replace(obj, **values)
+SCENARIOS_DIR = config.SCENARIOS_DIR
 
 
 def _cutoff_min(engine: TravelEngine) -> float | None:
@@ -109,7 +76,7 @@ class Planner:
     data_dir
         The data folder (default: ``$ESTATE_DATA`` or ``../shared/london``).
     scenarios_dir
-        Folder of scenario YAML files (default: the repository's ``scenarios/``).
+        Folder of scenario YAML files (default: ``$ESTATE_SCENARIOS``, else the repository's ``scenarios/``).
     register_csv
         A register CSV to use instead of the Met front counters in the pack.
     cache_dir
@@ -135,21 +102,23 @@ class Planner:
         street_network: str | os.PathLike[str] | None = None,
         gtfs: str | os.PathLike[str] | None = None,
     ) -> None:
-        self.data_dir = paths.data_dir(data_dir)
-        self.scenarios_dir = Path(scenarios_dir) if scenarios_dir else SCENARIOS_DIR
+        env = config.environment()
+        self.data_dir = config.data_dir(data_dir)
+        self.scenarios_dir = Path(scenarios_dir) if scenarios_dir else (env.scenarios or SCENARIOS_DIR)
         self.register_csv = Path(register_csv) if register_csv else None
         if cache_dir is False:
             self.cache_dir: Path | None = None
         elif cache_dir is None or cache_dir is True:
-            self.cache_dir = paths.cache_dir()
+            self.cache_dir = config.cache_dir()
         else:
             self.cache_dir = Path(cache_dir)
-        self.overrides = settings if isinstance(settings, dict) else _load_settings_file(settings)
-        self.street_network = street_network or os.environ.get("ESTATE_STREETS") or None
-        self.gtfs = gtfs or os.environ.get("ESTATE_GTFS") or None
+        self.overrides = settings if isinstance(settings, dict) else config.load_overrides(settings)
+        self.street_network = street_network or env.streets
+        self.gtfs = gtfs or env.gtfs
         self._engines: dict[str, TravelEngine] = {}
         self._matrices: dict[tuple[str, str], np.ndarray] = {}
         self.matrix_reports: dict[tuple[str, str], dict[str, Any]] = {}
+        self._results: OrderedDict[tuple[Any, ...], CoverageResult] = OrderedDict()
 
     # ---- data -------------------------------------------------------------------
     @cached_property
@@ -164,7 +133,7 @@ class Planner:
         known = set(self.areas["code"])
         bad = sorted(set(units.frame["area_code"]) - known)
         if bad:
-            raise DataError(f"population units name borough code(s) {bad} not in the borough layer")
+            raise RegisterError(f"population units name borough code(s) {bad} not in the borough layer")
         return units
 
     @cached_property
@@ -196,6 +165,7 @@ class Planner:
         """Re-read the scenario folder (after a save)."""
         self.__dict__.pop("scenarios", None)
         self._states: dict[str, ScenarioState] = {}
+        self._results.clear()
         return self.scenarios
 
     @cached_property
@@ -213,11 +183,11 @@ class Planner:
         """The travel-time engine used for ``mode``."""
         mode = parse_mode(mode)
         if mode not in self._engines:
-            crow = _override(CrowflySettings(), self.overrides.get("crowfly", {}), "crowfly")
+            crow = config.override(CrowflySettings(), self.overrides.get("crowfly", {}), "crowfly")
             if mode is Mode.TRANSIT:
                 from geodata.travel.transit import TransitEngine, TransitSettings
 
-                ts = _override(TransitSettings(), self.overrides.get("transit", {}), "transit")
+                ts = config.override(TransitSettings(), self.overrides.get("transit", {}), "transit")
                 if self.gtfs:
                     self._engines[mode] = TransitEngine.from_gtfs(Path(self.gtfs), settings=ts)
                 else:
@@ -225,7 +195,7 @@ class Planner:
             elif self.street_network:
                 from geodata.travel.streets import StreetSettings, street_engine_or_crowfly
 
-                ss = _override(StreetSettings.from_crowfly(crow), self.overrides.get("streets", {}), "streets")
+                ss = config.override(StreetSettings.from_crowfly(crow), self.overrides.get("streets", {}), "streets")
                 self._engines[mode] = street_engine_or_crowfly(
                     mode, Path(self.street_network), self.units.points,
                     crowfly_settings=crow, street_settings=ss, cache_dir=self.cache_dir,
@@ -257,13 +227,41 @@ class Planner:
         return dict(self.matrix_reports)
 
     # ---- scenarios and coverage ----------------------------------------------
-    def state(self, scenario_id: str) -> ScenarioState:
-        """The estate as ``scenario_id`` leaves it."""
+    def content_key(self, ref: str | Scenario) -> str:
+        """A hash of everything that decides a scenario's coverage: its own changes and its base chain's.
+
+        ``ref`` is a scenario id or a :class:`Scenario` value (saved or not); two
+        scenarios with the same changes over the same bases share a key, whatever
+        their ids and titles.
+        """
+        parts: list[str] = []
+        sc: Scenario | None = ref if isinstance(ref, Scenario) else None
+        sid = ref if isinstance(ref, str) else ref.base
+        if sc is not None:
+            parts.append(sc.fingerprint())
+        seen: set[str] = set()
+        while sid != REGISTER and sid not in seen:
+            seen.add(sid)
+            base = self.scenarios.get(sid)
+            if base is None:  # unknown: resolving will say so; key it by its name
+                parts.append(f"unknown:{sid}")
+                break
+            parts.append(base.fingerprint())
+            sid = base.base
+        parts.append(REGISTER)
+        return hashlib.sha256("/".join(parts).encode()).hexdigest()[:24]
+
+    def state(self, ref: str | Scenario) -> ScenarioState:
+        """The estate as a scenario leaves it: ``ref`` is an id or a :class:`Scenario` value (saved or not)."""
         if not hasattr(self, "_states"):
             self._states = {}
-        if scenario_id not in self._states:
-            self._states[scenario_id] = resolve(scenario_id, self.scenarios, self.estate)
-        return self._states[scenario_id]
+        key = ref if isinstance(ref, str) else f"value:{self.content_key(ref)}:{ref.id}"
+        if key not in self._states:
+            if isinstance(ref, str):
+                self._states[key] = resolve(ref, self.scenarios, self.estate)
+            else:
+                self._states[key] = resolve_value(ref, self.scenarios, self.estate)
+        return self._states[key]
 
     def coverage_of_state(self, state: ScenarioState, mode: str, band: str | TimeBand,
                           *, thresholds: tuple[int, ...] = THRESHOLDS) -> CoverageResult:
@@ -275,16 +273,32 @@ class Planner:
             times, state.open_columns(self.estate, b), state.open_24_7_columns(self.estate),
             weights=self._weights, unit_area=self.units.area_index, area_codes=self.units.area_codes,
             area_names=self.units.area_names, site_area=self._site_area, thresholds=thresholds,
-            scenario=state.scenario_id, mode=mode, band=b.name, engine=eng.name, engine_note=eng.describe(),
+            scenario=state.scenario_id, mode=parse_mode(mode), band=b, engine=eng.name, engine_note=eng.describe(),
             cutoff_min=_cutoff_min(eng),
         )
 
-    def coverage(self, scenario_id: str, mode: str, band: str | TimeBand,
+    def coverage(self, ref: str | Scenario, mode: str | Mode, band: str | TimeBand,
                  *, thresholds: tuple[int, ...] = THRESHOLDS) -> CoverageResult:
-        """Coverage of a scenario for one mode and band."""
-        return self.coverage_of_state(self.state(scenario_id), mode, band, thresholds=thresholds)
+        """Coverage of a scenario (an id, or a :class:`Scenario` value) for one mode and band.
 
-    def compare(self, base: str, scenario: str, mode: str, band: str | TimeBand,
+        Results are kept by the scenario's content (:meth:`content_key`), mode,
+        band and thresholds, so asking again, from the CLI, the app or the
+        evidence, costs a dictionary look-up; the last :data:`RESULTS_KEPT` are kept.
+        """
+        m, b = parse_mode(mode), parse_band(band)
+        name = ref if isinstance(ref, str) else (ref.id or "draft")
+        key = (self.content_key(ref), name, m, b, tuple(thresholds))
+        hit = self._results.get(key)
+        if hit is not None:
+            self._results.move_to_end(key)
+            return hit
+        res = self.coverage_of_state(self.state(ref), m, b, thresholds=thresholds)
+        self._results[key] = res
+        while len(self._results) > RESULTS_KEPT:
+            self._results.popitem(last=False)
+        return res
+
+    def compare(self, base: str | Scenario, scenario: str | Scenario, mode: str | Mode, band: str | TimeBand,
                 *, thresholds: tuple[int, ...] = THRESHOLDS) -> Comparison:
         """A scenario's coverage beside its base's."""
         return Comparison(self.coverage(base, mode, band, thresholds=thresholds),

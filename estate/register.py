@@ -16,10 +16,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from estate.errors import DuplicateSiteError, HoursError, UnknownSiteError
+from estate.errors import DuplicateSiteError, HoursError, RegisterError, UnknownSiteError
 from estate.hours import Hours, parse_hours
-from geodata import Layer, read_table, register
-from geodata.errors import DataError
+from geodata import Layer, read_table, register, require_columns
 from geodata.places import check_in_great_britain, point_from_record, slugify
 from geodata.postcodes import Geocoder, UnknownPostcodeError
 from geodata.travel.base import Points
@@ -125,10 +124,9 @@ def load_register_csv(path: Path, areas: gpd.GeoDataFrame, geocoder: Geocoder | 
     try:
         t = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise DataError(f"{path}: cannot be read as CSV ({exc}); save it as UTF-8 CSV with a header row") from exc
-    for col in ("site_id", "name", "hours"):
-        if col not in t.columns:
-            raise DataError(f"{path}: missing column {col!r}; a register needs site_id, name, hours and a location")
+        raise RegisterError(f"{path}: cannot be read as CSV ({exc}); save it as UTF-8 CSV with a header row") from exc
+    require_columns(t.columns, ("site_id", "name", "hours"), str(path),
+                    fix="a register needs site_id, name, hours and a location")
     lookup = _area_lookup(areas)
     names = dict(zip(areas["code"], areas["name"], strict=True))
     rows = []
@@ -161,7 +159,7 @@ def _validate(df: pd.DataFrame, source: str, areas: gpd.GeoDataFrame, geocoder: 
         )
     for i, r in enumerate(df.to_dict("records")):
         if r["kind"] not in KINDS:
-            raise DataError(f"{source} row {i + 2}: kind {r['kind']!r} is not one of {', '.join(KINDS)}")
+            raise RegisterError(f"{source} row {i + 2}: kind {r['kind']!r} is not one of {', '.join(KINDS)}")
         try:
             parse_hours(r["hours"])
         except HoursError as exc:

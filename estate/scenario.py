@@ -25,6 +25,8 @@ A bare site id may stand for ``{id: ...}`` in ``close``.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
@@ -34,13 +36,20 @@ from typing import Any
 import numpy as np
 import yaml
 
-from estate.errors import HoursError, ScenarioError, UnknownScenarioError, UnknownSiteError
+from estate.errors import (
+    HoursError,
+    ScenarioError,
+    ScenarioExistsError,
+    UnknownScenarioError,
+    UnknownSiteError,
+)
 from estate.hours import parse_hours
 from estate.register import Estate
 from geodata import atomic_write_text
 from geodata.travel.base import TimeBand
 
 __all__ = [
+    "DEFAULT_NEW_HOURS",
     "ID_RE",
     "Change",
     "Scenario",
@@ -49,8 +58,10 @@ __all__ = [
     "load_scenarios",
     "parse_scenario",
     "resolve",
+    "resolve_value",
     "save_scenario",
     "scenario_to_yaml",
+    "suggest_id",
 ]
 
 log = logging.getLogger(__name__)
@@ -70,9 +81,42 @@ class Change:
     source: str = ""
 
 
+#: Hours offered for a new contact point (a typical supermarket day).
+DEFAULT_NEW_HOURS = "Mo-Sa 08:00-22:00; Su 10:00-16:00"
+
+
+def suggest_id(title: str) -> str:
+    """A scenario id made from a title.
+
+    Examples
+    --------
+    >>> suggest_id("Keep Harrow open, 2027!")
+    'keep-harrow-open-2027'
+    """
+    from geodata.places import slugify
+
+    s = slugify(title)[:64].strip("-")
+    return s if s and ID_RE.match(s) else "my-scenario"
+
+
+def _without(changes: tuple[Change, ...], site_id: str) -> tuple[Change, ...]:
+    return tuple(c for c in changes if c.site_id != site_id)
+
+
+def _find(changes: tuple[Change, ...], site_id: str) -> Change | None:
+    return next((c for c in changes if c.site_id == site_id), None)
+
+
 @dataclass(frozen=True)
 class Scenario:
-    """A validated scenario file."""
+    """A scenario: its changes over ``base``, with an id and a title; saved in a file or being edited.
+
+    One value serves both: a file loads as a ``Scenario`` (``path`` set), and the
+    app edits one (``started_from`` says what it began as).  Every edit returns a
+    new scenario: close or reopen a site (:meth:`toggle`), open a candidate with
+    hours (:meth:`add_open`), change hours (:meth:`with_hours`), give a rationale
+    (:meth:`with_rationale`), undo a site (:meth:`undo`).
+    """
 
     id: str
     title: str
@@ -83,6 +127,145 @@ class Scenario:
     set_hours: tuple[Change, ...] = ()
     notes: tuple[str, ...] = ()
     path: str = ""
+    #: what an edited scenario began as (a scenario id, a base, ``upload:<file>``; "" for a file)
+    started_from: str = ""
+
+    # ---- construction
+    @classmethod
+    def from_scenario(cls, sc: Scenario) -> Scenario:
+        """A scenario to edit, holding ``sc``'s own changes (so they can be kept, changed or undone)."""
+        return dataclasses.replace(sc, path="", started_from=sc.id)
+
+    @classmethod
+    def blank(cls, base: str, *, title: str = "") -> Scenario:
+        """A draft with no changes over ``base``."""
+        return cls(id=suggest_id(title) if title else "", title=title, base=base, started_from=base)
+
+    # ---- reading
+    def to_scenario(self, *, scenario_id: str | None = None) -> Scenario:
+        """The scenario as its file would hold it: no path, no edit history (id and title not checked here)."""
+        return dataclasses.replace(self, id=self.id if scenario_id is None else scenario_id, path="",
+                                   started_from="")
+
+    def to_yaml(self) -> str:
+        """The YAML a save would write."""
+        return scenario_to_yaml(self.to_scenario())
+
+    def fingerprint(self) -> str:
+        """A hash of this scenario's own changes, everything of it that changes the coverage (for caches).
+
+        The coverage also depends on the base's content: :meth:`estate.planner.Planner.content_key`
+        combines the fingerprints of the whole chain.
+
+        Examples
+        --------
+        >>> a = Scenario("x", "X", base="baseline-2024"); b = a.with_meta(title="Y")
+        >>> a.fingerprint() == b.fingerprint()
+        True
+        """
+        key = repr((self.base, [c.site_id for c in self.close],
+                    [(c.site_id, c.hours) for c in self.open], [(c.site_id, c.hours) for c in self.set_hours]))
+        return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    def change_of(self, site_id: str) -> tuple[str, Change] | None:
+        """``("close" | "open" | "set_hours", change)`` for a site the draft changes."""
+        for kind in ("close", "open", "set_hours"):
+            c = _find(getattr(self, kind), site_id)
+            if c is not None:
+                return kind, c
+        return None
+
+    @property
+    def n_changes(self) -> int:
+        """How many sites the draft changes."""
+        return len({c.site_id for c in (*self.close, *self.open, *self.set_hours)})
+
+    # ---- editing (each returns a new draft)
+    def with_meta(self, *, id: str | None = None, title: str | None = None,
+                  description: str | None = None) -> Scenario:
+        """Change the id, title or description."""
+        return dataclasses.replace(
+            self, id=self.id if id is None else id.strip(), title=self.title if title is None else title,
+            description=self.description if description is None else description)
+
+    def toggle(self, site_id: str, estate: Estate, base_state: ScenarioState, *, hours: str = "") -> Scenario:
+        """Close an open site, or reopen a closed one.
+
+        A site open in the base is closed (or, if this draft closed it, reopened);
+        a site closed in the base is opened with ``hours`` (default: its register
+        hours, else :data:`DEFAULT_NEW_HOURS`), or, if this draft
+        opened it, closed again.
+        """
+        estate.check_id(site_id)
+        if site_id in base_state.hours:
+            if _find(self.close, site_id):
+                return dataclasses.replace(self, close=_without(self.close, site_id))
+            return dataclasses.replace(self, close=(*self.close, Change(site_id)),
+                                       set_hours=_without(self.set_hours, site_id))
+        if _find(self.open, site_id):
+            return dataclasses.replace(self, open=_without(self.open, site_id))
+        return self.add_open(site_id, hours or self.default_hours(site_id, estate), estate, base_state)
+
+    @staticmethod
+    def default_hours(site_id: str, estate: Estate) -> str:
+        """The hours a site opens with unless told: its register hours, else the default."""
+        h = str(estate.sites.at[site_id, "hours"] or "")
+        return h or DEFAULT_NEW_HOURS
+
+    def add_open(self, site_id: str, hours: str, estate: Estate, base_state: ScenarioState,
+                 *, rationale: str = "") -> Scenario:
+        """Open a site (a candidate host, or a closed counter) with ``hours``."""
+        estate.check_id(site_id)
+        parse_hours(hours)
+        if site_id in base_state.hours:
+            d = self if not _find(self.close, site_id) else self.toggle(site_id, estate, base_state)
+            d = d.with_hours(site_id, hours, base_state)
+            return d.with_rationale(site_id, rationale) if rationale else d
+        old = _find(self.open, site_id)
+        ch = Change(site_id, hours, rationale or (old.rationale if old else ""), old.source if old else "")
+        if old:
+            return dataclasses.replace(self, open=tuple(ch if c.site_id == site_id else c for c in self.open))
+        return dataclasses.replace(self, open=(*self.open, ch))
+
+    def with_hours(self, site_id: str, hours: str, base_state: ScenarioState) -> Scenario:
+        """Set a site's hours: an opened site's own hours, or a ``set_hours`` change of a base site."""
+        parse_hours(hours)
+        old = _find(self.open, site_id)
+        if old:
+            new = dataclasses.replace(old, hours=hours)
+            return dataclasses.replace(self, open=tuple(new if c.site_id == site_id else c for c in self.open))
+        if site_id not in base_state.hours:
+            raise ScenarioError(f"{site_id!r} is not open in this draft; open it first")
+        if _find(self.close, site_id):
+            raise ScenarioError(f"{site_id!r} is closed in this draft; reopen it before changing its hours")
+        prev = _find(self.set_hours, site_id)
+        rest = _without(self.set_hours, site_id)
+        if hours == base_state.hours[site_id]:
+            return dataclasses.replace(self, set_hours=rest)
+        ch = Change(site_id, hours, prev.rationale if prev else "", prev.source if prev else "")
+        return dataclasses.replace(self, set_hours=(*rest, ch))
+
+    def with_rationale(self, site_id: str, rationale: str) -> Scenario:
+        """Set the rationale of the change the draft makes to ``site_id``."""
+        found = self.change_of(site_id)
+        if found is None:
+            raise ScenarioError(f"{site_id!r} is not changed by this draft, so it has no rationale to set")
+        kind, old = found
+        new = dataclasses.replace(old, rationale=rationale.strip())
+        changed = tuple(new if c.site_id == site_id else c for c in getattr(self, kind))
+        if kind == "close":
+            return dataclasses.replace(self, close=changed)
+        if kind == "open":
+            return dataclasses.replace(self, open=changed)
+        return dataclasses.replace(self, set_hours=changed)
+
+    def undo(self, site_id: str) -> Scenario:
+        """Drop every change the draft makes to ``site_id``."""
+        return dataclasses.replace(self, close=_without(self.close, site_id),
+                                   open=_without(self.open, site_id),
+                                   set_hours=_without(self.set_hours, site_id))
+
+
 
 
 @dataclass
@@ -264,6 +447,21 @@ def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: Estate, *,
     return state
 
 
+#: The key under which :func:`resolve_value` resolves a scenario value among the files.
+VALUE_KEY = "__value__"
+
+
+def resolve_value(sc: Scenario, scenarios: dict[str, Scenario], estate: Estate) -> ScenarioState:
+    """The estate as a scenario *value* leaves it (saved or not), exactly as its saved file would.
+
+    Raises
+    ------
+    UnknownScenarioError, UnknownSiteError, ScenarioError
+    """
+    state = resolve(VALUE_KEY, {**scenarios, VALUE_KEY: sc.to_scenario(scenario_id=VALUE_KEY)}, estate)
+    return dataclasses.replace(state, scenario_id=sc.id or "draft")
+
+
 def scenario_to_yaml(sc: Scenario) -> str:
     """The YAML text of a scenario (what :func:`save_scenario` writes)."""
     def entries(changes: tuple[Change, ...], with_hours: bool) -> list[dict[str, str]]:
@@ -306,7 +504,7 @@ def save_scenario(
     if path.parent != directory:
         raise ScenarioError(f"scenario id {sc.id!r} would write outside {directory}")
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; confirm to overwrite it, or choose another id")
+        raise ScenarioExistsError(f"{path} exists; confirm to overwrite it, or choose another id")
     text = scenario_to_yaml(sc)
     checked = parse_scenario(text, path=str(path), expect_id=sc.id)
     resolve(checked.id, {**scenarios, checked.id: checked}, estate)

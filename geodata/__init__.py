@@ -10,10 +10,13 @@ geopandas load on first use of one of their names, so ``import geodata`` is chea
 from __future__ import annotations
 
 import importlib
+import sys
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from geodata._io import atomic_directory, atomic_write_bytes, atomic_write_text
+from geodata.checks import require_columns
 from geodata.crs import BNG, WGS84, bng_to_lonlat, lonlat_to_bng
 from geodata.settings import cache_dir, data_dir
 
@@ -88,13 +91,23 @@ __all__ = [
     "read_layer",
     "read_table",
     "register",
+    "require_columns",
     "slugify",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
+def _lazy_names(package: str, table: dict[str, str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that imports ``table[name]``'s module on first use of ``name``."""
+    namespace = sys.modules[package].__dict__
+
+    def __getattr__(name: str) -> Any:
+        if name not in table:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(table[name]), name)
+        namespace[name] = value  # later look-ups skip this function
         return value
-    raise AttributeError(f"module 'geodata' has no attribute {name!r}")
+
+    return __getattr__
+
+
+__getattr__ = _lazy_names(__name__, _LAZY)

@@ -15,15 +15,14 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-from pyproj import CRS
 
-from geodata.errors import CRSError, DataError, MissingColumnError, MissingDataError
+from geodata.checks import require_columns
+from geodata.crs import BNG, is_bng
+from geodata.errors import CRSError, DataError, MissingDataError
 
 __all__ = ["LAYERS", "Layer", "describe_expected", "read_layer", "read_table", "register"]
 
 log = logging.getLogger(__name__)
-
-BNG = CRS.from_epsg(27700)
 
 
 @dataclass(frozen=True)
@@ -145,13 +144,7 @@ def _check_rows(layer: Layer, path: Path, n: int) -> None:
 
 
 def _check_columns(layer: Layer, path: Path, columns: pd.Index) -> None:
-    missing = [c for c in layer.columns if c not in columns]
-    if missing:
-        raise MissingColumnError(
-            f"{path}: missing column(s) {', '.join(map(repr, missing))}; "
-            f"found {', '.join(map(repr, list(columns)[:12]))}. "
-            f"The file should be {layer.publisher}."
-        )
+    require_columns(columns, layer.columns, str(path), fix=f"the file should be {layer.publisher}")
 
 
 def _path(layer_name: str, data_dir: Path) -> tuple[Layer, Path]:
@@ -188,8 +181,7 @@ def ensure_bng(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
             f"{source}: has no coordinate reference system (no .prj file?). Add the .prj "
             "that came with it, or set one, e.g. gdf.set_crs(27700) for British National Grid."
         )
-    crs = CRS.from_user_input(gdf.crs)
-    if crs.to_epsg(min_confidence=20) == 27700 or "british_national_grid" in crs.name.lower():
+    if is_bng(gdf.crs):
         return gdf.set_crs(BNG, allow_override=True)
     return gdf.to_crs(BNG)
 

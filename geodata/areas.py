@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geodata._manifest import read_layer, read_table
+from geodata.checks import require_columns
 from geodata.errors import DataError
 from geodata.travel.base import Points
 
@@ -56,9 +57,9 @@ class Units:
     frame: pd.DataFrame
 
     def __post_init__(self) -> None:
-        missing = [c for c in UNIT_COLUMNS if c not in self.frame.columns]
-        if missing:
-            raise DataError(f"population units: missing column(s) {missing}")
+        require_columns(
+            self.frame.columns, UNIT_COLUMNS, "population units", fix="build them with load_units()"
+        )
         if self.frame["unit_id"].duplicated().any():
             dup = self.frame.loc[self.frame["unit_id"].duplicated(), "unit_id"].iloc[0]
             raise DataError(f"population units: duplicate unit_id {dup!r}")

@@ -13,6 +13,7 @@ __all__ = [
     "CRSError",
     "CacheError",
     "DataError",
+    "EngineError",
     "GTFSError",
     "MissingColumnError",
     "MissingDataError",
@@ -74,5 +75,15 @@ class CIFError(DataError):
     """A CIF (Rail Delivery Group) timetable file is truncated, malformed or inconsistent."""
 
 
-class CacheError(PlannerError):
-    """A cached matrix cannot be read or written."""
+class CacheError(OSError, PlannerError):
+    """A cache file cannot be read (unreadable, stale, corrupt) or written.
+
+    Raised where the cache fails; the cache's users report it and rebuild.
+    """
+
+    def __str__(self) -> str:  # OSError formats oddly with one arg
+        return str(self.args[0]) if self.args else "cache error"
+
+
+class EngineError(RuntimeError, PlannerError):
+    """A travel-time engine broke its contract (e.g. a matrix of the wrong shape)."""

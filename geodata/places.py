@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geodata._manifest import LAYERS, read_table
+from geodata.checks import require_columns
 from geodata.crs import lonlat_to_bng
 from geodata.errors import DataError, OutsideAreaError
 
@@ -185,9 +186,7 @@ def load_places_csv(
     (WGS84), or a ``postcode`` geocoded offline with ``geocoder``.
     """
     t = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for col in ("id", "name"):
-        if col not in t.columns:
-            raise DataError(f"{path}: missing column {col!r}; a places file needs id, name and a location")
+    require_columns(t.columns, ("id", "name"), str(path), fix="a places file needs id, name and a location")
     dup = t["id"].duplicated()
     if dup.any():
         row = int(np.flatnonzero(dup.to_numpy())[0]) + 2

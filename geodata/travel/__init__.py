@@ -8,9 +8,9 @@ StreetEngine`` still works.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from geodata import _lazy_names
 from geodata.travel.base import (
     BANDS,
     MODES,
@@ -104,9 +104,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'geodata.travel' has no attribute {name!r}")
+__getattr__ = _lazy_names(__name__, _LAZY)

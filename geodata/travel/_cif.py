@@ -92,10 +92,10 @@ def _hhmm(s: str) -> float | None:
     if not s:
         return None
     if len(s) < 4 or not s[:4].isdigit():
-        raise ValueError(s)
+        raise CIFError(s)
     h, m = int(s[:2]), int(s[2:4])
     if h > 23 or m > 59:
-        raise ValueError(s)
+        raise CIFError(s)
     return h * 60.0 + m + (0.5 if s[4:5] == "H" else 0.0)
 
 

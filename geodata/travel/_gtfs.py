@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geodata.checks import require_columns
 from geodata.crs import lonlat_to_bng
 from geodata.errors import GTFSError, MissingColumnError
 from geodata.travel._transit_graph import ServiceNetwork, TransitDataWarning, assemble_network
@@ -187,13 +188,13 @@ class GtfsFeed:
         except pd.errors.EmptyDataError:
             df = pd.DataFrame()
         df.columns = [c.strip() for c in df.columns]
-        missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in df.columns]
-        if missing:
-            raise GTFSColumnError(
-                f"GTFS feed {self.path.name}: {name} lacks required column(s) "
-                f"{', '.join(missing)} (it has {', '.join(df.columns) or 'no header'}). "
-                f"Fix: add the column(s) to {name}; see the GTFS reference"
-            )
+        require_columns(
+            df.columns,
+            REQUIRED_COLUMNS.get(name, ()),
+            f"GTFS feed {self.path.name}: {name}",
+            fix="see the GTFS reference",
+            error=GTFSColumnError,
+        )
         return df
 
     def _read(self) -> None:

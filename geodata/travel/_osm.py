@@ -13,25 +13,23 @@ turns a projected graph into the arrays the engine routes on (:class:`NetworkArr
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import math
-import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 import networkx as nx
 import numpy as np
 import osmium
 import osmnx as ox
-import pyproj
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from geodata.crs import BNG, is_bng
 from geodata.errors import CRSError, NetworkFileError
 
 __all__ = [
@@ -55,8 +53,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: The planner's coordinate system: British National Grid metres.
-CRS = "EPSG:27700"
-_EPSG = 27700
+CRS = BNG
 
 #: File name endings read with pyosmium (then built with ``osmnx.graph_from_xml``).
 OSM_SUFFIXES: tuple[str, ...] = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
@@ -349,7 +346,7 @@ def to_bng(graph: nx.MultiDiGraph, path: Path | None) -> nx.MultiDiGraph:
             f"street network file {str(path)!r} has no 'crs' graph attribute; "
             "save it with osmnx.save_graphml()"
         )
-    if pyproj.CRS.from_user_input(crs).to_epsg() == _EPSG:
+    if is_bng(crs):
         return graph
     return ox.project_graph(graph, to_crs=CRS)
 
@@ -414,19 +411,19 @@ class NetworkArrays:
             limit_kmh=np.asarray(limits)[on],
         )
 
-    def save(self, path: Path) -> None:
-        """Write the arrays to ``path`` (``.npz``), atomically."""
-        buf = io.BytesIO()
-        np.savez(buf, **{f.name: getattr(self, f.name) for f in fields(self)})
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(buf.getvalue())
-        os.replace(tmp, path)
+    #: name -> (shape, dtype) of each array, as the disk cache checks them
+    LAYOUT: ClassVar[dict[str, tuple[None, Any]]] = {
+        "x": (None, np.float64),
+        "y": (None, np.float64),
+        "u": (None, np.int64),
+        "v": (None, np.int64),
+        "length_m": (None, np.float64),
+        "limit_kmh": (None, np.float64),
+    }
 
-    @classmethod
-    def load(cls, path: Path) -> NetworkArrays:
-        """Read arrays written by :meth:`save`."""
-        with np.load(path) as data:
-            return cls(**{f.name: data[f.name] for f in fields(cls)})
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays by name (what the disk cache stores)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def fingerprint(self) -> str:
         """A short hash of every array, for cache keys."""

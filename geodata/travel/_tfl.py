@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geodata.checks import require_columns
 from geodata.crs import lonlat_to_bng
-from geodata.errors import DataError, MissingColumnError, MissingDataError
+from geodata.errors import DataError, MissingDataError
 from geodata.travel._cif import CifTimetable, read_cif
 from geodata.travel._qsi import BusService, check_routes, read_qsi
 from geodata.travel._rail import rail_network
@@ -170,12 +171,7 @@ def _tidy_bus_stop_names(s: pd.Series) -> pd.Series:
 
 
 def _require(df: pd.DataFrame, columns: tuple[str, ...], path: Path) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise MissingColumnError(
-            f"{path.name}: missing column(s) {', '.join(missing)}; found "
-            f"{', '.join(map(str, df.columns))}. Use the TfL file with its original header."
-        )
+    require_columns(df.columns, columns, path.name, fix="use the TfL file with its original header")
 
 
 def _read_csv(path: Path, **kw: Any) -> pd.DataFrame:

@@ -41,6 +41,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from geodata.errors import DataError
 from geodata.travel.base import ProgressFn
 
 __all__ = [
@@ -153,7 +154,8 @@ def assemble_network(
     order = np.argsort(stop_ids, kind="stable")
     sorted_ids = stop_ids[order]
     if len(sorted_ids) > 1 and (sorted_ids[1:] == sorted_ids[:-1]).any():
-        raise ValueError("assemble_network: stop ids must be unique")
+        dup = str(sorted_ids[1:][sorted_ids[1:] == sorted_ids[:-1]][0])
+        raise DataError(f"transit network: stop id {dup!r} appears twice; stop ids must be unique")
 
     def lookup_maybe(ids: np.ndarray) -> np.ndarray:
         """Row positions of ``ids`` in ``stops``, -1 where unknown."""
@@ -167,7 +169,9 @@ def assemble_network(
         pos = np.clip(pos, 0, max(len(sorted_ids) - 1, 0))
         if len(ids) and (len(sorted_ids) == 0 or (sorted_ids[pos] != ids).any()):
             bad = ids[(len(sorted_ids) == 0) | (sorted_ids[pos] != ids)][:3]
-            raise ValueError(f"assemble_network: rides refer to unknown stops {bad.tolist()}")
+            raise DataError(
+                f"transit network: rides refer to stops not in the stop list, e.g. {bad.tolist()}"
+            )
         return order[pos]
 
     a = lookup(rides["stop_a"].to_numpy().astype(str))

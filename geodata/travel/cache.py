@@ -1,9 +1,11 @@
-"""The on-disk matrix cache, keyed by a hash of every input and setting.
+"""The one on-disk cache: named arrays in an ``.npz``, keyed by a hash of every input.
 
-A warm start loads the matrix instead of rebuilding it.  A corrupt or stale
-file (wrong key, wrong shape, bad checksum, unreadable) is detected, reported
-and rebuilt, never silently used.  A cache folder that cannot be written
-falls back to computing in memory, with a warning.
+Two things are cached with it: travel-time matrices (:func:`cached_matrix`) and the
+street engine's parsed network arrays.  A file holds its arrays and a ``meta`` record
+with the key it was written for and a checksum of the arrays.  A corrupt or stale file
+(unreadable, wrong key, wrong shape, bad checksum) raises :class:`CacheError` where it
+is read; the callers report it and rebuild, never silently use it.  A cache folder
+that cannot be written falls back to computing in memory, with a warning.
 """
 
 from __future__ import annotations
@@ -14,57 +16,99 @@ import json
 import logging
 import time
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from geodata._io import atomic_write_bytes
+from geodata.errors import CacheError, EngineError
 from geodata.travel.base import Points, ProgressFn, TimeBand, TravelEngine
 
-__all__ = ["FORMAT", "cache_key", "cached_matrix"]
+__all__ = ["FORMAT", "cache_key", "cached_matrix", "digest", "load_arrays", "save_arrays"]
 
 log = logging.getLogger(__name__)
 
-#: bump when the file layout or any engine's meaning changes
+#: bump when the matrix file layout or any engine's meaning changes
 FORMAT = 1
 
 
-def cache_key(engine: TravelEngine, origins: Points, destinations: Points, band: TimeBand) -> str:
-    """A hex digest of everything that determines the matrix."""
-    payload = {
-        "format": FORMAT,
-        "engine": engine.settings_key(),
-        "variant": engine.variant(band),
-        "origins": origins.fingerprint(),
-        "destinations": destinations.fingerprint(),
-    }
+def digest(payload: Mapping[str, Any]) -> str:
+    """A hex SHA-256 of ``payload`` as sorted JSON: the key of a cache file."""
     blob = json.dumps(payload, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()
 
 
-def _checksum(a: np.ndarray) -> str:
-    return hashlib.blake2b(np.ascontiguousarray(a).tobytes(), digest_size=16).hexdigest()
+def cache_key(engine: TravelEngine, origins: Points, destinations: Points, band: TimeBand) -> str:
+    """A hex digest of everything that determines the matrix."""
+    return digest(
+        {
+            "format": FORMAT,
+            "engine": engine.settings_key(),
+            "variant": engine.variant(band),
+            "origins": origins.fingerprint(),
+            "destinations": destinations.fingerprint(),
+        }
+    )
 
 
-def _load(path: Path, key: str, shape: tuple[int, int]) -> np.ndarray | None:
+def _checksum(arrays: Mapping[str, np.ndarray]) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for name in sorted(arrays):
+        h.update(np.ascontiguousarray(arrays[name]).tobytes())
+    return h.hexdigest()
+
+
+def save_arrays(path: Path, key: str, arrays: Mapping[str, np.ndarray], **meta: Any) -> None:
+    """Write ``arrays`` to ``path`` atomically, with ``key``, their checksum and ``meta``.
+
+    Raises
+    ------
+    CacheError
+        When the file cannot be written (the folder is read-only, not a folder, full).
+    """
+    record = {"key": key, "checksum": _checksum(arrays), "created": time.time(), **meta}
+    payload: dict[str, Any] = {**arrays, "meta": np.array(json.dumps(record, default=str))}
+    buf = io.BytesIO()
+    np.savez(buf, **payload)
+    try:
+        atomic_write_bytes(path, buf.getvalue())
+    except OSError as exc:
+        raise CacheError(f"cannot write the cache file {path} ({exc})") from exc
+
+
+def load_arrays(
+    path: Path, key: str, shapes: Mapping[str, tuple[tuple[int, ...] | None, Any]]
+) -> dict[str, np.ndarray]:
+    """The arrays named in ``shapes`` from a file written by :func:`save_arrays` for ``key``.
+
+    ``shapes`` maps each name to ``(shape, dtype)``; a shape of ``None`` accepts any.
+
+    Raises
+    ------
+    CacheError
+        When the file is unreadable, was written for another key (stale), holds other
+        shapes or types, or fails its checksum (corrupt).
+    """
     try:
         with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
-            times = z["times"]
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError, json.JSONDecodeError) as exc:
-        log.warning("cache file %s is unreadable (%s); rebuilding it", path, exc)
-        return None
+            arrays = {name: z[name] for name in shapes}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        raise CacheError(f"cache file {path} is unreadable ({exc})") from exc
     if meta.get("key") != key:
-        log.warning("cache file %s is stale (its inputs or settings differ); rebuilding it", path)
-        return None
-    if tuple(times.shape) != shape or times.dtype != np.float32:
-        log.warning("cache file %s has shape %s, expected %s; rebuilding it", path, times.shape, shape)
-        return None
-    if meta.get("checksum") != _checksum(times):
-        log.warning("cache file %s fails its checksum (corrupt); rebuilding it", path)
-        return None
-    return times
+        raise CacheError(f"cache file {path} is stale (its inputs or settings differ)")
+    for name, (shape, dtype) in shapes.items():
+        a = arrays[name]
+        if (shape is not None and tuple(a.shape) != shape) or a.dtype != np.dtype(dtype):
+            raise CacheError(
+                f"cache file {path} has {name} of shape {a.shape} ({a.dtype}), "
+                f"expected {shape} ({np.dtype(dtype)})"
+            )
+    if meta.get("checksum") != _checksum(arrays):
+        raise CacheError(f"cache file {path} fails its checksum (corrupt)")
+    return arrays
 
 
 def cached_matrix(
@@ -80,31 +124,37 @@ def cached_matrix(
 
     Returns the matrix and a small report: ``status`` (``hit``, ``built``,
     ``memory``), ``seconds``, ``path``.
+
+    Raises
+    ------
+    EngineError
+        When the engine returns a matrix of the wrong shape.
     """
     t0 = time.perf_counter()
     shape = (len(origins), len(destinations))
     key = cache_key(engine, origins, destinations, band)
+    variant = engine.variant(band)
     path = None
     if cache_dir is not None:
-        path = Path(cache_dir) / f"{engine.name}-{engine.mode}-{engine.variant(band)}-{key[:20]}.npz"
+        path = Path(cache_dir) / f"{engine.name}-{engine.mode}-{variant}-{key[:20]}.npz"
         if path.exists():
-            times = _load(path, key, shape)
-            if times is not None:
+            try:
+                times = load_arrays(path, key, {"times": (shape, np.float32)})["times"]
+            except CacheError as exc:
+                log.warning("%s; rebuilding it", exc)
+            else:
                 return times, {"status": "hit", "seconds": time.perf_counter() - t0, "path": str(path)}
-    times = np.ascontiguousarray(engine.matrix(origins, destinations, band, progress=progress), dtype=np.float32)
+    built = engine.matrix(origins, destinations, band, progress=progress)
+    times = np.ascontiguousarray(built, dtype=np.float32)
     if times.shape != shape:
-        raise ValueError(f"engine {engine.name} returned shape {times.shape}, expected {shape}")
-    status = "built"
+        raise EngineError(f"engine {engine.name} returned shape {times.shape}, expected {shape}")
+    status = "memory"
     if path is not None:
-        meta = {"key": key, "checksum": _checksum(times), "engine": engine.name, "mode": engine.mode,
-                "variant": engine.variant(band), "shape": list(shape), "created": time.time()}
-        buf = io.BytesIO()
-        np.savez(buf, times=times, meta=np.array(json.dumps(meta)))
+        meta = {"engine": engine.name, "mode": engine.mode, "variant": variant, "shape": list(shape)}
         try:
-            atomic_write_bytes(path, buf.getvalue())
-        except OSError as exc:
-            log.warning("cannot write the matrix cache in %s (%s); computing in memory only", cache_dir, exc)
-            status, path = "memory", None
-    else:
-        status = "memory"
-    return times, {"status": status, "seconds": time.perf_counter() - t0, "path": str(path) if path else ""}
+            save_arrays(path, key, {"times": times}, **meta)
+            status = "built"
+        except CacheError as exc:
+            log.warning("%s; computing in memory only", exc)
+            path = None
+    return times, {"status": status, "seconds": time.perf_counter() - t0, "path": str(path or "")}

@@ -13,8 +13,6 @@ back to the straight-line engine.  See ``docs/streets.md``.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import time
@@ -25,17 +23,23 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-import osmnx as ox
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from geodata.errors import DataError, NetworkFileError, UnknownModeError
+from geodata.errors import CacheError, DataError, NetworkFileError
 from geodata.travel import _osm
 from geodata.travel._osm import DEFAULT_HIGHWAY_MPH, NetworkArrays, parse_maxspeed
 from geodata.travel.base import Mode, Points, ProgressFn, TimeBand
+from geodata.travel.cache import digest, load_arrays, save_arrays
 from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
+from geodata.travel.street_graphs import (
+    STREET_MODES,
+    download_street_graph,
+    load_street_graph,
+    street_mode,
+)
 
 __all__ = [
     "DEFAULT_HIGHWAY_MPH",
@@ -50,9 +54,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Modes a street network serves.
-STREET_MODES: tuple[Mode, ...] = (Mode.WALK, Mode.DRIVE)
 
 # Memory for one batch of dijkstra rows (float64, one row per source, one column per node).
 _CHUNK_BYTES = 128 * 2**20
@@ -100,129 +101,6 @@ class StreetSettings:
             "cutoff_min": crowfly.cutoff_min,
         }
         return cls(**{**base, **overrides})
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def _street_mode(mode: Mode) -> Mode:
-    """``mode`` as a :class:`Mode` if a street network serves it, else :class:`UnknownModeError`."""
-    if mode not in STREET_MODES:
-        raise UnknownModeError(f"the streets engine serves walk and drive, not {str(mode)!r}")
-    return Mode(mode)
-
-
-def load_street_graph(
-    path: str | os.PathLike[str], mode: Mode, *, simplify: bool = False
-) -> nx.MultiDiGraph:
-    """Load the ``mode`` street graph of a local OSM or GraphML file, in EPSG:27700.
-
-    Parameters
-    ----------
-    path
-        An OpenStreetMap extract (``.osm.pbf``, ``.pbf``, ``.osm``, ``.osm.bz2``,
-        ``.osm.gz``), filtered here with osmnx's ``walk`` or ``drive`` way filter
-        and built with :func:`osmnx.graph_from_xml`; or an osmnx GraphML
-        (:func:`osmnx.save_graphml`, e.g. from :func:`download_street_graph`),
-        assumed to hold the ``mode`` network already.
-    mode
-        ``"walk"`` (every way two-way) or ``"drive"`` (one-way streets kept).
-    simplify
-        Merge the vertices between junctions (osmnx's ``simplify_graph``).  Off by
-        default: with every OSM vertex a node, points snap to the street beside
-        them rather than the nearest junction (see ``docs/streets.md``).  Ignored
-        for GraphML, which is used as saved.
-
-    Returns
-    -------
-    networkx.MultiDiGraph
-        osmnx's graph, projected to EPSG:27700, with graph attribute
-        ``network_type`` set to ``mode``.
-
-    Raises
-    ------
-    NetworkFileError
-        The file is missing, of an unknown type, truncated or corrupt, for another
-        mode, or holds no ``mode`` ways.
-    """
-    mode = _street_mode(mode)
-    path = Path(path)
-    if not path.is_file():
-        what = "is a directory, not a file" if path.is_dir() else "not found"
-        raise NetworkFileError(
-            f"street network file {str(path)!r} {what}. Supply an OpenStreetMap extract "
-            "such as Geofabrik's greater-london-latest.osm.pbf "
-            "(https://download.geofabrik.de/europe/united-kingdom/england/greater-london.html) "
-            "or a GraphML saved by download_street_graph()"
-        )
-    started = time.perf_counter()
-    if _osm.file_kind(path) == "osm":
-        graph = _osm.graph_from_osm_file(path, mode, simplify=simplify)
-    else:
-        graph = _osm.read_graphml(path, mode)
-    graph = _osm.to_bng(graph, path)
-    graph.graph["network_type"] = mode
-    logger.info(
-        "loaded %s %s graph: %d nodes, %d edges in %.1f s",
-        path.name,
-        mode,
-        len(graph),
-        graph.number_of_edges(),
-        time.perf_counter() - started,
-    )
-    return graph
-
-
-def download_street_graph(
-    place: str, mode: Mode, out_path: str | os.PathLike[str], *, simplify: bool = False
-) -> Path:
-    """Download the ``mode`` network of ``place`` with osmnx and save it as GraphML.
-
-    Needs the internet (Nominatim and Overpass).  The file is unprojected, as
-    osmnx saves it; :func:`load_street_graph` projects it on reading.
-
-    Parameters
-    ----------
-    place
-        A place name Nominatim knows, e.g. ``"Camden, London, UK"`` or
-        ``"Greater London, UK"`` (London's walk network takes a while).
-    mode
-        ``"walk"`` or ``"drive"`` (osmnx's ``network_type``).
-    out_path
-        Where to write the GraphML (``.graphml``); parent folders are created.
-    simplify
-        Merge the vertices between junctions (see :func:`load_street_graph`).
-
-    Returns
-    -------
-    pathlib.Path
-        ``out_path``.
-
-    Raises
-    ------
-    NetworkFileError
-        ``out_path`` is not a ``.graphml``, or the download failed.
-    """
-    mode = _street_mode(mode)
-    out = Path(out_path)
-    if _osm.file_kind(out) != "graphml":
-        raise NetworkFileError(
-            f"download_street_graph writes GraphML: {str(out)!r} should end in .graphml"
-        )
-    try:
-        graph = ox.graph_from_place(place, network_type=mode, simplify=simplify, retain_all=False)
-    except (ValueError, OSError) as exc:  # osmnx's errors are ValueErrors; requests' OSErrors
-        raise NetworkFileError(
-            f"could not download the {mode} network of {place!r} ({exc}): check the place "
-            "name (as Nominatim spells it) and the internet connection, or supply a local "
-            "OSM extract instead"
-        ) from exc
-    graph.graph["network_type"] = mode
-    graph.graph["source_place"] = place
-    out.parent.mkdir(parents=True, exist_ok=True)
-    ox.save_graphml(graph, out)
-    logger.info("saved %s network of %r (%d nodes) to %s", mode, place, len(graph), out)
-    return out
 
 
 # --------------------------------------------------------------------------- engine
@@ -274,7 +152,7 @@ class StreetEngine:
         settings: StreetSettings | None = None,
         source: str | os.PathLike[str] | None = None,
     ) -> None:
-        mode = _street_mode(mode)
+        mode = street_mode(mode)
         src = Path(source) if source is not None else None
         label = str(src) if src else "street graph"
         network = NetworkArrays.from_graph(_osm.to_bng(graph, src), label)
@@ -297,26 +175,28 @@ class StreetEngine:
         PBF is parsed once rather than on every start.  ``simplify`` is passed to
         :func:`load_street_graph`.
         """
-        mode = _street_mode(mode)
+        mode = street_mode(mode)
         path = Path(path)
         cache: Path | None = None
+        key = ""
         if cache_dir is not None and path.is_file():
-            ident = {
-                **_osm.file_identity(path),
-                "mode": mode,
-                "simplify": simplify,
-                "format": _CACHE_FORMAT,
-                "osmnx": _pkg_version("osmnx"),
-                "filters": _osm.WAY_FILTERS[mode],
-                "defaults": dict(DEFAULT_HIGHWAY_MPH),
-            }
-            digest = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:20]
-            cache = Path(cache_dir).expanduser() / f"streets-{mode}-{digest}.npz"
+            key = digest(
+                {
+                    **_osm.file_identity(path),
+                    "mode": mode,
+                    "simplify": simplify,
+                    "format": _CACHE_FORMAT,
+                    "osmnx": _pkg_version("osmnx"),
+                    "filters": _osm.WAY_FILTERS[mode],
+                    "defaults": dict(DEFAULT_HIGHWAY_MPH),
+                }
+            )
+            cache = Path(cache_dir).expanduser() / f"streets-{mode}-{key[:20]}.npz"
             if cache.is_file():
                 try:
-                    network = NetworkArrays.load(cache)
-                except (OSError, ValueError, KeyError) as exc:
-                    logger.warning("ignoring unreadable street cache %s (%s)", cache, exc)
+                    network = NetworkArrays(**load_arrays(cache, key, NetworkArrays.LAYOUT))
+                except CacheError as exc:
+                    logger.warning("%s; parsing the street network again", exc)
                 else:
                     logger.info("street network %s (%s) from cache %s", path.name, mode, cache)
                     return cls._from_network(network, mode, settings, path)
@@ -325,8 +205,10 @@ class StreetEngine:
         network = NetworkArrays.from_graph(graph, str(path))
         logger.info("built %s arrays in %.2f s", mode, time.perf_counter() - started)
         if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            network.save(cache)
+            try:
+                save_arrays(cache, key, network.arrays(), source=str(path), mode=mode)
+            except CacheError as exc:
+                logger.warning("%s; the network will be parsed again next time", exc)
         return cls._from_network(network, mode, settings, path)
 
     @classmethod
@@ -628,7 +510,7 @@ def street_engine_or_crowfly(
         ``network_path`` is given but missing, unreadable or of an unknown type:
         a broken file is reported, not silently replaced by crowfly.
     """
-    mode = _street_mode(mode)
+    mode = street_mode(mode)
     crowfly = CrowflyEngine(mode, crowfly_settings)
     if network_path is None:
         logger.info("no street network given for %s: using the crowfly engine", mode)

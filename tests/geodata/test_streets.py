@@ -211,6 +211,19 @@ def test_cache_dir_skips_reparsing(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     )
 
 
+def test_corrupt_street_cache_is_reported_and_parsed_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = StreetEngine.from_file(TINY_OSM, "walk", cache_dir=tmp_path)
+    (cache,) = tmp_path.glob("streets-walk-*.npz")
+    cache.write_bytes(cache.read_bytes()[:100])
+    with caplog.at_level("WARNING"):
+        again = StreetEngine.from_file(TINY_OSM, "walk", cache_dir=tmp_path)
+    assert "unreadable" in caplog.text and "parsing the street network again" in caplog.text
+    assert again.settings_key() == first.settings_key()
+    assert StreetEngine.from_file(TINY_OSM, "walk", cache_dir=tmp_path).n_nodes == first.n_nodes
+
+
 # --------------------------------------------------------------------------- OSM files
 
 

@@ -795,3 +795,18 @@ def test_london_qsi_and_cif_warnings_are_counted_once() -> None:
     assert any(issubclass(x.category, CIFDataWarning) for x in got)
     assert eng.rail_kind() == "pooled"
     assert "Contains Rail Delivery Group timetable data" in eng.describe()
+
+
+def test_assembled_network_refuses_duplicate_and_unknown_stops() -> None:
+    import pandas as pd
+
+    from geodata.errors import DataError
+    from geodata.travel._transit_graph import assemble_network
+
+    stops = pd.DataFrame({"id": ["a", "b", "a"], "name": list("abc"), "x": [0.0] * 3, "y": [0.0] * 3})
+    lines = pd.DataFrame({"name": ["1"], "mode": ["bus"], "headway_s": [600.0], "board_s": [60.0]})
+    rides = pd.DataFrame({"line": [0], "stop_a": ["a"], "stop_b": ["z"], "seconds": [60.0]})
+    with pytest.raises(DataError, match="stop id 'a' appears twice"):
+        assemble_network(stops, lines, rides)
+    with pytest.raises(DataError, match=r"not in the stop list, e\.g\. \['z'\]"):
+        assemble_network(stops.iloc[:2], lines, rides)

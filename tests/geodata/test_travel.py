@@ -92,3 +92,41 @@ def test_cache_hit_stale_corrupt_and_unwritable(tmp_path, caplog):
     m6, r6 = cached_matrix(eng, o, d, BANDS["day"], cache_dir=blocker / "sub")
     assert r6["status"] == "memory" and np.array_equal(m6, m1)
     assert "computing in memory" in caplog.text
+
+
+def test_cache_files_raise_cache_error_where_they_fail(tmp_path):
+    from geodata.errors import CacheError, PlannerError
+    from geodata.travel.cache import load_arrays, save_arrays
+
+    path = tmp_path / "a.npz"
+    arrays = {"x": np.arange(3.0), "u": np.array([0, 2], np.int64)}
+    layout = {"x": (None, np.float64), "u": ((2,), np.int64)}
+    save_arrays(path, "k1", arrays, note="toy")
+    back = load_arrays(path, "k1", layout)
+    assert np.array_equal(back["x"], arrays["x"]) and np.array_equal(back["u"], arrays["u"])
+    with pytest.raises(CacheError, match="stale"):
+        load_arrays(path, "k2", layout)
+    with pytest.raises(CacheError, match=r"u of shape \(2,\) \(int64\), expected \(3,\)"):
+        load_arrays(path, "k1", {"u": ((3,), np.int64)})
+    meta = np.load(path)["meta"]
+    np.savez(path, x=np.arange(3.0) + 1, u=arrays["u"], meta=meta)  # same key, other numbers
+    with pytest.raises(CacheError, match="checksum"):
+        load_arrays(path, "k1", layout)
+    path.write_bytes(b"not a zip")
+    with pytest.raises(CacheError, match="unreadable") as info:
+        load_arrays(path, "k1", layout)
+    assert isinstance(info.value, OSError) and isinstance(info.value, PlannerError)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(CacheError, match="cannot write"):
+        save_arrays(tmp_path / "file" / "b.npz", "k1", arrays)
+
+
+def test_engine_returning_a_wrong_shape_is_an_engine_error(tmp_path):
+    from geodata.errors import EngineError
+
+    class Broken(CrowflyEngine):
+        def matrix(self, origins, destinations, band, *, progress=None):
+            return np.zeros((1, 1), np.float32)
+
+    with pytest.raises(EngineError, match=r"returned shape \(1, 1\), expected \(2, 1\)"):
+        cached_matrix(Broken("walk"), pts((0, 0), (1, 0)), pts((5, 0)), BANDS["day"], cache_dir=tmp_path)

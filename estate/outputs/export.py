@@ -1,8 +1,8 @@
 """The evidence pack on disk: CSV, JSON, XLSX, GeoJSON, HTML and PDF.
 
-:func:`write_evidence_pack` builds the evidence and writes every file into a
+:func:`write_evidence` writes an evidence's every file into a
 staging folder that replaces ``out_dir`` whole only once all files are
-written (:func:`geodata._io.atomic_directory`): the pack appears complete or
+written (:func:`geodata.atomic_directory`): the pack appears complete or
 not at all, a failure part way leaves an earlier pack untouched, and a
 re-run replaces it cleanly.  :func:`evidence_pack_zip` returns the same
 files as a zip archive in memory, for a browser download button.
@@ -38,28 +38,29 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from estate import text
 from estate.errors import OutputError
-from estate.evidence import EFFECT_GAIN, EFFECT_LOSS, Evidence, build_evidence
-from estate.report import render_html, render_pdf
-from estate.rules import RuleSet
-from estate.staticmaps import evidence_maps
+from estate.evidence import EFFECT_GAIN, EFFECT_LOSS, Evidence
+from estate.outputs.geometry import GeographySource, geometry_for
+from estate.outputs.report_html import render_html
+from estate.outputs.report_pdf import render_pdf
+from estate.outputs.staticmaps import canvas_for, evidence_maps
+from estate.text import json_number as _clean
 from geodata import atomic_directory
 from geodata.areas import GROUPS
-from geodata.travel.base import ProgressFn, TimeBand
-
-if TYPE_CHECKING:
-    from estate.planner import Planner
+from geodata.travel.base import ProgressFn
 
 __all__ = [
     "PACK_FILES",
     "catchments_frame",
+    "check_out_dir",
     "evidence_frame",
     "evidence_pack_zip",
     "flows_frame",
@@ -70,7 +71,6 @@ __all__ = [
     "write_evidence",
     "write_evidence_csv",
     "write_evidence_json",
-    "write_evidence_pack",
     "write_evidence_xlsx",
     "write_report_html",
     "write_report_pdf",
@@ -83,18 +83,6 @@ PACK_FILES: tuple[str, ...] = (
     "README.txt",
 )
 _MARKER = "evidence.json"
-
-
-def _clean(x: Any, nd: int | None = None) -> Any:
-    """Numbers for tables: ``None`` for NaN and infinity, optionally rounded."""
-    if isinstance(x, (np.floating, float)):
-        x = float(x)
-        if math.isnan(x) or math.isinf(x):
-            return None
-        return round(x, nd) if nd is not None else x
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
 
 
 def pack_name(ev: Evidence) -> str:
@@ -113,7 +101,7 @@ def pack_name(ev: Evidence) -> str:
 # ---- tables ---------------------------------------------------------------------------------
 
 def _flows_text(flows: Sequence[Any]) -> str:
-    return "; ".join(f"{f.name} {f.share * 100:.1f}%" + (f" [{f.hours}]" if f.hours else "") for f in flows)
+    return "; ".join(f"{f.name} {text.share(f.share)}" + (f" [{f.hours}]" if f.hours else "") for f in flows)
 
 
 def evidence_frame(ev: Evidence) -> pd.DataFrame:
@@ -204,18 +192,16 @@ def rules_frame(ev: Evidence) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def catchments_frame(planner: Planner, ev: Evidence) -> gpd.GeoDataFrame:
+def catchments_frame(source: GeographySource, ev: Evidence) -> gpd.GeoDataFrame:
     """Each non-empty catchment (site x band) dissolved from the LSOA polygons, with its figures (EPSG:4326)."""
-    polys = planner.unit_polygons.set_index("unit_id").reindex(planner.units.frame["unit_id"]).geometry.to_numpy()
+    geo = geometry_for(source)
     records, geoms = [], []
     for c in ev.cases:
         for b in ev.bands:
             bc = c.bands.get(b.name)
             if bc is None or not bc.has_catchment:
                 continue
-            parts = polys[bc.units]
-            parts = parts[~pd.isna(parts)]
-            geoms.append(shapely.union_all(parts) if len(parts) else None)
+            geoms.append(geo.union(bc.units))
             rec: dict[str, Any] = {
                 "site_id": c.site_id, "name": c.name, "change": c.change, "band": b.name,
                 "band_label": b.label, "effect": bc.effect, "borough": c.area_name,
@@ -237,7 +223,7 @@ def catchments_frame(planner: Planner, ev: Evidence) -> gpd.GeoDataFrame:
             rec["rationale"] = c.rationale
             rec["source"] = c.source
             records.append(rec)
-    gdf = gpd.GeoDataFrame(records, geometry=geoms, crs=planner.unit_polygons.crs)
+    gdf = gpd.GeoDataFrame(records, geometry=geoms, crs=geo.crs)
     if gdf.crs is None:  # pragma: no cover - the manifest refuses layers without a CRS
         return gdf
     return gdf.to_crs(4326)
@@ -256,9 +242,9 @@ def write_evidence_json(ev: Evidence, path: Path) -> None:
                           encoding="utf-8")
 
 
-def write_catchments_geojson(planner: Planner, ev: Evidence, path: Path) -> None:
+def write_catchments_geojson(source: GeographySource, ev: Evidence, path: Path) -> None:
     """``catchments.geojson`` (a FeatureCollection; empty when nothing closes)."""
-    gdf = catchments_frame(planner, ev)
+    gdf = catchments_frame(source, ev)
     if gdf.empty:
         text = json.dumps({"type": "FeatureCollection", "features": []})
     else:
@@ -467,7 +453,7 @@ def _is_pack(folder: Path) -> bool:
         return False
 
 
-def _check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
+def check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
     """Refuse an output path that is a file, unwritable, or a folder holding something other than a pack."""
     out = Path(out_dir).expanduser()
     if out.exists() and not out.is_dir():
@@ -490,13 +476,13 @@ def _check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
     return out
 
 
-def _write_files(planner: Planner, ev: Evidence, folder: Path, progress: ProgressFn | None) -> None:
+def _write_files(source: GeographySource, ev: Evidence, folder: Path, progress: ProgressFn | None) -> None:
     maps: dict[str, bytes] = {}
     writers: list[tuple[str, Callable[[Path], None]]] = [
         ("evidence.csv", lambda p: write_evidence_csv(ev, p)),
         ("evidence.json", lambda p: write_evidence_json(ev, p)),
         ("evidence.xlsx", lambda p: write_evidence_xlsx(ev, p)),
-        ("catchments.geojson", lambda p: write_catchments_geojson(planner, ev, p)),
+        ("catchments.geojson", lambda p: write_catchments_geojson(source, ev, p)),
         ("report.html", lambda p: write_report_html(ev, maps, p)),
         ("report.pdf", lambda p: write_report_pdf(ev, maps, p)),
         ("README.txt", lambda p: _write_text(p, _readme(ev))),
@@ -507,7 +493,7 @@ def _write_files(planner: Planner, ev: Evidence, folder: Path, progress: Progres
         if progress:
             progress(done, total + n_files)
 
-    maps.update(evidence_maps(planner, ev, progress=maps_progress))
+    maps.update(evidence_maps(canvas_for(source), ev, progress=maps_progress))
     for i, (name, write) in enumerate(writers, start=1):
         write(folder / name)
         log.debug("wrote %s", name)
@@ -515,7 +501,7 @@ def _write_files(planner: Planner, ev: Evidence, folder: Path, progress: Progres
             progress(len(maps) + i, len(maps) + n_files)
 
 
-def write_evidence(planner: Planner, ev: Evidence, out_dir: str | os.PathLike[str], *,
+def write_evidence(source: GeographySource, ev: Evidence, out_dir: str | os.PathLike[str], *,
                    progress: ProgressFn | None = None) -> Path:
     """Write an already built :class:`Evidence` as a pack in ``out_dir``, atomically.
 
@@ -525,11 +511,11 @@ def write_evidence(planner: Planner, ev: Evidence, out_dir: str | os.PathLike[st
         When ``out_dir`` is a file, cannot be written, or is a folder holding
         something other than an earlier pack.
     """
-    out = _check_out_dir(out_dir)
+    out = check_out_dir(out_dir)
     try:
         with atomic_directory(out) as stage:
             stage.chmod(0o755)
-            _write_files(planner, ev, stage, progress)
+            _write_files(source, ev, stage, progress)
     except OutputError:
         raise
     except OSError as exc:
@@ -539,42 +525,12 @@ def write_evidence(planner: Planner, ev: Evidence, out_dir: str | os.PathLike[st
     return out
 
 
-def write_evidence_pack(
-    planner: Planner,
-    scenario_id: str,
-    *,
-    against: str,
-    mode: str,
-    bands: Sequence[str | TimeBand] = ("day",),
-    out_dir: str | os.PathLike[str],
-    rules: RuleSet | None = None,
-    progress: ProgressFn | None = None,
-) -> Path:
-    """Build the evidence of ``scenario_id`` against ``against`` and write the whole pack to ``out_dir``.
-
-    The folder is replaced whole, atomically: complete or not at all.  The
-    output path is checked before any computation.
-
-    Raises
-    ------
-    OutputError
-        For an output path that is a file, not writable, or a folder that does not hold a pack.
-    ScenarioError
-        When the scenario and the base are the same.
-    UnknownScenarioError
-        For an unknown scenario or base id.
-    """
-    _check_out_dir(out_dir)
-    ev = build_evidence(planner, scenario_id, against=against, mode=mode, bands=bands, rules=rules)
-    return write_evidence(planner, ev, out_dir, progress=progress)
-
-
-def evidence_pack_zip(planner: Planner, ev: Evidence, *, progress: ProgressFn | None = None) -> bytes:
+def evidence_pack_zip(source: GeographySource, ev: Evidence, *, progress: ProgressFn | None = None) -> bytes:
     """The pack's files as a zip archive (for a download button), under a folder named :func:`pack_name`."""
     name = pack_name(ev)
     with tempfile.TemporaryDirectory(prefix="evidence-") as tmp:
         folder = Path(tmp)
-        _write_files(planner, ev, folder, progress)
+        _write_files(source, ev, folder, progress)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             for f in PACK_FILES:

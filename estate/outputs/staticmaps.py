@@ -7,17 +7,18 @@ share.  One overview map of every changed site.  The PNGs are embedded in
 the HTML report as base64 (so it works offline, with no CDN) and reused in
 the PDF.
 
-Polygons are turned into vertex arrays once per planner and drawn as
-matplotlib collections, so a map costs a fraction of a second.
+Polygons are turned into vertex arrays once per data source (by
+:mod:`estate.outputs.geometry`) and drawn as matplotlib collections, so a
+map costs a fraction of a second.  Colours come from
+:mod:`estate.outputs._palette` by meaning: the change in minutes uses the
+same orange (worse) and purple (better) as the web maps and the app.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -29,6 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from estate import text
 from estate.errors import EstateError
 from estate.evidence import (
     CHANGE_OPENED,
@@ -38,10 +40,10 @@ from estate.evidence import (
     Evidence,
     SiteCase,
 )
+from estate.outputs import _palette as palette
+from estate.outputs.geometry import GeographySource, StudyGeometry, geometry_for
+from estate.register import Estate
 from geodata.travel.base import ProgressFn
-
-if TYPE_CHECKING:
-    from estate.planner import Planner
 
 __all__ = ["ATTRIBUTION", "MapCanvas", "canvas_for", "evidence_maps", "map_key"]
 
@@ -54,15 +56,9 @@ ATTRIBUTION = ("Boundaries: ONS, GLA (OGL v3), contains OS data © Crown copyrig
 #: Upper edges (minutes) of the bins of change in journey time; the last bin is open-ended.
 _EDGES = (5.0, 10.0, 20.0, 30.0, 45.0)
 _BIN_LABELS = ("under 5", "5-10", "10-20", "20-30", "30-45", "45 or more")
-_LOSS_COLOURS = ("#fff5d6", "#fed98e", "#fe9929", "#e66a1c", "#c4361a", "#7f1d0e")
-_GAIN_COLOURS = ("#eef7ea", "#c7e9c0", "#8fd18a", "#41ab5d", "#1f8a43", "#0b5a2a")
-#: colour of units whose journey moves the other way (shorter after a closure, longer near an opening)
-_OPPOSITE = {False: "#6baed6", True: "#fdae6b"}
 _OPPOSITE_LABEL = {False: "shorter: new site nearer", True: "longer: own site closed"}
-_UNREACHABLE = "#4a0a52"
 #: share of a site map's width given to the map; the legend sits in the rest
 _MAP_WIDTH = 0.8
-_CANVASES: weakref.WeakKeyDictionary[object, MapCanvas] = weakref.WeakKeyDictionary()
 
 
 def map_key(site_id: str, band: str) -> str:
@@ -76,51 +72,30 @@ def map_key(site_id: str, band: str) -> str:
     return f"{site_id}/{band}"
 
 
-def _rings(geoms: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """Exterior rings of every polygon part, and the index of the geometry each belongs to."""
-    parts, owner = shapely.get_parts(geoms, return_index=True)
-    ext = shapely.get_exterior_ring(parts)
-    coords, idx = shapely.get_coordinates(ext, return_index=True)
-    splits = np.flatnonzero(np.diff(idx)) + 1
-    return np.split(coords, splits), owner
-
-
 class MapCanvas:
-    """Geometry of one planner, prepared once for fast drawing.
+    """A data source's geometry and site positions, ready for fast drawing.
 
     Parameters
     ----------
-    planner
-        Gives the boroughs, the LSOA polygons (aligned to the population
-        units by ``unit_id``), and the sites' coordinates.
+    geometry
+        The boroughs and the LSOA polygons aligned to the population units
+        (:class:`~estate.outputs.geometry.StudyGeometry`).
+    estate
+        The sites, for their coordinates and names.
     """
 
-    def __init__(self, planner: Planner) -> None:
-        units = planner.units.frame
-        polys = planner.unit_polygons.set_index("unit_id").reindex(units["unit_id"])
-        missing = polys.geometry.isna().to_numpy()
-        if missing.any():
-            log.warning("%d population units have no polygon; they are left off the maps", int(missing.sum()))
-        geoms = polys.geometry.to_numpy()
-        ok = np.flatnonzero(~missing)
-        rings, owner = _rings(geoms[ok]) if len(ok) else ([], np.empty(0, np.int64))
-        self.unit_rings: list[list[np.ndarray]] = [[] for _ in range(len(units))]
-        for ring, o in zip(rings, owner, strict=True):
-            self.unit_rings[int(ok[o])].append(ring)
-        self.unit_xy = units[["x", "y"]].to_numpy(np.float64)
-        bounds = shapely.bounds(geoms[ok]) if len(ok) else np.empty((0, 4))
-        self.unit_bounds = np.full((len(units), 4), np.nan)
-        self.unit_bounds[ok] = bounds
-        areas = planner.areas
-        b_rings, _ = _rings(areas.geometry.to_numpy())
-        self.borough_lines = b_rings
+    def __init__(self, geometry: StudyGeometry, estate: Estate) -> None:
+        self.unit_rings = geometry.rings
+        self.unit_bounds = geometry.unit_bounds
+        self.unit_xy = geometry.units.frame[["x", "y"]].to_numpy(np.float64)
+        areas = geometry.areas
+        self.borough_lines = geometry.borough_rings
         self.extent = tuple(float(v) for v in areas.total_bounds)
         self.area_names = areas["name"].astype(str).tolist()
         reps = shapely.point_on_surface(areas.geometry.to_numpy())
         self.area_label_xy = shapely.get_coordinates(reps)
-        est = planner.estate
-        self.column_ids = est.column_ids
-        pts = est.sites.loc[est.column_ids]
+        self.column_ids = estate.column_ids
+        pts = estate.sites.loc[estate.column_ids]
         self.site_xy = pts[["x", "y"]].to_numpy(np.float64)
         self.site_names = pts["name"].astype(str).to_numpy()
 
@@ -133,7 +108,7 @@ class MapCanvas:
         ax = fig.add_axes((0.0, 0.0, width, 1.0))
         ax.set_aspect("equal")
         ax.set_axis_off()
-        ax.add_collection(LineCollection(self.borough_lines, colors="#8a8a8a", linewidths=0.6, zorder=3))
+        ax.add_collection(LineCollection(self.borough_lines, colors=palette.colour("boundary"), linewidths=0.6, zorder=3))
         return fig, ax
 
     def _fit(self, ax: Axes, xs: Sequence[float], ys: Sequence[float], figsize: tuple[float, float],
@@ -164,7 +139,7 @@ class MapCanvas:
 
     @staticmethod
     def _attribution(fig: Figure) -> None:
-        fig.text(0.995, 0.005, ATTRIBUTION, ha="right", va="bottom", fontsize=5, color="#555555")
+        fig.text(0.995, 0.005, ATTRIBUTION, ha="right", va="bottom", fontsize=5, color=palette.colour("note"))
 
     def _polys(self, units: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
         verts: list[np.ndarray] = []
@@ -208,7 +183,7 @@ class MapCanvas:
         colours = np.array([to_rgba(c) for c in _palette(gain)])
         verts, owner = self._polys(bc.units)
         if verts:
-            ax.add_collection(PolyCollection(verts, facecolors=colours[cats[owner]], edgecolors="#ffffff",
+            ax.add_collection(PolyCollection(verts, facecolors=colours[cats[owner]], edgecolors=palette.colour("background"),
                                              linewidths=0.2, zorder=2))
         xs = [case.x, *self.unit_bounds[bc.units, 0], *self.unit_bounds[bc.units, 2]]
         ys = [case.y, *self.unit_bounds[bc.units, 1], *self.unit_bounds[bc.units, 3]]
@@ -219,18 +194,18 @@ class MapCanvas:
             xs.append(fx)
             ys.append(fy)
             size = 30 + 220 * f.share
-            marker_colour = "#1f5fbf" if f.is_24_7 else "#7aa7e0"
+            marker_colour = palette.colour("open") if f.is_24_7 else palette.colour("open part-time")
             ax.scatter([fx], [fy], s=size, c=marker_colour, edgecolors="black", linewidths=0.7, zorder=6)
             # arrows run the way residents move: closed site -> new site; old site -> opened site
-            start, end, colour = ((fx, fy), (case.x, case.y), "#1f8a43") if gain else (
-                (case.x, case.y), (fx, fy), "#1f5fbf")
+            start, end, colour = ((fx, fy), (case.x, case.y), palette.colour("new")) if gain else (
+                (case.x, case.y), (fx, fy), palette.colour("open"))
             ax.annotate("", xy=end, xytext=start, zorder=5,
                         arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 0.9, "alpha": 0.6})
-            label = f"{_short(f.name)} {f.share * 100:.0f}%" + ("" if f.open_at_night else " (not at night)")
+            label = f"{_short(f.name)} {text.share(f.share, digits=0)}" + ("" if f.open_at_night else " (not at night)")
             ax.annotate(label, (fx, fy), xytext=(5, 5), textcoords="offset points", fontsize=6.5, zorder=8,
                         bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
         own = "*" if case.change == CHANGE_OPENED or gain else "X"
-        ax.scatter([case.x], [case.y], s=160, marker=own, c="#d62728" if not gain else "#1f8a43",
+        ax.scatter([case.x], [case.y], s=160, marker=own, c=palette.colour("closing") if not gain else palette.colour("new"),
                    edgecolors="black", linewidths=0.8, zorder=7)
         ax.annotate(_short(case.name), (case.x, case.y), xytext=(6, -11), textcoords="offset points",
                     fontsize=7.5, fontweight="bold", zorder=8,
@@ -246,18 +221,18 @@ class MapCanvas:
         labels = [*_BIN_LABELS, _OPPOSITE_LABEL[gain], "no site within reach"]
         shown = [k for k in range(len(labels)) if k < len(_BIN_LABELS) or counts[k] > 0]
         pal = _palette(gain)
-        handles: list[object] = [Patch(facecolor=pal[k], edgecolor="#999999", label=labels[k]) for k in shown]
+        handles: list[object] = [Patch(facecolor=pal[k], edgecolor=palette.colour("swatch edge"), label=labels[k]) for k in shown]
         if gain:
-            handles.append(Line2D([], [], marker="*", linestyle="", markerfacecolor="#1f8a43",
+            handles.append(Line2D([], [], marker="*", linestyle="", markerfacecolor=palette.colour("new"),
                                   markeredgecolor="black", markersize=10, label="this site (opens)"))
-            handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="#1f5fbf",
+            handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor=palette.colour("open"),
                                   markeredgecolor="black", markersize=7, label="used before"))
         else:
-            handles.append(Line2D([], [], marker="X", linestyle="", markerfacecolor="#d62728",
+            handles.append(Line2D([], [], marker="X", linestyle="", markerfacecolor=palette.colour("closing"),
                                   markeredgecolor="black", markersize=9, label="this site (closes)"))
-            handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="#1f5fbf",
+            handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor=palette.colour("open"),
                                   markeredgecolor="black", markersize=7, label="goes instead: 24/7"))
-            handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="#7aa7e0",
+            handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor=palette.colour("open part-time"),
                                   markeredgecolor="black", markersize=7, label="goes instead: part-time"))
         title = "minutes saved" if gain else "minutes added"
         fig = ax.get_figure()
@@ -269,9 +244,6 @@ class MapCanvas:
                      dpi: int = 110) -> bytes:
         """All of London: every changed site, with the catchments of ``band`` shaded."""
         fig, ax = self._base_axes(figsize)
-        from matplotlib import colormaps
-
-        palette = colormaps["tab20"]
         handles = []
         k = 0
         for case in evidence.cases:
@@ -280,21 +252,21 @@ class MapCanvas:
                 continue
             if bc.has_catchment:
                 verts, _ = self._polys(bc.units)
-                colour = palette(k % 20)
+                colour = palette.categorical(k)
                 k += 1
                 ax.add_collection(PolyCollection(verts, facecolors=[colour], edgecolors="none", alpha=0.55,
                                                  zorder=2))
-            marker, c = ("*", "#1f8a43") if bc.effect == EFFECT_GAIN or case.change == CHANGE_OPENED else (
-                "X", "#d62728")
+            marker, c = ("*", palette.colour("new")) if bc.effect == EFFECT_GAIN or case.change == CHANGE_OPENED else (
+                "X", palette.colour("closing"))
             ax.scatter([case.x], [case.y], s=70, marker=marker, c=c, edgecolors="black", linewidths=0.6, zorder=6)
             ax.annotate(_short(case.name), (case.x, case.y), xytext=(4, 3), textcoords="offset points",
                         fontsize=5.5, zorder=7)
         for (x, y), name in zip(self.area_label_xy, self.area_names, strict=True):
-            ax.text(x, y, name, fontsize=4.5, color="#666666", ha="center", va="center", zorder=4)
+            ax.text(x, y, name, fontsize=4.5, color=palette.colour("label"), ha="center", va="center", zorder=4)
         handles = [
-            Line2D([], [], marker="X", linestyle="", markerfacecolor="#d62728", markeredgecolor="black",
+            Line2D([], [], marker="X", linestyle="", markerfacecolor=palette.colour("closing"), markeredgecolor="black",
                    markersize=8, label="closes (or loses hours)"),
-            Line2D([], [], marker="*", linestyle="", markerfacecolor="#1f8a43", markeredgecolor="black",
+            Line2D([], [], marker="*", linestyle="", markerfacecolor=palette.colour("new"), markeredgecolor="black",
                    markersize=9, label="opens"),
         ]
         ax.legend(handles=handles, loc="lower right", fontsize=6.5, framealpha=0.9,
@@ -307,8 +279,9 @@ class MapCanvas:
 
 
 def _palette(gain: bool) -> list[str]:
-    """Bin colours, then the opposite-direction colour, then the unreachable colour."""
-    return [*(_GAIN_COLOURS if gain else _LOSS_COLOURS), _OPPOSITE[gain], _UNREACHABLE]
+    """Bin colours (minutes saved: better; added: worse), then the opposite direction, then unreachable."""
+    main, other = ("better", "worse") if gain else ("worse", "better")
+    return [*palette.ramp(main), palette.ramp(other)[2], palette.colour("unreachable")]
 
 
 def _categories(bc: BandCase) -> np.ndarray:
@@ -347,16 +320,12 @@ def _short(name: str) -> str:
     return s or name
 
 
-def canvas_for(planner: Planner) -> MapCanvas:
-    """The planner's :class:`MapCanvas`, built once and kept while the planner lives."""
-    canvas = _CANVASES.get(planner)
-    if canvas is None:
-        canvas = MapCanvas(planner)
-        _CANVASES[planner] = canvas
-    return canvas
+def canvas_for(source: GeographySource) -> MapCanvas:
+    """The :class:`MapCanvas` of ``source`` (the planner); its geometry is prepared once per source."""
+    return MapCanvas(geometry_for(source), source.estate)
 
 
-def evidence_maps(planner: Planner, evidence: Evidence, *, progress: ProgressFn | None = None,
+def evidence_maps(source: GeographySource | MapCanvas, evidence: Evidence, *, progress: ProgressFn | None = None,
                   dpi: int = 110) -> dict[str, bytes]:
     """Every map of an evidence pack as PNG bytes.
 
@@ -364,7 +333,7 @@ def evidence_maps(planner: Planner, evidence: Evidence, *, progress: ProgressFn 
     site and band with a catchment (nothing for sites with no location or an
     empty catchment).
     """
-    canvas = canvas_for(planner)
+    canvas = source if isinstance(source, MapCanvas) else canvas_for(source)
     jobs: list[tuple[str, SiteCase | None, BandCase | None, str]] = []
     for b in evidence.bands:
         if any(c.located for c in evidence.cases):

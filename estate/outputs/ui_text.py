@@ -6,9 +6,10 @@ new default or a translation touches one module.  Nothing here computes.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from typing import Any
 
+from estate import text
+from estate.drafts import DEFAULT_NEW_HOURS, UPLOAD_LIMIT_BYTES
 from geodata.travel.base import BANDS, MODES
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "ABOUT_INTRO",
     "APP_TITLE",
     "BAND_CHOICES",
+    "CANDIDATES_LISTED",
+    "CANDIDATES_ON_MAP",
     "DEFAULT_BAND",
     "DEFAULT_BASE",
     "DEFAULT_MODE",
@@ -27,16 +30,19 @@ __all__ = [
     "EXPORT_NOTE_ONLINE",
     "HELP",
     "HOST_LABELS",
+    "MESSAGES",
     "MODE_CHOICES",
     "MODE_LABELS",
     "PAGES",
-    "SCENARIOS_ENV",
     "STATUS_LABELS",
     "TABLE_COLUMNS",
     "UPLOAD_LIMIT_BYTES",
     "band_label",
+    "candidate_labels",
+    "candidates_caption",
+    "draft_caption",
     "mode_label",
-    "scenarios_dir_from_env",
+    "overwrite_question",
 ]
 
 APP_TITLE = "Police front counters in London: who can reach one?"
@@ -44,18 +50,11 @@ APP_TITLE = "Police front counters in London: who can reach one?"
 #: Page names, in the order of the sidebar.
 PAGES: tuple[str, ...] = ("Compare", "Map", "Build a scenario", "Evidence", "About the data")
 
-#: Environment variable naming the scenario folder the app reads and writes.
-SCENARIOS_ENV = "ESTATE_SCENARIOS"
-
 DEFAULT_BASE = "baseline-2024"
 DEFAULT_SCENARIO = "outcome-2026"
 DEFAULT_MODE = "walk"
 DEFAULT_BAND = "night"
 DEFAULT_THRESHOLD = 45
-#: Hours offered for a new contact point (a typical supermarket day).
-DEFAULT_NEW_HOURS = "Mo-Sa 08:00-22:00; Su 10:00-16:00"
-#: Largest scenario file the app accepts (a scenario is a few kilobytes).
-UPLOAD_LIMIT_BYTES = 256 * 1024
 
 MODE_LABELS: dict[str, str] = {
     "walk": "Walking",
@@ -129,13 +128,8 @@ BAND_CHOICES: tuple[str, ...] = tuple(BANDS)
 MODE_CHOICES: tuple[str, ...] = MODES
 
 
-def scenarios_dir_from_env() -> Path | None:
-    """The scenario folder named by ``$ESTATE_SCENARIOS``, or ``None`` for the repository's."""
-    value = os.environ.get(SCENARIOS_ENV) or None
-    return Path(value).expanduser() if value else None
-
-
 HELP: dict[str, str] = {
+    "start_button": "Replace the draft with this scenario",
     "base": "The scenario everything is compared with.",
     "scenario": "The scenario being judged.",
     "mode": "How residents travel to the counter. Each mode has its own travel-time engine.",
@@ -155,6 +149,46 @@ HELP: dict[str, str] = {
 }
 
 #: Said beside the export button when Leaflet is bundled.
+#: Candidate hosts listed in the Build page's picker, and at most shown on its map.
+CANDIDATES_LISTED = 500
+CANDIDATES_ON_MAP = 400
+
+#: Messages of the Build page; ``{...}`` fields are filled by the page.
+MESSAGES: dict[str, str] = {
+    "uploaded": "Loaded {name}: {n} changes.",
+    "filter_to_map": "Filter the candidate hosts above (at most {n}) to show them on the map and add one by clicking.",
+    "no_changes": "No changes yet.",
+    "draft_broken": "This draft cannot be applied: {error}",
+}
+
+
+def candidates_caption(n: int, listed: int) -> str:
+    """How many candidate hosts match (and that only the first ``listed`` are listed).
+
+    Examples
+    --------
+    >>> candidates_caption(1234, 500)
+    '1,234 candidate hosts match (first 500 listed)'
+    """
+    return f"{text.count(n)} candidate hosts match" + (f" (first {listed} listed)" if n > listed else "")
+
+
+def candidate_labels(frame: Any) -> dict[str, str]:
+    """``site_id -> "name — borough (host)"`` for the candidate picker (a frame of :func:`estate.drafts.filter_candidates`)."""
+    return {r.site_id: f"{r.name} — {r.borough} ({HOST_LABELS.get(r.host, r.host)})" for r in frame.itertuples()}
+
+
+def draft_caption(n_changes: int, base: str, mode: str, band: str) -> str:
+    """The line under the Build page's comparison selector."""
+    return f"{n_changes} change(s) over base '{base}'. {mode_label(mode)}, {band_label(band)}."
+
+
+def overwrite_question(scenario_id: str, *, conflict: bool) -> str:
+    """The question asked before a save replaces an existing scenario file."""
+    return (f"scenarios/{scenario_id}.yaml already exists"
+            + (" and was changed by someone else since" if conflict else "") + ". Overwrite it?")
+
+
 EXPORT_NOTE_OFFLINE = (
     "The exported file is standalone: Leaflet, the boroughs, LSOAs and sites are inside it, so "
     "it opens without the internet. The grey base map (streets and place names) is fetched "

@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from estate import text
 from estate.coverage import CoverageResult
-from estate.maps import OKABE_ITO
-from estate.tables import compare_frame
-from estate.ui_text import TABLE_COLUMNS, band_label, mode_label
+from estate.outputs import _palette as palette
+from estate.outputs.tables import compare_frame
+from estate.outputs.ui_text import TABLE_COLUMNS, band_label, mode_label
 from geodata.travel.base import MODES
 
 __all__ = [
@@ -71,9 +72,10 @@ class Headline:
         verb = "more" if ch > 0 else "fewer"
         if ch == 0:
             return (f"{scenario_title} leaves the number of Londoners more than {self.threshold} minutes "
-                    f"from an open counter unchanged ({self.london.base:,}).")
-        return (f"{abs(ch):,} {verb} Londoners are more than {self.threshold} minutes from an open "
-                f"counter: {self.london.base:,} in {base_title}, {self.london.scenario:,} in {scenario_title}.")
+                    f"from an open counter unchanged ({text.count(self.london.base)}).")
+        return (f"{text.count(abs(ch))} {verb} Londoners are more than {self.threshold} minutes from an open "
+                f"counter: {text.count(self.london.base)} in {base_title}, "
+                f"{text.count(self.london.scenario)} in {scenario_title}.")
 
 
 def headline(base: CoverageResult, scenario: CoverageResult, threshold: int, *, worst: int = 5) -> Headline:
@@ -124,7 +126,7 @@ def borough_table(base: CoverageResult, scenario: CoverageResult, threshold: int
 
 
 def _diverging(values: pd.Series, *, higher_is_worse: bool) -> list[str]:
-    """Background colours: orange (worse) to purple (better), white at zero; colour-blind safe."""
+    """Background colours: the palette's ``worse`` (orange) and ``better`` (purple), none at zero."""
     v = pd.to_numeric(values, errors="coerce").replace([np.inf, -np.inf], np.nan).to_numpy(float)
     finite = v[np.isfinite(v)]
     scale = float(np.max(np.abs(finite))) if finite.size else 0.0
@@ -135,9 +137,8 @@ def _diverging(values: pd.Series, *, higher_is_worse: bool) -> list[str]:
             continue
         worse = (x > 0) == higher_is_worse
         a = 0.15 + 0.55 * min(abs(x) / scale, 1.0)
-        rgb = (230, 97, 1) if worse else (94, 60, 153)  # PuOr ends
-        text = "color: #000000" if a < 0.5 else "color: #ffffff"
-        out.append(f"background-color: rgba({rgb[0]}, {rgb[1]}, {rgb[2]}, {a:.2f}); {text}")
+        ink = palette.colour("highlight") if a < 0.5 else palette.colour("background")
+        out.append(f"background-color: {palette.rgba('worse' if worse else 'better', a)}; color: {ink}")
     return out
 
 
@@ -150,22 +151,23 @@ def style_borough_table(df: pd.DataFrame, threshold: int) -> Styler:
         c = cols[key]
         sty = sty.apply(lambda s, w=worse: _diverging(s, higher_is_worse=w), subset=[c])
     ints = [cols[k] for k in ("population", "beyond_base", "beyond_scenario")]
-    sty = sty.format("{:,.0f}", subset=ints, na_rep="–")
-    sty = sty.format("{:+,.0f}", subset=[cols["beyond_change"]], na_rep="–")
-    sty = sty.format("{:+.1f}", subset=[cols["share_change"], cols["mean_change"]], na_rep="–")
-    sty = sty.format("{:.1f}", subset=[cols[k] for k in ("share_base", "share_scenario", "mean_base",
-                                                          "mean_scenario")], na_rep="none open")
+    sty = sty.format(text.count, subset=ints)
+    sty = sty.format(lambda v: text.count(v, signed=True), subset=[cols["beyond_change"]])
+    sty = sty.format(lambda v: text.number(v, signed=True), subset=[cols["share_change"]])
+    sty = sty.format(lambda v: text.minutes(v, signed=True), subset=[cols["mean_change"]])
+    sty = sty.format(text.number, subset=[cols["share_base"], cols["share_scenario"]])
+    sty = sty.format(text.minutes, subset=[cols["mean_base"], cols["mean_scenario"]])
     return sty
 
 
 def change_chart_frame(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """Borough, change in residents beyond the threshold, and a bar colour (Okabe-Ito)."""
+    """Borough, change in residents beyond the threshold, and a bar colour (the palette's worse / better)."""
     cols = {k: v.format(t=threshold) for k, v in TABLE_COLUMNS.items()}
     ch = table[cols["beyond_change"]].astype(float)
     return pd.DataFrame({
         "Borough": table[cols["name"]],
         "Change in residents": ch,
-        "colour": np.where(ch > 0, OKABE_ITO["vermillion"], OKABE_ITO["blue"]),
+        "colour": np.where(ch > 0, palette.colour("worse"), palette.colour("better")),
     })
 
 
@@ -189,8 +191,8 @@ def engine_status(planner: Any, modes: tuple[str, ...] = MODES) -> pd.DataFrame:
     """One row per mode: its label, engine description, or what went wrong."""
     rows = []
     for m in modes:
-        text, err = try_engine(planner, m)
-        rows.append({"Mode": mode_label(m), "Engine and assumptions": text or "—", "Problem": err or ""})
+        desc, err = try_engine(planner, m)
+        rows.append({"Mode": mode_label(m), "Engine and assumptions": desc or text.MISSING, "Problem": err or ""})
     return pd.DataFrame(rows)
 
 
@@ -205,19 +207,13 @@ def comparison_title(base_id: str, scenario_id: str, mode: str, band: str, thres
     return f"{scenario_id} vs {base_id}: {mode_label(mode).lower()}, {band_label(band)}, {threshold} min"
 
 
-def _m(v: float | None) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return "–"
-    return "no counter open" if np.isinf(v) else f"{v:,.1f}"
-
-
 def case_times_frame(bc: Any) -> pd.DataFrame:
     """Before/after minutes of a closed site's catchment (an evidence ``BandCase``)."""
     rows = []
     for label, key in (("Mean", "mean"), ("Median", "median"), ("95th percentile", "p95"), ("Longest", "max")):
         b = getattr(bc.before, key) if bc.before else None
         a = getattr(bc.after, key) if bc.after else None
-        rows.append({"Minutes": label, "Before": _m(b), "After": _m(a)})
+        rows.append({"Minutes": label, "Before": text.minutes(b), "After": text.minutes(a)})
     return pd.DataFrame(rows)
 
 
@@ -226,7 +222,7 @@ def case_flows_frame(bc: Any) -> pd.DataFrame:
     return pd.DataFrame([{
         "Goes to": f.name or "no counter within reach", "Borough": f.area_name,
         "Residents": round(float(f.residents)), "Share %": round(f.share * 100, 1),
-        "Mean minutes": _m(f.mean_minutes), "Hours": f.hours, "24/7": "yes" if f.is_24_7 else "no",
+        "Mean minutes": text.minutes(f.mean_minutes), "Hours": f.hours, "24/7": "yes" if f.is_24_7 else "no",
         "Open at night": "yes" if f.open_at_night else "no",
     } for f in bc.flows], columns=["Goes to", "Borough", "Residents", "Share %", "Mean minutes", "Hours",
                                    "24/7", "Open at night"])

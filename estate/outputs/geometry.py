@@ -1,0 +1,190 @@
+"""The study area's shapes, prepared once for every output.
+
+:class:`StudyGeometry` aligns the LSOA polygons to the population units (by
+``unit_id``) once; from that one alignment come the simplified WGS84 GeoJSON
+of the web maps (:attr:`StudyGeometry.web`, a :class:`MapGeometry`), the
+vertex rings of the static maps (:attr:`StudyGeometry.rings`) and the
+dissolved catchments of the evidence pack (:meth:`StudyGeometry.union`).
+
+:func:`geometry_for` keeps one per data source (the planner), so the app,
+the CLI and the evidence pack never prepare the shapes twice.  Outputs are
+handed a source that has ``areas``, ``unit_polygons``, ``units`` and
+``estate`` (:class:`GeographySource`); they never import the planner.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Protocol
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from estate.register import Estate
+from geodata.areas import Units
+
+__all__ = ["GeographySource", "MapGeometry", "StudyGeometry", "geometry_for", "map_geometry"]
+
+log = logging.getLogger(__name__)
+
+
+class GeographySource(Protocol):
+    """What outputs need to draw: boroughs, LSOA polygons, units and the estate (the planner has them)."""
+
+    @property
+    def areas(self) -> gpd.GeoDataFrame: ...
+
+    @property
+    def unit_polygons(self) -> gpd.GeoDataFrame: ...
+
+    @property
+    def units(self) -> Units: ...
+
+    @property
+    def estate(self) -> Estate: ...
+
+
+@dataclass(frozen=True, eq=False)
+class MapGeometry:
+    """Borough and LSOA shapes, simplified, in WGS84, as GeoJSON dicts.
+
+    ``lsoa_area`` gives each LSOA feature's borough code; ``bounds`` maps a
+    borough code (and ``"london"``) to ``[[south, west], [north, east]]``.
+    """
+
+    boroughs: dict[str, Any]
+    lsoas: dict[str, Any]
+    lsoa_area: np.ndarray
+    bounds: dict[str, list[list[float]]]
+    unit_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=str))
+
+
+def _features(geoms: np.ndarray, crs: Any, ids: Sequence[str], props: Sequence[dict[str, str]],
+              tolerance: float) -> dict[str, Any]:
+    simple = gpd.GeoSeries(geoms, crs=crs).simplify(tolerance, preserve_topology=True).to_crs(4326)
+    simple = shapely.set_precision(simple.values, 1e-5)
+    feats = [{"type": "Feature", "id": str(i), "properties": p, "geometry": shapely.geometry.mapping(g)}
+             for g, i, p in zip(simple, ids, props, strict=True) if g is not None and not g.is_empty]
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _bounds(gdf: gpd.GeoDataFrame) -> list[list[float]]:
+    w, s, e, n = gdf.to_crs(4326).total_bounds
+    return [[float(s), float(w)], [float(n), float(e)]]
+
+
+def _rings(geoms: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Exterior rings of every polygon part, and the index of the geometry each belongs to."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    ext = shapely.get_exterior_ring(parts)
+    coords, idx = shapely.get_coordinates(ext, return_index=True)
+    splits = np.flatnonzero(np.diff(idx)) + 1
+    return np.split(coords, splits), owner
+
+
+class StudyGeometry:
+    """Boroughs and LSOA polygons aligned to the population units, prepared once.
+
+    Parameters
+    ----------
+    areas
+        Boroughs (``code``, ``name``, geometry).
+    unit_polygons
+        LSOA boundaries (``unit_id``, geometry), in any order.
+    units
+        The population units; ``unit_geoms[i]`` is unit ``i``'s polygon (``None`` if it has none).
+    """
+
+    def __init__(self, areas: gpd.GeoDataFrame, unit_polygons: gpd.GeoDataFrame, units: Units) -> None:
+        self.areas = areas
+        self.units = units
+        self.crs = unit_polygons.crs
+        polys = unit_polygons.set_index("unit_id").reindex(units.frame["unit_id"])
+        self.unit_geoms: np.ndarray = polys.geometry.to_numpy()
+        self.has_polygon: np.ndarray = ~pd.isna(self.unit_geoms)
+        missing = int((~self.has_polygon).sum())
+        if missing:
+            log.warning("%d population units have no polygon; they are left off the maps", missing)
+
+    def web_geometry(self, *, borough_tolerance: float = 40.0, lsoa_tolerance: float = 25.0) -> MapGeometry:
+        """Simplified shapes for web maps (tolerances in metres; coordinates rounded to about 1 m)."""
+        a = self.areas
+        boroughs = _features(a.geometry.to_numpy(), a.crs, a["code"].astype(str).tolist(),
+                             [{"code": str(c), "name": str(n)} for c, n in zip(a["code"], a["name"], strict=True)],
+                             borough_tolerance)
+        f = self.units.frame
+        ok = np.flatnonzero(self.has_polygon)
+        cols = ("unit_id", "name", "area_code", "area_name")
+        recs = f.iloc[ok][list(cols)].astype(str).to_dict("records")
+        lsoas = _features(self.unit_geoms[ok], self.crs, [r["unit_id"] for r in recs], recs, lsoa_tolerance)
+        lsoa_area = np.array([ft["properties"]["area_code"] for ft in lsoas["features"]], dtype=str)
+        bounds = {"london": _bounds(a)}
+        for code, part in a.groupby("code"):
+            bounds[str(code)] = _bounds(part)
+        return MapGeometry(boroughs, lsoas, lsoa_area, bounds,
+                           np.array([ft["id"] for ft in lsoas["features"]], dtype=str))
+
+    @cached_property
+    def web(self) -> MapGeometry:
+        """:meth:`web_geometry` at the default tolerances, made once."""
+        return self.web_geometry()
+
+    @cached_property
+    def rings(self) -> list[list[np.ndarray]]:
+        """Each unit's exterior rings (EPSG:27700 vertex arrays), for static maps."""
+        ok = np.flatnonzero(self.has_polygon)
+        out: list[list[np.ndarray]] = [[] for _ in range(len(self.unit_geoms))]
+        if len(ok):
+            rings, owner = _rings(self.unit_geoms[ok])
+            for ring, o in zip(rings, owner, strict=True):
+                out[int(ok[o])].append(ring)
+        return out
+
+    @cached_property
+    def unit_bounds(self) -> np.ndarray:
+        """``(n_units, 4)`` bounds (minx, miny, maxx, maxy); NaN for units with no polygon."""
+        out = np.full((len(self.unit_geoms), 4), np.nan)
+        ok = np.flatnonzero(self.has_polygon)
+        if len(ok):
+            out[ok] = shapely.bounds(self.unit_geoms[ok])
+        return out
+
+    @cached_property
+    def borough_rings(self) -> list[np.ndarray]:
+        """Every borough's exterior rings."""
+        return _rings(self.areas.geometry.to_numpy())[0]
+
+    def union(self, units: np.ndarray) -> Any:
+        """The dissolved polygon of some units (``None`` when none has a polygon)."""
+        parts = self.unit_geoms[np.asarray(units, dtype=np.int64)]
+        parts = parts[~pd.isna(parts)]
+        return shapely.union_all(parts) if len(parts) else None
+
+
+_CACHE: weakref.WeakKeyDictionary[Any, StudyGeometry] = weakref.WeakKeyDictionary()
+
+
+def geometry_for(source: GeographySource | StudyGeometry) -> StudyGeometry:
+    """The :class:`StudyGeometry` of ``source`` (the planner), prepared once and kept while it lives."""
+    if isinstance(source, StudyGeometry):
+        return source
+    geo = _CACHE.get(source)
+    if geo is None:
+        geo = _CACHE[source] = StudyGeometry(source.areas, source.unit_polygons, source.units)
+    return geo
+
+
+def map_geometry(areas: gpd.GeoDataFrame, unit_polygons: gpd.GeoDataFrame, units: Units,
+                 *, borough_tolerance: float = 40.0, lsoa_tolerance: float = 25.0) -> MapGeometry:
+    """Simplify boroughs (``code``, ``name``) and LSOAs (``unit_id``) for web maps.
+
+    Tolerances are metres in EPSG:27700; coordinates are rounded to 1e-5 degrees (about 1 m).
+    """
+    return StudyGeometry(areas, unit_polygons, units).web_geometry(
+        borough_tolerance=borough_tolerance, lsoa_tolerance=lsoa_tolerance)

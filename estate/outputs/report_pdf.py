@@ -1,0 +1,171 @@
+"""The committee report laid out for print (A4, reportlab), from the same document model as the HTML.
+
+The PDF uses DejaVu Sans (shipped with matplotlib) for full Unicode text.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from estate.evidence import Evidence
+from estate.outputs import _palette as palette
+from estate.outputs.report import Facts, Figure, Heading, PageBreak, Para, Table, build_document
+
+__all__ = ["render_pdf"]
+
+
+def _fonts() -> tuple[str, str]:
+    """Register DejaVu Sans (from matplotlib's fonts) once; fall back to Helvetica."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if "EvDejaVu" in pdfmetrics.getRegisteredFontNames():
+        return "EvDejaVu", "EvDejaVu-Bold"
+    try:
+        import matplotlib
+
+        ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+        pdfmetrics.registerFont(TTFont("EvDejaVu", str(ttf / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont("EvDejaVu-Bold", str(ttf / "DejaVuSans-Bold.ttf")))
+        pdfmetrics.registerFontFamily("EvDejaVu", normal="EvDejaVu", bold="EvDejaVu-Bold",
+                                      italic="EvDejaVu", boldItalic="EvDejaVu-Bold")
+        return "EvDejaVu", "EvDejaVu-Bold"
+    except (OSError, ImportError):  # pragma: no cover - matplotlib always ships DejaVu
+        return "Helvetica", "Helvetica-Bold"
+
+
+def _x(text: str) -> str:
+    """Escape text for reportlab's paragraph markup."""
+    return html.escape(text, quote=False)
+
+
+def render_pdf(ev: Evidence, maps: Mapping[str, bytes]) -> bytes:
+    """The report laid out for print: A4, numbered pages, bookmarks for every section."""
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_RIGHT
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import cm
+    from reportlab.platypus import (
+        BaseDocTemplate,
+        Frame,
+        Image,
+        KeepTogether,
+        PageTemplate,
+        Paragraph,
+        Spacer,
+        TableStyle,
+    )
+    from reportlab.platypus import PageBreak as RLPageBreak
+    from reportlab.platypus import Table as RLTable
+
+    regular, bold = _fonts()
+    link = palette.colour("link")
+    base = ParagraphStyle("ev-body", fontName=regular, fontSize=9, leading=12, spaceAfter=5)
+    styles = {
+        "body": base,
+        "note": ParagraphStyle("ev-note", parent=base, textColor=colors.HexColor(palette.colour("note")), fontSize=8.5),
+        "small": ParagraphStyle("ev-small", parent=base, textColor=colors.HexColor(palette.colour("label")), fontSize=7.5),
+        "flag": ParagraphStyle("ev-flag", parent=base, backColor=colors.HexColor(palette.colour("flag")),
+                               borderColor=colors.HexColor(palette.colour("flag border")), borderWidth=0, borderPadding=3,
+                               leftIndent=3, spaceBefore=3, spaceAfter=7),
+        1: ParagraphStyle("ev-h1", parent=base, fontName=bold, fontSize=17, leading=21, spaceAfter=8,
+                          textColor=colors.HexColor(palette.colour("heading"))),
+        2: ParagraphStyle("ev-h2", parent=base, fontName=bold, fontSize=13, leading=16, spaceBefore=10,
+                          spaceAfter=6, textColor=colors.HexColor(palette.colour("heading"))),
+        3: ParagraphStyle("ev-h3", parent=base, fontName=bold, fontSize=10.5, leading=13, spaceBefore=8,
+                          spaceAfter=4),
+    }
+    cell = ParagraphStyle("ev-cell", parent=base, fontSize=7.5, leading=9, spaceAfter=0)
+    cell_small = ParagraphStyle("ev-cell-s", parent=cell, fontSize=6.6, leading=8)
+    caption = ParagraphStyle("ev-cap", parent=base, fontSize=7.2, leading=9, textColor=colors.HexColor(palette.colour("note")))
+
+    class _Doc(BaseDocTemplate):
+        def afterFlowable(self, flowable: Any) -> None:
+            key = getattr(flowable, "_ev_bookmark", None)
+            if key:
+                text, level = key
+                self.canv.bookmarkPage(text + str(id(flowable)))
+                self.canv.addOutlineEntry(text, text + str(id(flowable)), level=max(0, level - 1), closed=level > 1)
+
+    buf = io.BytesIO()
+    doc = _Doc(buf, pagesize=A4, leftMargin=1.6 * cm, rightMargin=1.6 * cm, topMargin=1.5 * cm,
+               bottomMargin=1.6 * cm, title=ev.title(), author="police estate planner", subject=ev.subtitle())
+    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
+    footer_text = f"{ev.scenario_id} against {ev.against} · {ev.mode} · generated {ev.generated}"
+
+    def footer(canvas: Any, d: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(regular, 7)
+        canvas.setFillColor(colors.HexColor(palette.colour("label")))
+        canvas.drawString(d.leftMargin, 0.9 * cm, footer_text)
+        canvas.drawRightString(d.leftMargin + d.width, 0.9 * cm, f"page {d.page}")
+        canvas.restoreState()
+
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=footer)])
+    story: list[Any] = []
+    first = True
+    for block in build_document(ev, maps=maps):
+        if isinstance(block, Heading):
+            p = Paragraph(_x(block.text), styles[min(block.level, 3)])
+            if block.level <= 3:
+                p._ev_bookmark = (block.text, block.level)
+            story.append(p)
+        elif isinstance(block, Para):
+            story.append(Paragraph(_x(block.text), styles.get(block.style, base)))
+        elif isinstance(block, Facts):
+            rows = []
+            for k, v in block.rows:
+                vt = v.strip()
+                val = (f'<link href="{_x(vt)}" color="{link}">{_x(vt)}</link>'
+                       if vt.startswith(("http://", "https://")) and " " not in vt else _x(v))
+                rows.append([Paragraph(f"<b>{_x(k)}</b>", cell), Paragraph(val, cell)])
+            t = RLTable(rows, colWidths=[3.2 * cm, doc.width - 3.2 * cm])
+            t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                                   ("TOPPADDING", (0, 0), (-1, -1), 1)]))
+            story += [t, Spacer(1, 4)]
+        elif isinstance(block, Table):
+            st = cell_small if block.small else cell
+            right = ParagraphStyle("ev-cell-r", parent=st, alignment=TA_RIGHT)
+            head = [Paragraph(f"<b>{_x(c)}</b>", right if i in block.numeric else st) for i, c in enumerate(block.columns)]
+            data = [head] + [[Paragraph(_x(v), right if i in block.numeric else st) for i, v in enumerate(r)]
+                             for r in block.rows]
+            w = block.widths or [1.0] * len(block.columns)
+            tot = sum(w)
+            t = RLTable(data, colWidths=[doc.width * x / tot for x in w], repeatRows=1)
+            style = [("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor(palette.colour("rule"))),
+                     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(palette.colour("table header"))),
+                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                     ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                     ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
+            for r in block.highlight:
+                style.append(("BACKGROUND", (0, r + 1), (-1, r + 1), colors.HexColor(palette.colour("highlight row"))))
+            t.setStyle(TableStyle(style))
+            flow: list[Any] = [t]
+            if block.caption:
+                flow.append(Paragraph(_x(block.caption), caption))
+            flow.append(Spacer(1, 6))
+            if len(block.rows) <= 12:  # short tables stay whole; long ones split, repeating the header
+                story.append(KeepTogether(flow))
+            else:
+                story += flow
+        elif isinstance(block, Figure):
+            png = maps.get(block.key)
+            if png is None:
+                continue
+            from PIL import Image as PILImage
+
+            with PILImage.open(io.BytesIO(png)) as im:
+                wpx, hpx = im.size
+            width = doc.width
+            img = Image(io.BytesIO(png), width=width, height=width * hpx / wpx)
+            story.append(KeepTogether([img, Paragraph(_x(block.caption), caption), Spacer(1, 6)]))
+        elif isinstance(block, PageBreak) and not first:
+            story.append(RLPageBreak())
+        first = False
+    doc.build(story)
+    return buf.getvalue()

@@ -1,0 +1,231 @@
+"""Metric definitions and their colour scales, for the web maps and the app.
+
+:data:`METRICS` lists the borough figures a map can show; :func:`metric_values`
+and :func:`lsoa_values` turn coverage results into per-borough and per-LSOA
+numbers; :func:`metric_scale` and :func:`lsoa_scale` give their fixed,
+colour-blind-safe classes (viridis for levels, PuOr for changes: see
+:mod:`estate.outputs._palette`), so maps compare across scenarios.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from estate import text
+from estate.coverage import CoverageResult
+from estate.errors import MapError, UnknownNameError
+from estate.outputs import _palette as palette
+
+__all__ = [
+    "METRICS",
+    "ColourScale",
+    "Metric",
+    "format_value",
+    "lsoa_scale",
+    "lsoa_values",
+    "metric_scale",
+    "metric_values",
+    "minutes_change_scale",
+    "minutes_scale",
+]
+
+
+@dataclass(frozen=True)
+class ColourScale:
+    """Classes of values, each with a colour and a legend label.
+
+    ``edges`` has one more entry than ``colours``; class ``i`` holds
+    ``edges[i] <= v < edges[i + 1]`` (``inf`` falls in the last class when the
+    last edge is ``inf``).  ``nan`` gets ``missing``.
+
+    Examples
+    --------
+    >>> s = ColourScale("Minutes", "minutes", (0, 15, math.inf), ("#fff", "#000"), ("under 15", "15+"))
+    >>> s.colour(10), s.colour(math.inf), s.colour(math.nan)
+    ('#fff', '#000', '#bdbdbd')
+    """
+
+    title: str
+    unit: str
+    edges: tuple[float, ...]
+    colours: tuple[str, ...]
+    labels: tuple[str, ...]
+    missing: str = palette.colour("missing")
+    missing_label: str = "no data"
+
+    def __post_init__(self) -> None:
+        if not (len(self.edges) == len(self.colours) + 1 == len(self.labels) + 1):
+            raise MapError("ColourScale: need one more edge than colours, and one label per colour")
+
+    def classify(self, values: np.ndarray | Sequence[float]) -> np.ndarray:
+        """Class index of each value (-1 for ``nan``)."""
+        v = np.asarray(values, dtype=np.float64)
+        idx = np.searchsorted(np.asarray(self.edges[1:-1], dtype=np.float64), v, side="right")
+        return np.where(np.isnan(v), -1, idx)
+
+    def colour(self, value: float) -> str:
+        """The colour of one value."""
+        i = int(self.classify([value])[0])
+        return self.missing if i < 0 else self.colours[i]
+
+    def colours_of(self, values: np.ndarray | Sequence[float]) -> list[str]:
+        """The colours of many values."""
+        return [self.missing if i < 0 else self.colours[i] for i in self.classify(values)]
+
+
+def _range_labels(edges: Sequence[float], fmt: Any, *, last_suffix: str = "") -> tuple[str, ...]:
+    out = []
+    for a, b in itertools.pairwise(edges):
+        if math.isinf(b):
+            out.append(f"{fmt(a)}+{last_suffix}")
+        elif a <= 0 and not out:
+            out.append(f"under {fmt(b)}")
+        else:
+            out.append(f"{fmt(a)} to {fmt(b)}")
+    return tuple(out)
+
+
+def _change_labels(edges: Sequence[float], fmt: Any, less: str, more: str) -> tuple[str, ...]:
+    out = []
+    for a, b in itertools.pairwise(edges):
+        if math.isinf(a):
+            out.append(f"{fmt(-b)}+ {less}")
+        elif math.isinf(b):
+            out.append(f"{fmt(a)}+ {more}")
+        elif a < 0 < b:
+            out.append(f"within ±{fmt(b)}")
+        elif b <= 0:
+            out.append(f"{fmt(-b)} to {fmt(-a)} {less}")
+        else:
+            out.append(f"{fmt(a)} to {fmt(b)} {more}")
+    return tuple(out)
+
+
+def _whole(v: float) -> str:
+    return text.number(v, 0)
+
+
+_MIN_EDGES = (0.0, 15.0, 30.0, 45.0, 60.0, 90.0, 120.0, math.inf)
+_MIN_CHANGE_EDGES = (-math.inf, -30.0, -10.0, -2.0, 2.0, 10.0, 30.0, math.inf)
+_COUNT_EDGES = (0.0, 1_000.0, 10_000.0, 25_000.0, 50_000.0, 100_000.0, 200_000.0, math.inf)
+_COUNT_CHANGE_EDGES = (-math.inf, -100_000.0, -25_000.0, -1_000.0, 1_000.0, 25_000.0, 100_000.0, math.inf)
+_SHARE_EDGES = (0.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, math.inf)
+_SHARE_CHANGE_EDGES = (-math.inf, -20.0, -10.0, -2.0, 2.0, 10.0, 20.0, math.inf)
+
+
+def minutes_scale(title: str = "Minutes to the nearest open counter") -> ColourScale:
+    """Travel minutes: light (short) to dark (long), viridis."""
+    return ColourScale(title, "minutes", _MIN_EDGES, palette.VIRIDIS[::-1],
+                       _range_labels(_MIN_EDGES, _whole, last_suffix=" or none open"))
+
+
+def minutes_change_scale(title: str = "Change in minutes to the nearest open counter") -> ColourScale:
+    """Change in minutes: purple (shorter) to orange (longer), PuOr."""
+    return ColourScale(title, "minutes", _MIN_CHANGE_EDGES, palette.diverging(),
+                       _change_labels(_MIN_CHANGE_EDGES, _whole, "shorter", "longer"),
+                       missing_label="no counter open in either")
+
+
+# ---- metrics ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Metric:
+    """A borough-level figure a map can show.
+
+    ``label`` and ``unit`` may hold ``{t}`` (the threshold in minutes).
+    """
+
+    key: str
+    label: str
+    unit: str
+    change: bool
+
+
+#: Map metrics, in the order offered.
+METRICS: dict[str, Metric] = {m.key: m for m in (
+    Metric("beyond_change", "Change in residents beyond {t} minutes", "residents", True),
+    Metric("beyond", "Residents beyond {t} minutes", "residents", False),
+    Metric("share_within", "Residents within {t} minutes", "% of residents", False),
+    Metric("share_change", "Change in the share within {t} minutes", "percentage points", True),
+    Metric("mean_min", "Mean minutes to the nearest open counter", "minutes", False),
+    Metric("mean_change", "Change in mean minutes to the nearest open counter", "minutes", True),
+    Metric("p95_min", "Minutes within which 95% of residents reach a counter", "minutes", False),
+)}
+
+
+def metric_scale(metric: str, threshold: int) -> ColourScale:
+    """The colour scale of a borough metric (fixed classes, so maps compare across scenarios)."""
+    m = METRICS[metric]
+    title = f"{m.label.format(t=threshold)} ({m.unit})"
+    if metric == "beyond":
+        return ColourScale(title, m.unit, _COUNT_EDGES, palette.VIRIDIS[::-1], _range_labels(_COUNT_EDGES, text.count))
+    if metric == "beyond_change":
+        return ColourScale(title, m.unit, _COUNT_CHANGE_EDGES, palette.diverging(),
+                           _change_labels(_COUNT_CHANGE_EDGES, text.count, "fewer", "more"))
+    if metric == "share_within":
+        labels = ("under 25%", "25% to 50%", "50% to 75%", "75% to 90%", "90% to 95%", "95% to 99%", "99% or more")
+        return ColourScale(title, m.unit, _SHARE_EDGES, palette.VIRIDIS, labels)
+    if metric == "share_change":
+        return ColourScale(title, m.unit, _SHARE_CHANGE_EDGES, palette.diverging(better_first=False),
+                           _change_labels(_SHARE_CHANGE_EDGES, _whole, "points lower", "points higher"))
+    if metric == "mean_change":
+        return minutes_change_scale(title)
+    return minutes_scale(title)
+
+
+def metric_values(metric: str, base: CoverageResult, scenario: CoverageResult, threshold: int) -> np.ndarray:
+    """Per-borough values of ``metric`` (``scenario`` minus ``base`` for changes), borough order of the results."""
+    n = len(scenario.area_codes)
+
+    def level(res: CoverageResult) -> np.ndarray:
+        if metric in ("beyond", "beyond_change"):
+            return np.asarray(res.beyond(threshold)[:n], dtype=np.float64)
+        if metric in ("share_within", "share_change"):
+            return np.asarray(res.share_within(threshold)[:n], dtype=np.float64) * 100.0
+        if metric in ("mean_min", "mean_change"):
+            return np.asarray(res.metrics["all"]["mean"][:n], dtype=np.float64)
+        if metric == "p95_min":
+            return np.asarray(res.metrics["all"]["p95"][:n], dtype=np.float64)
+        raise UnknownNameError(f"unknown map metric {metric!r}; known: {', '.join(METRICS)}")
+
+    if metric not in METRICS:
+        raise UnknownNameError(f"unknown map metric {metric!r}; known: {', '.join(METRICS)}")
+    if METRICS[metric].change:
+        with np.errstate(invalid="ignore"):
+            return level(scenario) - level(base)
+    return level(scenario)
+
+
+def lsoa_values(metric: str, base: CoverageResult, scenario: CoverageResult) -> np.ndarray:
+    """Per-LSOA minutes (or change in minutes, for change metrics), in unit order."""
+    if METRICS[metric].change:
+        with np.errstate(invalid="ignore"):
+            return scenario.unit_minutes - base.unit_minutes
+    return np.asarray(scenario.unit_minutes, dtype=np.float64)
+
+
+def lsoa_scale(metric: str) -> ColourScale:
+    """The colour scale of the LSOA layer for ``metric``."""
+    if METRICS[metric].change:
+        return minutes_change_scale("LSOAs: change in minutes to the nearest open counter")
+    return minutes_scale("LSOAs: minutes to the nearest open counter")
+
+
+def format_value(v: float, unit: str) -> str:
+    """A map value as its tooltip shows it (the words of :mod:`estate.text` for missing and unreachable).
+
+    Examples
+    --------
+    >>> format_value(-1500.0, "residents"), format_value(float("inf"), "minutes")
+    ('-1,500', 'not reachable')
+    """
+    if unit == "residents":
+        return text.count(v)
+    if unit == "minutes":
+        return text.minutes(v)
+    return text.number(v)
