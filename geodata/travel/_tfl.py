@@ -9,23 +9,29 @@ then picks what runs in a variant (``day``, ``night``, ``night-tube``).
 
 from __future__ import annotations
 
-import itertools
 import logging
 import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from geodata.checks import require_columns
 from geodata.crs import lonlat_to_bng
 from geodata.errors import DataError, MissingDataError
 from geodata.travel._cif import CifTimetable, read_cif
 from geodata.travel._qsi import BusService, check_routes, read_qsi
 from geodata.travel._rail import rail_network
+from geodata.travel._tfl_extra import (
+    EXTRA_RAIL,
+    _read_csv,
+    _require,
+    add_extra_rail,
+    find_cif,
+    qsi_file,
+    station_positions,
+)
 from geodata.travel._transit_graph import ServiceNetwork, TransitDataWarning, assemble_network
 from geodata.travel.base import TimeBand, parse_band
 from geodata.travel.transit_settings import RAIL_MODES, TransitSettings
@@ -101,46 +107,7 @@ _TUBE_LINKS = "tube_dlr_elizabeth_connections.csv"
 _TUBE_LINES = "tube_dlr_elizabeth_lines.csv"
 _OVERGROUND = "casa0002_london_rail_network.graphml"
 TFL_FILES = (_BUS_FILE, _TUBE_STATIONS, _TUBE_LINKS, _TUBE_LINES, _OVERGROUND)
-#: optional files: TfL's station list (places the stations the Tube file lacks) and the
-#: QSI bus frequencies (``tfl_bus_route_service_qsi_*.csv``, the newest is used)
-_TFL_STATIONS = "tfl_stations_tflapi_2025-10.csv"
-_QSI_GLOB = "tfl_bus_route_service_qsi_*.csv"
-#: National Rail stations with exact positions (davwheat/uk-railway-stations)
-_NR_STATIONS = "uk_railway_stations.csv"
 
-#: TfL rail the Tube file lacks, as chains of stations (names of the Tube file or the
-#: CASA GraphML, or NaPTAN ids of the TfL station list): the DLR's Woolwich Arsenal and
-#: Stratford International branches, Langdon Park (between All Saints and Devons Road,
-#: replacing their direct link), and the Overground's Barking Riverside extension (2022)
-EXTRA_RAIL: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    (
-        "dlr",
-        "Docklands Light Railway",
-        (
-            "Canning Town",
-            "940GZZDLWSV",
-            "940GZZDLPDK",
-            "940GZZDLLCA",
-            "940GZZDLKGV",
-            "940GZZDLWLA",
-        ),
-    ),
-    (
-        "dlr",
-        "Docklands Light Railway",
-        (
-            "Canning Town",
-            "940GZZDLSTL",
-            "West Ham",
-            "940GZZDLABR",
-            "940GZZDLSHS",
-            "Stratford",
-            "940GZZDLSIT",
-        ),
-    ),
-    ("dlr", "Docklands Light Railway", ("All Saints", "940GZZDLLDP", "Devons Road")),
-    ("overground", "Suffragette", ("Barking", "910GBKRVS")),
-)
 
 _BUS_COLUMNS = (
     "Route",
@@ -168,17 +135,6 @@ def _tidy_bus_stop_names(s: pd.Series) -> pd.Series:
     s = s.str.replace(r"\s+", " ", regex=True).str.strip().str.title()
     s = s.str.replace(r"\[([^\]]*)\]", lambda m: f"[{m.group(1).upper()}]", regex=True)
     return s.str.replace(r"'S\b", "'s", regex=True)
-
-
-def _require(df: pd.DataFrame, columns: tuple[str, ...], path: Path) -> None:
-    require_columns(df.columns, columns, path.name, fix="use the TfL file with its original header")
-
-
-def _read_csv(path: Path, **kw: Any) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, encoding="utf-8-sig", **kw)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataError(f"{path}: cannot read it as CSV ({exc})") from exc
 
 
 def find_tfl_dir(data_dir: Path) -> Path:
@@ -227,7 +183,9 @@ class TflSource:
         self.stops = pd.concat([bus_stops, rail_stops, og_stops], ignore_index=True)
         self.lines = pd.concat([bus_lines, rail_lines, og_lines], ignore_index=True)
         self.segs = pd.concat([bus_segs, rail_segs, og_segs], ignore_index=True)
-        self._add_extra_rail()
+        self.stops, self.segs = add_extra_rail(
+            self.folder, self.stops, self.lines, self.segs, dlr_kmh=self.settings.dlr_kmh
+        )
         qsi = qsi_file(self.folder)
         if qsi is not None and self.settings.use_qsi:
             self.bus = read_qsi(qsi)
@@ -238,21 +196,7 @@ class TflSource:
         if self.cif_path is not None and self.settings.rail:
             self.cif = read_cif(self.cif_path)
             self.notes.extend(self.cif.notes)
-            self._positions = self._station_positions()
-
-    def _station_positions(self) -> dict[str, tuple[float, float]]:
-        """National Rail stations by CRS from the pack's station list (exact positions;
-        the CIF station list rounds to 100 m), where the file is there."""
-        path = self.folder / _NR_STATIONS
-        if not path.is_file():
-            return {}
-        df = _read_csv(path, dtype=str, keep_default_na=False)
-        _require(df, ("crsCode", "lat", "long"), path)
-        lat = pd.to_numeric(df["lat"], errors="coerce")
-        lon = pd.to_numeric(df["long"], errors="coerce")
-        ok = lat.notna() & lon.notna() & (df["crsCode"].str.len() == 3)
-        x, y = lonlat_to_bng(lon[ok].to_numpy(), lat[ok].to_numpy())
-        return dict(zip(df.loc[ok, "crsCode"], zip(x.tolist(), y.tolist(), strict=True), strict=True))
+            self._positions = station_positions(self.folder)
         log.info(
             "TfL network read from %s: %d stops, %d lines, %d segments",
             self.folder,
@@ -271,78 +215,6 @@ class TflSource:
         if self.settings.night_24h_routes is not None:
             return tuple(self.settings.night_24h_routes)
         return self.bus.routes_24h if self.bus is not None else ()
-
-    # TfL rail the Tube file lacks ------------------------------------------------------
-    def _add_extra_rail(self) -> None:
-        s = self.settings
-        path = self.folder / _TFL_STATIONS
-        if not path.is_file():
-            log.warning(
-                "%s not found: the DLR's Woolwich Arsenal and Stratford International branches, "
-                "Langdon Park and Barking Riverside are left out",
-                path.name,
-            )
-            return
-        st = _read_csv(path, dtype=str, keep_default_na=False)
-        _require(st, ("naptan_id", "name", "lat", "lon"), path)
-        st = st.set_index("naptan_id")
-        by_name: dict[tuple[str, str], str] = {}
-        for sid, name in zip(self.stops["id"], self.stops["name"], strict=True):
-            by_name.setdefault((str(sid).split(":", 1)[0], str(name)), str(sid))
-        new_stops: dict[str, tuple[str, float, float]] = {}
-        xy = dict(zip(self.stops["id"], zip(self.stops["x"], self.stops["y"], strict=True), strict=True))
-        segs = []
-        for mode, line, chain in EXTRA_RAIL:
-            prefix = "og" if mode == "overground" else "rail"
-            ids = []
-            for ref in chain:
-                if ref in st.index:
-                    sid = f"tfl:{ref}"
-                    if sid not in new_stops:
-                        try:
-                            lon, lat = float(st.at[ref, "lon"]), float(st.at[ref, "lat"])
-                        except ValueError as exc:
-                            raise DataError(f"{path.name}: station {ref}: lat/lon is not a number") from exc
-                        x, y = lonlat_to_bng(np.array([lon]), np.array([lat]))
-                        name = re.sub(r"\s+(DLR|Overground)?\s*Station$|\s+DLR$|\.$", "", st.at[ref, "name"])
-                        new_stops[sid] = (name.strip(), float(x[0]), float(y[0]))
-                        xy[sid] = (float(x[0]), float(y[0]))
-                elif (prefix, ref) in by_name:
-                    sid = by_name[(prefix, ref)]
-                else:
-                    raise DataError(
-                        f"EXTRA_RAIL: station {ref!r} is neither in {path.name} nor a "
-                        f"{'GraphML' if prefix == 'og' else 'Tube file'} station name"
-                    )
-                ids.append(sid)
-            key = (
-                f"og:{line}"
-                if mode == "overground"
-                else self.lines.loc[self.lines["short"] == line, "key"].iloc[0]
-            )
-            for a, b in itertools.pairwise(ids):
-                metres = float(np.hypot(xy[a][0] - xy[b][0], xy[a][1] - xy[b][1]))
-                secs = np.nan if mode == "overground" else metres / (s.dlr_kmh / 3.6)
-                segs += [(key, a, b, metres, secs), (key, b, a, metres, secs)]
-        # Langdon Park replaces the direct All Saints - Devons Road link
-        direct = {by_name.get(("rail", "All Saints")), by_name.get(("rail", "Devons Road"))}
-        drop = self.segs["stop_a"].isin(direct) & self.segs["stop_b"].isin(direct)
-        self.segs = pd.concat(
-            [
-                self.segs[~drop],
-                pd.DataFrame(segs, columns=["key", "stop_a", "stop_b", "metres", "seconds"]),
-            ],
-            ignore_index=True,
-        )
-        self.stops = pd.concat(
-            [
-                self.stops,
-                pd.DataFrame(
-                    [(k, *v) for k, v in new_stops.items()], columns=["id", "name", "x", "y"]
-                ),
-            ],
-            ignore_index=True,
-        )
 
     # bus sequences -------------------------------------------------------------
     def _read_bus(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -709,19 +581,3 @@ class TflSource:
     @property
     def _excluded_routes(self) -> set[str]:
         return set(self._excluded)
-
-
-def qsi_file(folder: Path) -> Path | None:
-    """The newest QSI route file in ``folder`` (by name), or None."""
-    found = sorted(folder.glob(_QSI_GLOB))
-    return found[-1] if found else None
-
-
-def find_cif(data_dir: Path) -> Path | None:
-    """The CIF timetable zip of a data pack (``network/rail/*.zip``), or None."""
-    for cand in (data_dir / "network" / "rail", data_dir / "rail", data_dir.parent / "rail"):
-        if cand.is_dir():
-            zips = sorted(cand.glob("*.zip"))
-            if zips:
-                return zips[-1]
-    return None
