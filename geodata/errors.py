@@ -14,12 +14,14 @@ __all__ = [
     "CacheError",
     "DataError",
     "EngineError",
+    "GTFSColumnError",
     "GTFSError",
     "MissingColumnError",
     "MissingDataError",
     "NetworkFileError",
     "OutsideAreaError",
     "PlannerError",
+    "TransitDataWarning",
     "UnknownBandError",
     "UnknownModeError",
 ]
@@ -73,6 +75,14 @@ class GTFSError(DataError):
 
 class CIFError(DataError):
     """A CIF (Rail Delivery Group) timetable file is truncated, malformed or inconsistent."""
+
+
+class GTFSColumnError(MissingColumnError, GTFSError):
+    """A GTFS file lacks a required column (catch as ``KeyError`` or ``GTFSError``)."""
+
+
+class TransitDataWarning(UserWarning):
+    """Input rows were skipped (e.g. a route stop with no coordinates); the message says which."""
 
 
 class CacheError(OSError, PlannerError):

@@ -22,10 +22,10 @@ Two ways to read a timetable (:class:`RailSettings` ``timetable``):
     operator (:data:`OPERATOR_HEADWAY_MIN`).  At night only the links some train
     runs within the night window (on any date) are kept, at the night headway.
 ``auto`` (the default)
-    ``pooled`` when the file is recognised as a sample: on the Wednesday of the
-    service week its schedules serve fewer than ``sample_share`` (half) of the
-    stations the whole file serves.  A full national feed serves nearly all of
-    them on any weekday; the pack's sample serves 17 of its 386 London stations.
+    ``pooled`` when the file is recognised as a sample: it holds fewer than
+    ``sample_max_schedules`` (50,000) schedules.  The national feed holds several
+    hundred thousand; the pack's sample its first 20,000, and on a Wednesday those
+    serve 17 of its 386 London stations.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,7 @@ import pandas as pd
 from geodata.errors import DataError
 from geodata.travel._cif import CifTimetable
 from geodata.travel.base import TimeBand
+from geodata.travel.transit_settings import OPERATOR_HEADWAY_MIN, RailSettings
 
 __all__ = [
     "OPERATOR_HEADWAY_MIN",
@@ -85,56 +87,6 @@ OPERATOR_NAMES: dict[str, str] = {
     "XR": "TfL Rail",
 }
 
-#: Default daytime headway (minutes) per operator, for a timetable whose frequencies
-#: cannot be counted (a sample).  An operator-level line means "the next train of this
-#: operator in the direction wanted": London's suburban operators run 2-4 trains an hour
-#: on each route and more through the shared inner sections (Southeastern, Southern,
-#: South Western, Thameslink, Great Northern, c2c, Heathrow and Gatwick Express: 15 min);
-#: Greater Anglia, Chiltern and GWR mostly 2 an hour within London (30 min); other
-#: operators are long-distance (``other_headway_min``).  Assumed, not counted: check a
-#: full feed (``timetable: dated``), which counts them.
-OPERATOR_HEADWAY_MIN: dict[str, float] = {
-    "SE": 15.0,
-    "SN": 15.0,
-    "SW": 15.0,
-    "TL": 15.0,
-    "GN": 15.0,
-    "CC": 15.0,
-    "HX": 15.0,
-    "GX": 15.0,
-    "LE": 30.0,
-    "CH": 30.0,
-    "GW": 30.0,
-}
-
-
-@dataclass(frozen=True)
-class RailSettings:
-    """How National Rail enters the stop graph (part of ``TransitSettings``)."""
-
-    #: ``auto``, ``dated`` or ``pooled`` (see the module docstring)
-    timetable: str = "auto"
-    #: first day of the service week (``YYYY-MM-DD``); default the feed's first valid day
-    service_date: str | None = None
-    #: ``auto`` treats a file as a sample when its Wednesday serves less than this
-    #: share of the stations the whole file serves
-    sample_share: float = 0.5
-    #: departures are counted in this many minutes centred on the band's time
-    window_min: float = 60.0
-    #: pooled: default headway per operator, minutes
-    operator_headway_min: tuple[tuple[str, float], ...] = tuple(OPERATOR_HEADWAY_MIN.items())
-    #: pooled: headway of operators not in ``operator_headway_min``
-    other_headway_min: float = 30.0
-    #: pooled: headway of every operator at night (Thameslink and a few others run
-    #: through the night about hourly)
-    night_headway_min: float = 60.0
-    #: operators left out because the TfL files already model them: London Overground
-    #: (CASA network), TfL Rail (the Elizabeth line), London Underground
-    skip_operators: tuple[str, ...] = ("LO", "XR", "LT")
-    #: dated: a headway is never taken as longer than this (a single train in the
-    #: window is a lower bound on the service, not an hourly one)
-    max_headway_min: float = 120.0
-
 
 @dataclass(frozen=True, eq=False)
 class RailNetwork:
@@ -156,12 +108,13 @@ class RailNetwork:
     date: dt.date | None
 
 
-def describe_rail(kind: str, settings: RailSettings, day: dt.date | None = None) -> str:
+def describe_rail(kind: str, settings: RailSettings, day: dt.date | str | None = None) -> str:
     """One phrase for the engine note: how National Rail was read."""
     s = settings
     if kind == "dated":
         return (
-            f"National Rail from the CIF timetable's schedules valid on {day or 'the band’s day'} "
+            f"National Rail from the CIF timetable's schedules valid on the band's weekday in the "
+            f"week of {day or 'the feed’s first valid day'} "
             f"(waits of half the interval between departures counted in the "
             f"{s.window_min:g} min around the band's time)"
         )
@@ -197,22 +150,26 @@ def service_day(tt: CifTimetable, settings: RailSettings, weekday: int) -> dt.da
     return start + dt.timedelta(days=(weekday - start.weekday()) % 7)
 
 
-def timetable_kind(tt: CifTimetable, settings: RailSettings) -> str:
-    """``dated`` or ``pooled``, applying the ``auto`` sample-recognition rule."""
+def timetable_kind(tt: CifTimetable | Path, settings: RailSettings) -> str:
+    """``dated`` or ``pooled``, applying the ``auto`` sample-recognition rule.
+
+    ``auto``: a feed with fewer than ``sample_max_schedules`` schedule (``BS``) records is
+    a sample.  The national feed holds several hundred thousand; the pack's sample holds
+    its first 20,000 (and on a Wednesday serves 17 of its 386 London stations).
+    """
+    from geodata.travel._tfl_files import cif_schedule_count
+
     if settings.timetable in ("dated", "pooled"):
         return settings.timetable
     if settings.timetable != "auto":
         raise DataError(f"rail_timetable {settings.timetable!r}: expected auto, dated or pooled")
-    every = set(tt.calls_of(tt.passenger())["station"].astype(str))
-    wed = set(tt.calls_of(tt.schedules_on(service_day(tt, settings, 2)))["station"].astype(str))
-    share = len(wed) / max(len(every), 1)
-    kind = "pooled" if share < settings.sample_share else "dated"
+    path = tt if isinstance(tt, Path) else tt.path
+    n = cif_schedule_count(path)
+    kind = "pooled" if n < settings.sample_max_schedules else "dated"
     log.info(
-        "CIF %s: its Wednesday serves %d of the %d stations of the file (%.0f%%): read as %s",
-        tt.path.name,
-        len(wed),
-        len(every),
-        100 * share,
+        "CIF %s: %d schedules: read as %s",
+        path.name,
+        n,
         "a sample (pooled)" if kind == "pooled" else "a dated timetable",
     )
     return kind

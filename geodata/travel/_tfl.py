@@ -19,33 +19,25 @@ import numpy as np
 import pandas as pd
 
 from geodata.crs import lonlat_to_bng
-from geodata.errors import DataError, MissingDataError
+from geodata.errors import DataError
 from geodata.travel._cif import CifTimetable, read_cif
 from geodata.travel._qsi import BusService, check_routes, read_qsi
 from geodata.travel._rail import rail_network
-from geodata.travel._tfl_extra import (
-    EXTRA_RAIL,
-    _read_csv,
-    _require,
-    add_extra_rail,
-    find_cif,
+from geodata.travel._tfl_extra import _read_csv, _require, add_extra_rail, station_positions
+from geodata.travel._tfl_files import (
+    BUS_FILE,
+    OVERGROUND_FILE,
+    TFL_FILES,
+    TUBE_LINES,
+    TUBE_LINKS,
+    TUBE_STATIONS,
     qsi_file,
-    station_positions,
 )
 from geodata.travel._transit_graph import ServiceNetwork, TransitDataWarning, assemble_network
 from geodata.travel.base import TimeBand, parse_band
 from geodata.travel.transit_settings import RAIL_MODES, TransitSettings
 
-__all__ = [
-    "EXTRA_RAIL",
-    "OVERGROUND_LINES",
-    "SUPERSEDED_TUBE_LINES",
-    "TFL_FILES",
-    "TflSource",
-    "find_cif",
-    "find_tfl_dir",
-    "qsi_file",
-]
+__all__ = ["OVERGROUND_LINES", "SUPERSEDED_TUBE_LINES", "TflSource"]
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +93,6 @@ OVERGROUND_LINES: dict[str, frozenset[str]] = {
 #: (Shoreditch - New Cross) closed in 2007; today's Windrush line comes from the GraphML.
 SUPERSEDED_TUBE_LINES: tuple[str, ...] = ("East London Line",)
 
-_BUS_FILE = "tfl_bus_sequences_2019.csv"
-_TUBE_STATIONS = "tube_dlr_elizabeth_stations.csv"
-_TUBE_LINKS = "tube_dlr_elizabeth_connections.csv"
-_TUBE_LINES = "tube_dlr_elizabeth_lines.csv"
-_OVERGROUND = "casa0002_london_rail_network.graphml"
-TFL_FILES = (_BUS_FILE, _TUBE_STATIONS, _TUBE_LINKS, _TUBE_LINES, _OVERGROUND)
-
 
 _BUS_COLUMNS = (
     "Route",
@@ -135,28 +120,6 @@ def _tidy_bus_stop_names(s: pd.Series) -> pd.Series:
     s = s.str.replace(r"\s+", " ", regex=True).str.strip().str.title()
     s = s.str.replace(r"\[([^\]]*)\]", lambda m: f"[{m.group(1).upper()}]", regex=True)
     return s.str.replace(r"'S\b", "'s", regex=True)
-
-
-def find_tfl_dir(data_dir: Path) -> Path:
-    for cand in (
-        data_dir / "network" / "public_transport",
-        data_dir / "public_transport",
-        data_dir,
-    ):
-        if (cand / _BUS_FILE).is_file():
-            break
-    else:
-        raise MissingDataError(
-            f"no TfL bus sequences file {_BUS_FILE} under {data_dir} (looked in "
-            "network/public_transport/, public_transport/ and the folder itself); point "
-            "the transit engine at the data pack, or pass gtfs= a GTFS feed"
-        )
-    missing = [f for f in TFL_FILES if not (cand / f).is_file()]
-    if missing:
-        raise MissingDataError(
-            f"{cand}: missing {', '.join(missing)} (see the pack's PROVENANCE.md)"
-        )
-    return cand
 
 
 @dataclass(eq=False)
@@ -219,7 +182,7 @@ class TflSource:
     # bus sequences -------------------------------------------------------------
     def _read_bus(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         s = self.settings
-        path = self.folder / _BUS_FILE
+        path = self.folder / BUS_FILE
         df = _read_csv(path, dtype=str, keep_default_na=False)
         _require(df, _BUS_COLUMNS, path)
         df["_row"] = np.arange(len(df)) + 2  # line number in the file (header is line 1)
@@ -324,7 +287,7 @@ class TflSource:
 
     # Tube, DLR, Elizabeth line ------------------------------------------------------
     def _read_tube(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        p_st, p_ln, p_li = (self.folder / f for f in (_TUBE_STATIONS, _TUBE_LINKS, _TUBE_LINES))
+        p_st, p_ln, p_li = (self.folder / f for f in (TUBE_STATIONS, TUBE_LINKS, TUBE_LINES))
         st = _read_csv(p_st)
         _require(st, ("id", "latitude", "longitude", "name"), p_st)
         links = _read_csv(p_ln)
@@ -383,7 +346,7 @@ class TflSource:
     def _read_overground(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         import networkx as nx
 
-        path = self.folder / _OVERGROUND
+        path = self.folder / OVERGROUND_FILE
         try:
             g = nx.read_graphml(path)
         except Exception as exc:  # networkx raises several parser errors

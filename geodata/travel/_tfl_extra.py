@@ -16,14 +16,12 @@ from geodata.checks import require_columns
 from geodata.crs import lonlat_to_bng
 from geodata.errors import DataError
 
-__all__ = ["EXTRA_RAIL", "add_extra_rail", "find_cif", "qsi_file", "station_positions"]
+__all__ = ["EXTRA_RAIL", "add_extra_rail", "station_positions"]
 
 log = logging.getLogger(__name__)
 
-#: optional files: TfL's station list (places the stations the Tube file lacks) and the
-#: QSI bus frequencies (``tfl_bus_route_service_qsi_*.csv``, the newest is used)
+#: optional file: TfL's station list (places the stations the Tube file lacks)
 _TFL_STATIONS = "tfl_stations_tflapi_2025-10.csv"
-_QSI_GLOB = "tfl_bus_route_service_qsi_*.csv"
 #: National Rail stations with exact positions (davwheat/uk-railway-stations)
 _NR_STATIONS = "uk_railway_stations.csv"
 
@@ -163,19 +161,3 @@ def add_extra_rail(
         ignore_index=True,
     )
     return stops_out, segs_out
-
-
-def qsi_file(folder: Path) -> Path | None:
-    """The newest QSI route file in ``folder`` (by name), or None."""
-    found = sorted(folder.glob(_QSI_GLOB))
-    return found[-1] if found else None
-
-
-def find_cif(data_dir: Path) -> Path | None:
-    """The CIF timetable zip of a data pack (``network/rail/*.zip``), or None."""
-    for cand in (data_dir / "network" / "rail", data_dir / "rail", data_dir.parent / "rail"):
-        if cand.is_dir():
-            zips = sorted(cand.glob("*.zip"))
-            if zips:
-                return zips[-1]
-    return None

@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from geodata.errors import DataError
+from geodata.errors import DataError, TransitDataWarning
 from geodata.travel.base import ProgressFn
 
 __all__ = [
@@ -58,10 +58,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-class TransitDataWarning(UserWarning):
-    """Input rows were skipped (e.g. a route stop with no coordinates); the message says which."""
 
 
 #: edge kinds, stored per edge so journeys can be explained

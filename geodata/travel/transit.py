@@ -15,33 +15,28 @@ import os
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from geodata.errors import CRSError, DataError, MissingDataError
-from geodata.travel import _gtfs
-from geodata.travel._gtfs import GTFSColumnError
-from geodata.travel._rail import describe_rail, service_day, timetable_kind
-from geodata.travel._tfl import (
-    TFL_FILES,
-    TflSource,
-    find_cif,
-    find_tfl_dir,
-    qsi_file,
-)
-from geodata.travel._transit_graph import (
-    ServiceNetwork,
-    StopGraph,
+from geodata.errors import (
+    CRSError,
+    DataError,
+    GTFSColumnError,
+    MissingDataError,
     TransitDataWarning,
-    build_graph,
-    near_links,
-    shortest_path,
-    travel_matrix,
 )
-from geodata.travel.barrier import RiverBarrier, barrier_from_areas
+from geodata.travel._tfl_files import TFL_FILES, find_cif, find_tfl_dir, qsi_file
 from geodata.travel.base import Mode, Points, ProgressFn, TimeBand, parse_band
 from geodata.travel.transit_settings import TransitSettings
+
+# The readers and the graph code need pandas and scipy: they load when a graph is
+# first built, so an engine made to look up a cached matrix imports neither.
+if TYPE_CHECKING:  # pragma: no cover
+    from geodata.travel._gtfs import GtfsFeed
+    from geodata.travel._tfl import TflSource
+    from geodata.travel._transit_graph import ServiceNetwork, StopGraph
+    from geodata.travel.barrier import RiverBarrier
 
 __all__ = [
     "GTFSColumnError",
@@ -50,7 +45,6 @@ __all__ = [
     "TransitDataWarning",
     "TransitEngine",
     "TransitSettings",
-    "near_links",
 ]
 
 log = logging.getLogger(__name__)
@@ -186,7 +180,7 @@ class TransitEngine:
         self._graphs: dict[str, StopGraph] = {}
         self._lock = threading.Lock()
         self._tfl: TflSource | None = None
-        self._feed: _gtfs.GtfsFeed | None = None
+        self._feed: GtfsFeed | None = None
         self._gtfs_date = gtfs_date
         self._gtfs: Path | None = None
         if gtfs is not None:
@@ -243,8 +237,12 @@ class TransitEngine:
     def _load(self) -> None:
         if self._gtfs is not None:
             if self._feed is None:
-                self._feed = _gtfs.GtfsFeed(self._gtfs, date=self._gtfs_date)
+                from geodata.travel._gtfs import GtfsFeed
+
+                self._feed = GtfsFeed(self._gtfs, date=self._gtfs_date)
         elif self._tfl is None:
+            from geodata.travel._tfl import TflSource
+
             self._tfl = TflSource(self._folder, self.settings, cif_path=self._cif_path)
         if self._barrier is None and self.settings.thames_barrier and self._data_dir is not None:
             self._barrier = _pack_barrier(self._data_dir)
@@ -261,10 +259,9 @@ class TransitEngine:
         if self._cif_path is None or not self.settings.rail:
             return None
         if self._rail_kind is None:
-            with self._lock:
-                self._load()
-            assert self._tfl is not None and self._tfl.cif is not None
-            self._rail_kind = timetable_kind(self._tfl.cif, self.settings.rail_settings())
+            from geodata.travel._rail import timetable_kind
+
+            self._rail_kind = timetable_kind(self._cif_path, self.settings.rail_settings())
         return self._rail_kind
 
     # protocol --------------------------------------------------------------------
@@ -316,10 +313,12 @@ class TransitEngine:
         if kind is None:
             rail = "no National Rail"
         else:
-            assert self._tfl is not None and self._tfl.cif is not None
-            rs = s.rail_settings()
-            day = service_day(self._tfl.cif, rs, 2) if kind == "dated" else None
-            rail = describe_rail(kind, rs, day) + " (Contains Rail Delivery Group timetable data)"
+            from geodata.travel._rail import describe_rail
+
+            rail = (
+                describe_rail(kind, s.rail_settings(), s.rail_service_date)
+                + " (Contains Rail Delivery Group timetable data)"
+            )
         qsi = self._tfl is not None and self._tfl.bus is not None
         buses = (
             "bus waits of half each route's scheduled headway from TfL's QSI results "
@@ -369,6 +368,8 @@ class TransitEngine:
                 else:
                     assert self._tfl is not None
                     net = self._tfl.network(self._base_variant(band), band)
+                from geodata.travel._transit_graph import build_graph
+
                 g = build_graph(
                     net,
                     walk_mps=s.walk_mps,
@@ -431,6 +432,8 @@ class TransitEngine:
         s = self.settings
         graph = self.graph(band)
         cutoff = s.cutoff_min * 60.0
+        from geodata.travel._transit_graph import travel_matrix
+
         t = travel_matrix(
             graph,
             origins.xy,
@@ -465,6 +468,8 @@ class TransitEngine:
         d = (float(dest_xy[0]), float(dest_xy[1]))
         _check_xy(np.array([o, d]), "route points")
         walk = float(self.walk_seconds(np.array([o]), np.array([d]), band)[0, 0])
+        from geodata.travel._transit_graph import shortest_path
+
         raw = shortest_path(
             graph,
             o,
@@ -555,6 +560,7 @@ def _pack_barrier(data_dir: Path) -> RiverBarrier | None:
     key = str(data_dir.resolve())
     if key not in _BARRIERS:
         from geodata.areas import load_areas
+        from geodata.travel.barrier import barrier_from_areas
 
         try:
             areas = load_areas(data_dir)

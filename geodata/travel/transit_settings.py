@@ -8,13 +8,63 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from geodata.travel._rail import RailSettings
 from geodata.travel.crowfly import CrowflySettings
 
-__all__ = ["RAIL_MODES", "TransitSettings"]
+__all__ = ["OPERATOR_HEADWAY_MIN", "RAIL_MODES", "RailSettings", "TransitSettings"]
 
 #: Modes that board from a platform (the larger boarding allowance).
 RAIL_MODES = frozenset({"tube", "dlr", "elizabeth", "overground", "rail"})
+
+
+#: Default daytime headway (minutes) per operator, for a timetable whose frequencies
+#: cannot be counted (a sample).  An operator-level line means "the next train of this
+#: operator in the direction wanted": London's suburban operators run 2-4 trains an hour
+#: on each route and more through the shared inner sections (Southeastern, Southern,
+#: South Western, Thameslink, Great Northern, c2c, Heathrow and Gatwick Express: 15 min);
+#: Greater Anglia, Chiltern and GWR mostly 2 an hour within London (30 min); other
+#: operators are long-distance (``other_headway_min``).  Assumed, not counted: check a
+#: full feed (``timetable: dated``), which counts them.
+OPERATOR_HEADWAY_MIN: dict[str, float] = {
+    "SE": 15.0,
+    "SN": 15.0,
+    "SW": 15.0,
+    "TL": 15.0,
+    "GN": 15.0,
+    "CC": 15.0,
+    "HX": 15.0,
+    "GX": 15.0,
+    "LE": 30.0,
+    "CH": 30.0,
+    "GW": 30.0,
+}
+
+
+@dataclass(frozen=True)
+class RailSettings:
+    """How National Rail enters the stop graph (part of ``TransitSettings``)."""
+
+    #: ``auto``, ``dated`` or ``pooled`` (see the module docstring)
+    timetable: str = "auto"
+    #: first day of the service week (``YYYY-MM-DD``); default the feed's first valid day
+    service_date: str | None = None
+    #: ``auto`` treats a file as a sample (``pooled``) when it holds fewer schedules than
+    #: this: the national feed holds several hundred thousand, the pack's sample 20,000
+    sample_max_schedules: int = 50_000
+    #: departures are counted in this many minutes centred on the band's time
+    window_min: float = 60.0
+    #: pooled: default headway per operator, minutes
+    operator_headway_min: tuple[tuple[str, float], ...] = tuple(OPERATOR_HEADWAY_MIN.items())
+    #: pooled: headway of operators not in ``operator_headway_min``
+    other_headway_min: float = 30.0
+    #: pooled: headway of every operator at night (Thameslink and a few others run
+    #: through the night about hourly)
+    night_headway_min: float = 60.0
+    #: operators left out because the TfL files already model them: London Overground
+    #: (CASA network), TfL Rail (the Elizabeth line), London Underground
+    skip_operators: tuple[str, ...] = ("LO", "XR", "LT")
+    #: dated: a headway is never taken as longer than this (a single train in the
+    #: window is a lower bound on the service, not an hourly one)
+    max_headway_min: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -225,13 +275,12 @@ class TransitSettings:
     # --- National Rail (a CIF timetable; geodata.travel._rail) ---------------------
     #: National Rail from the CIF timetable when one is found (the pack's network/rail/)
     rail: bool = True
-    #: ``auto``, ``dated`` or ``pooled``; auto reads a file as a sample (pooled) when on
-    #: the Wednesday of the service week it serves under ``rail_sample_share`` of the
-    #: stations its whole file serves
+    #: ``auto``, ``dated`` or ``pooled``; auto reads a file with fewer than
+    #: ``rail_sample_max_schedules`` schedules as a sample (pooled)
     rail_timetable: str = "auto"
     #: first day of the service week, YYYY-MM-DD (default: the feed's first valid day)
     rail_service_date: str | None = None
-    rail_sample_share: float = 0.5
+    rail_sample_max_schedules: int = 50_000
     #: departures are counted in this many minutes around the band's time (dated), and
     #: a pooled night network keeps the links a train runs in this window
     rail_window_min: float = 60.0
@@ -295,7 +344,7 @@ class TransitSettings:
         return RailSettings(
             timetable=self.rail_timetable,
             service_date=self.rail_service_date,
-            sample_share=self.rail_sample_share,
+            sample_max_schedules=self.rail_sample_max_schedules,
             window_min=self.rail_window_min,
             operator_headway_min=self.rail_operator_headway_min,
             other_headway_min=self.rail_other_headway_min,

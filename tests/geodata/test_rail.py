@@ -216,9 +216,10 @@ def test_pooled_uses_every_schedule_with_default_headways(toy) -> None:
     assert night.lines["headway_s"].iloc[0] == s2.night_headway_min * 60
 
 
-def test_auto_recognises_a_full_feed_as_dated(toy) -> None:
-    # on Wed 18 Mar the toy's trains serve all three of its stations
-    assert timetable_kind(toy, RailSettings(service_date="2020-03-16")) == "dated"
+def test_auto_recognises_a_sample_by_its_size(toy) -> None:
+    # the toy's 8 schedules: a sample under the default threshold, a full feed under 5
+    assert timetable_kind(toy, RailSettings()) == "pooled"
+    assert timetable_kind(toy, RailSettings(sample_max_schedules=5)) == "dated"
     with pytest.raises(CIFError.__mro__[1]):  # DataError: a bad setting
         timetable_kind(toy, RailSettings(timetable="weekly"))
 
