@@ -157,21 +157,11 @@ def timetable_kind(tt: CifTimetable | Path, settings: RailSettings) -> str:
     a sample.  The national feed holds several hundred thousand; the pack's sample holds
     its first 20,000 (and on a Wednesday serves 17 of its 386 London stations).
     """
-    from geodata.travel._tfl_files import cif_schedule_count
+    from geodata.travel._tfl_files import cif_timetable_kind
 
-    if settings.timetable in ("dated", "pooled"):
-        return settings.timetable
-    if settings.timetable != "auto":
-        raise DataError(f"rail_timetable {settings.timetable!r}: expected auto, dated or pooled")
     path = tt if isinstance(tt, Path) else tt.path
-    n = cif_schedule_count(path)
-    kind = "pooled" if n < settings.sample_max_schedules else "dated"
-    log.info(
-        "CIF %s: %d schedules: read as %s",
-        path.name,
-        n,
-        "a sample (pooled)" if kind == "pooled" else "a dated timetable",
-    )
+    kind = cif_timetable_kind(path, settings.timetable, settings.sample_max_schedules)
+    log.info("CIF %s: read as %s", path.name, "a sample (pooled)" if kind == "pooled" else "dated")
     return kind
 
 

@@ -10,7 +10,7 @@ import zipfile
 from functools import lru_cache
 from pathlib import Path
 
-from geodata.errors import MissingDataError
+from geodata.errors import DataError, MissingDataError
 
 __all__ = [
     "BUS_FILE",
@@ -20,6 +20,7 @@ __all__ = [
     "TUBE_LINKS",
     "TUBE_STATIONS",
     "cif_schedule_count",
+    "cif_timetable_kind",
     "find_cif",
     "find_tfl_dir",
     "qsi_file",
@@ -101,3 +102,13 @@ def cif_schedule_count(path: Path) -> int:
         return _count(str(path.resolve()), st.st_size, st.st_mtime)
     except (OSError, zipfile.BadZipFile) as exc:
         raise MissingDataError(f"{path}: cannot read the CIF timetable ({exc})") from exc
+
+
+def cif_timetable_kind(path: Path, timetable: str, sample_max_schedules: int) -> str:
+    """``dated`` or ``pooled`` for a CIF feed: ``timetable`` unless it is ``auto``, when a
+    feed with fewer than ``sample_max_schedules`` schedules is a sample (``pooled``)."""
+    if timetable in ("dated", "pooled"):
+        return timetable
+    if timetable != "auto":
+        raise DataError(f"rail_timetable {timetable!r}: expected auto, dated or pooled")
+    return "pooled" if cif_schedule_count(path) < sample_max_schedules else "dated"

@@ -26,7 +26,13 @@ from geodata.errors import (
     MissingDataError,
     TransitDataWarning,
 )
-from geodata.travel._tfl_files import TFL_FILES, find_cif, find_tfl_dir, qsi_file
+from geodata.travel._tfl_files import (
+    TFL_FILES,
+    cif_timetable_kind,
+    find_cif,
+    find_tfl_dir,
+    qsi_file,
+)
 from geodata.travel.base import Mode, Points, ProgressFn, TimeBand, parse_band
 from geodata.travel.transit_settings import TransitSettings
 
@@ -259,9 +265,10 @@ class TransitEngine:
         if self._cif_path is None or not self.settings.rail:
             return None
         if self._rail_kind is None:
-            from geodata.travel._rail import timetable_kind
-
-            self._rail_kind = timetable_kind(self._cif_path, self.settings.rail_settings())
+            s = self.settings
+            self._rail_kind = cif_timetable_kind(
+                self._cif_path, s.rail_timetable, s.rail_sample_max_schedules
+            )
         return self._rail_kind
 
     # protocol --------------------------------------------------------------------
