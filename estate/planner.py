@@ -319,6 +319,8 @@ class Planner:
             if isinstance(ref, str):
                 self._states[key] = resolve(ref, self.scenarios, self.site_index)
             else:
+                if len(self._states) > 4 * RESULTS_KEPT:  # an app session's many drafts: keep the files' states
+                    self._states = {k: v for k, v in self._states.items() if not k.startswith("value:")}
                 self._states[key] = resolve_value(ref, self.scenarios, self.site_index)
         return self._states[key]
 
