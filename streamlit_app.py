@@ -46,7 +46,7 @@ def _planner(data_dir: str, scenarios_dir: str) -> Planner:
 @st.cache_resource(show_spinner="Preparing the map shapes…")
 def _geometry(cfg: tuple[str, str]) -> maps.MapGeometry:
     p = planner()
-    return maps.map_geometry(p.areas, p.unit_polygons, p.units)
+    return maps.geometry_for(p).web  # the same preparation the evidence pack's maps use
 
 
 @st.cache_resource(show_spinner=False)
@@ -486,7 +486,7 @@ def page_evidence(c: dict[str, Any]) -> None:
                        format_func=lambda k: f"{closed[k].name} ({closed[k].area_name})")
     case = closed[sid]
     st.subheader(case.name)
-    foot = f"{case.footfall:g} crimes reported a day" if case.footfall == case.footfall else case.footfall_note
+    foot = f"{text.plain(case.footfall)} crimes reported a day" if case.footfall == case.footfall else case.footfall_note
     st.markdown(f"**Hours before:** {case.hours_before}; **after:** {case.hours_after}. "
                 f"**Footfall:** {foot or 'not published'}.")
     if case.rationale:

@@ -264,7 +264,9 @@ def evaluate(
         c = np.bincount(a[a >= 0], minlength=n_areas)
         return np.append(c, len(cols))
 
-    both = np.intersect1d(open_columns, open_24_7_columns)
+    # the columns open now and 24/7 (a set intersection: np.intersect1d would import numpy.ma, 50 ms)
+    both = np.array(sorted(set(np.asarray(open_columns).tolist()) & set(np.asarray(open_24_7_columns).tolist())),
+                    dtype=np.int64)
     return CoverageResult(
         scenario=scenario, mode=mode, band=band, engine=engine, thresholds=tuple(thresholds),
         area_codes=area_codes, area_names=area_names, metrics=metrics,
