@@ -146,6 +146,7 @@ HELP: dict[str, str] = {
     "overwrite": "The file exists (or changed since you opened it). Tick to replace it.",
     "evidence_site": "A counter that closes in the scenario.",
     "bands_evidence": "Time bands included in the evidence pack.",
+    "evidence_draft": "Build the evidence of the scenario being edited on the Build page, against the base chosen in the sidebar.",
 }
 
 #: Said beside the export button when Leaflet is bundled.
@@ -159,6 +160,7 @@ MESSAGES: dict[str, str] = {
     "filter_to_map": "Filter the candidate hosts above (at most {n}) to show them on the map and add one by clicking.",
     "no_changes": "No changes yet.",
     "draft_broken": "This draft cannot be applied: {error}",
+    "evidence_draft": "Evidence for your draft (Build page), saved or not",
 }
 
 
