@@ -140,12 +140,16 @@ def area_metrics(
     thresholds: tuple[int, ...] = THRESHOLDS,
     *,
     buckets: tuple[np.ndarray, int] | None = None,
+    cutoff: float | None = None,
 ) -> dict[str, np.ndarray]:
     """Population-weighted metrics per group, plus the whole study area as the last entry.
 
-    Arrays have length ``n_groups + 1``.  Keys: ``population``, ``mean``,
+    Arrays have length ``n_groups + 1``.  Keys: ``population``, ``unreachable``
+    (residents with no open site within the engine's cutoff), ``mean``,
     ``median``, ``p95``, and ``within_T`` / ``beyond_T`` (residents) for each
-    threshold T (whole minutes).
+    threshold T (whole minutes).  With ``cutoff`` (minutes) the unreachable
+    count at the cutoff in the mean and quantiles, which are then lower bounds
+    but always numbers; without it they are ``inf`` where anyone is unreachable.
 
     One ``bincount`` of residents per (group, whole minute) serves everything
     without sorting: threshold counts are exact, and the median and 95th
@@ -160,7 +164,7 @@ def area_metrics(
     >>> m["beyond_15"].tolist(), m["median"].tolist(), m["mean"].tolist()
     ([0.0, 1.0, 1.0], [10.0, 61.0, 10.0], [8.333333333333334, 61.0, 21.5])
     """
-    return _metrics(minutes, weights[None, :], groups, n_groups, thresholds, buckets=buckets)[0]
+    return _metrics(minutes, weights[None, :], groups, n_groups, thresholds, buckets=buckets, cutoff=cutoff)[0]
 
 
 def _metrics(
@@ -171,6 +175,7 @@ def _metrics(
     thresholds: tuple[int, ...],
     *,
     buckets: tuple[np.ndarray, int] | None = None,
+    cutoff: float | None = None,
 ) -> list[dict[str, np.ndarray]]:
     """:func:`area_metrics` for several weightings at once (``weights`` is weightings x units)."""
     bucket, nb = buckets if buckets is not None else minute_buckets(minutes)
@@ -189,13 +194,18 @@ def _metrics(
     cum = np.cumsum(hist, axis=2)
     pop = cum[:, :, -1]
     empty = pop <= 0
+    unreachable = hist[:, :, -1]
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(hist[:, :, -1] > 0, np.inf, wsum / pop)
+        if cutoff is None:
+            mean = np.where(unreachable > 0, np.inf, wsum / pop)
+        else:
+            mean = (wsum + unreachable * float(cutoff)) / pop
     mean[empty] = np.nan
     quant = {}
     for key, q in (("median", 0.5), ("p95", 0.95)):
         idx = (cum >= (q * pop * (1 - 1e-12))[:, :, None]).argmax(axis=2).astype(np.float64)
-        idx[idx == nb - 1] = np.inf
+        # in the unreachable bucket: the cutoff (it is at or above every finite time), else inf
+        idx[idx == nb - 1] = np.inf if cutoff is None else float(cutoff)
         idx[empty] = np.nan
         quant[key] = idx
     within: dict[int, np.ndarray] = {}
@@ -205,7 +215,7 @@ def _metrics(
         within[t] = cum[:, :, min(int(t), nb - 2)]
     out = []
     for i in range(n_w):
-        m: dict[str, np.ndarray] = {"population": pop[i], "mean": mean[i],
+        m: dict[str, np.ndarray] = {"population": pop[i], "unreachable": unreachable[i], "mean": mean[i],
                                     "median": quant["median"][i], "p95": quant["p95"][i]}
         for t in thresholds:
             m[f"within_{t}"] = within[t][i]
@@ -219,15 +229,19 @@ def _num(x: float, nd: int = 2) -> float | None:
     return None if out is None else float(out)
 
 
-def _block(m: dict[str, np.ndarray], i: int, thresholds: tuple[int, ...]) -> dict[str, Any]:
+def _block(m: dict[str, np.ndarray], i: int, thresholds: tuple[int, ...], cutoff: float | None) -> dict[str, Any]:
     pop = float(m["population"][i])
+    unreachable = round(float(m["unreachable"][i]))
     return {
         "population": round(pop),
         "share_within": {str(t): (_num(m[f"within_{t}"][i] / pop, 4) if pop > 0 else None) for t in thresholds},
         "beyond": {str(t): round(float(m[f"beyond_{t}"][i])) for t in thresholds},
+        "unreachable": unreachable,
+        "cutoff_min": cutoff,
         "mean_min": _num(m["mean"][i]),
         "median_min": _num(m["median"][i]),
         "p95_min": _num(m["p95"][i]),
+        "mean_is_lower_bound": unreachable > 0,
     }
 
 
@@ -251,18 +265,22 @@ class CoverageResult:
     #: matrix column of the nearest open site, per unit (-1 = none)
     unit_site: np.ndarray
     engine_note: str = ""
+    #: the engine's cutoff (minutes): unreachable residents count at it in mean/median/p95
+    cutoff_min: float | None = None
 
     def area(self, i: int) -> dict[str, Any]:
         """The AREA block (JSON shape) of area ``i``; ``i = len(area_codes)`` is the whole area."""
         n = len(self.area_codes)
         code, name = (self.area_codes[i], self.area_names[i]) if i < n else ("london", "London")
         out: dict[str, Any] = {"code": str(code), "name": str(name)}
-        all_ = _block(self.metrics["all"], i, self.thresholds)
+        all_ = _block(self.metrics["all"], i, self.thresholds, self.cutoff_min)
         out["population"] = all_.pop("population")
         out["open_sites"] = int(self.open_sites[i])
         out["open_24_7"] = int(self.open_24_7[i])
         out.update(all_)
-        out["groups"] = {g: _block(m, i, self.thresholds) for g, m in self.metrics.items() if g != "all"}
+        out["groups"] = {
+            g: _block(m, i, self.thresholds, self.cutoff_min) for g, m in self.metrics.items() if g != "all"
+        }
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -305,6 +323,7 @@ def evaluate(
     band: TimeBand = BANDS["day"],
     engine: str = "",
     engine_note: str = "",
+    cutoff_min: float | None = None,
 ) -> CoverageResult:
     """Evaluate coverage from a matrix and the open columns.
 
@@ -318,7 +337,8 @@ def evaluate(
     names = list(weights)
     stacked = np.vstack([weights[g] for g in names]) if names else np.zeros((0, len(minutes)))
     # one bucketing and one bincount serve every population group, area and threshold
-    metrics = dict(zip(names, _metrics(minutes, stacked, unit_area, n_areas, thresholds), strict=True))
+    metrics = dict(zip(names, _metrics(minutes, stacked, unit_area, n_areas, thresholds, cutoff=cutoff_min),
+                       strict=True))
 
     def count(cols: np.ndarray) -> np.ndarray:
         a = site_area[cols] if len(cols) else np.empty(0, np.int64)
@@ -332,7 +352,7 @@ def evaluate(
         scenario=scenario, mode=mode, band=band, engine=engine, thresholds=tuple(thresholds),
         area_codes=area_codes, area_names=area_names, metrics=metrics,
         open_sites=count(np.asarray(open_columns, np.int64)), open_24_7=count(both),
-        unit_minutes=minutes, unit_site=col, engine_note=engine_note,
+        unit_minutes=minutes, unit_site=col, engine_note=engine_note, cutoff_min=cutoff_min,
     )
 
 

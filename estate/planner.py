@@ -61,6 +61,12 @@ RESULTS_KEPT = 256
 SCENARIOS_DIR = config.SCENARIOS_DIR
 
 
+def _cutoff_min(settings_key: dict[str, Any]) -> float | None:
+    """The engine's cutoff in minutes (times beyond it are ``inf``), from its settings key."""
+    cut = settings_key.get("cutoff_min")
+    return float(cut) if cut is not None else None
+
+
 class Planner:
     """Everything needed to evaluate scenarios on one data set.
 
@@ -320,6 +326,8 @@ class Planner:
             if isinstance(ref, str):
                 self._states[key] = resolve(ref, self.scenarios, self.site_index)
             else:
+                if len(self._states) > 4 * RESULTS_KEPT:  # an app session's many drafts: keep the files' states
+                    self._states = {k: v for k, v in self._states.items() if not k.startswith("value:")}
                 self._states[key] = resolve_value(ref, self.scenarios, self.site_index)
         return self._states[key]
 
@@ -334,6 +342,7 @@ class Planner:
             weights=t.weights, unit_area=t.area_index, area_codes=t.area_codes,
             area_names=t.area_names, site_area=t.site_area, thresholds=thresholds,
             scenario=state.scenario_id, mode=m, band=b, engine=facts.name, engine_note=facts.describe,
+            cutoff_min=_cutoff_min(facts.settings_key),
         )
 
     def coverage(self, ref: str | Scenario, mode: str | Mode, band: str | TimeBand,

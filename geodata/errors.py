@@ -9,6 +9,7 @@ expected, what arrived, where (file, row, id) and how to fix it.
 from __future__ import annotations
 
 __all__ = [
+    "CIFError",
     "CRSError",
     "CacheError",
     "DataError",
@@ -70,6 +71,10 @@ class NetworkFileError(DataError):
 
 class GTFSError(DataError):
     """A GTFS feed lacks a required file or column, or has bad values."""
+
+
+class CIFError(DataError):
+    """A CIF (Rail Delivery Group) timetable file is truncated, malformed or inconsistent."""
 
 
 class GTFSColumnError(MissingColumnError, GTFSError):
