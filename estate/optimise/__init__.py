@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from estate.optimise.names import MEASURES, METHODS, QUESTIONS
 
 if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
-    from estate.optimise.answer import (
+    from estate.optimise.answers import (
         Answer,
         CurvePoint,
         answer,
@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
 #: name -> the module holding it; loaded on first use, so ``import estate.optimise`` stays cheap
 _LAZY = {
     **dict.fromkeys(("Answer", "CurvePoint", "answer", "check_feasible", "save_answer", "shares_within",
-                     "smallest_m", "solve", "trade_off"), "estate.optimise.answer"),
+                     "smallest_m", "solve", "trade_off"), "estate.optimise.answers"),
     **dict.fromkeys(("ExactResult", "solve_exact"), "estate.optimise.exact"),
     **dict.fromkeys(("Evaluator", "HeuristicResult", "solve_heuristic"), "estate.optimise.heuristic"),
     **dict.fromkeys(("DEFAULT_HOST_HOURS", "Context", "Harm", "Instance", "close_instance", "harm_of_hours",

@@ -393,7 +393,7 @@ def _rule_rows(ctx: Context, rules: RuleSet | None, start: ScenarioState, fixed_
             continue
 
         def q(sid: str, h: str, rule: Any = rule) -> bool:
-            return bool(h) and effective_kind(est, sid) in rule.kinds and rule.qualifies(est, h)
+            return bool(h) and effective_kind(est, sid) in rule.kinds and rule.qualifies(est.hours(h))
 
         start_count: Counter[str] = Counter(area_of[s] for s, h in start.hours.items() if q(s, h))
         fixed_count: Counter[str] = Counter(area_of[s] for s, h in fixed_hours.items() if q(s, h))
