@@ -22,7 +22,7 @@ from estate.outputs import export, maps, views
 from estate.outputs import ui_text as T
 from estate.outputs.tables import compare_frame
 from estate.planner import REGISTER_ID, Planner
-from estate.scenario import ScenarioState
+from estate.scenario import Scenario, ScenarioState
 from geodata.errors import PlannerError
 
 st.set_page_config(page_title=T.APP_TITLE, page_icon=":material/local_police:", layout="wide")
@@ -46,7 +46,7 @@ def _planner(data_dir: str, scenarios_dir: str) -> Planner:
 @st.cache_resource(show_spinner="Preparing the map shapes…")
 def _geometry(cfg: tuple[str, str]) -> maps.MapGeometry:
     p = planner()
-    return maps.map_geometry(p.areas, p.unit_polygons, p.units)
+    return maps.geometry_for(p).web  # the same preparation the evidence pack's maps use
 
 
 @st.cache_resource(show_spinner=False)
@@ -82,48 +82,25 @@ def scenario_signature() -> tuple[tuple[str, int, int], ...]:
     return sig
 
 
-def state_of(ref: str | drafts.Draft) -> ScenarioState:
+def state_of(ref: str | Scenario) -> ScenarioState:
+    scenario_signature()
+    return planner().state(ref)
+
+
+def coverage(ref: str | Scenario, mode: str, band: str) -> CoverageResult:
+    """Coverage of a saved scenario or the draft: the planner keeps results by content."""
+    scenario_signature()
+    return planner().coverage(ref, mode, band)
+
+
+def borough_table(base: str | Scenario, scen: str | Scenario, mode: str, band: str, t: int) -> Any:
+    return views.borough_table(coverage(base, mode, band), coverage(scen, mode, band), t)
+
+
+def site_frame(base: str | Scenario, scen: str | Scenario, mode: str, band: str) -> Any:
     p = planner()
-    if isinstance(ref, drafts.Draft):
-        return drafts.draft_state(ref, p.scenarios, p.estate)
-    return p.state(ref)
-
-
-def coverage(ref: str | drafts.Draft, mode: str, band: str) -> CoverageResult:
-    key = ref.fingerprint() if isinstance(ref, drafts.Draft) else ref
-    return _coverage_keyed(_config(), scenario_signature(), key, ref, mode, band)
-
-
-@st.cache_resource(show_spinner=False, max_entries=256)
-def _coverage_keyed(cfg: tuple[str, str], sig: Any, key: str, _ref: str | drafts.Draft,
-                    mode: str, band: str) -> CoverageResult:
-    return planner().coverage_of_state(state_of(_ref), mode, band)
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _borough_table(cfg: tuple[str, str], sig: Any, base_key: str, scen_key: str, mode: str, band: str,
-                   t: int, _base: Any, _scen: Any) -> Any:
-    return views.borough_table(coverage(_base, mode, band), coverage(_scen, mode, band), t)
-
-
-def borough_table(base: str | drafts.Draft, scen: str | drafts.Draft, mode: str, band: str, t: int) -> Any:
-    bk = base.fingerprint() if isinstance(base, drafts.Draft) else base
-    sk = scen.fingerprint() if isinstance(scen, drafts.Draft) else scen
-    return _borough_table(_config(), scenario_signature(), bk, sk, mode, band, t, base, scen)
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _site_frame(cfg: tuple[str, str], sig: Any, base_key: str, scen_key: str, mode: str, band: str,
-                _base: Any, _scen: Any) -> Any:
-    p = planner()
-    return maps.site_frame(p.estate, state_of(_base), state_of(_scen), coverage(_base, mode, band),
-                           coverage(_scen, mode, band), p.units.weights()["all"], band)
-
-
-def site_frame(base: str | drafts.Draft, scen: str | drafts.Draft, mode: str, band: str) -> Any:
-    bk = base.fingerprint() if isinstance(base, drafts.Draft) else base
-    sk = scen.fingerprint() if isinstance(scen, drafts.Draft) else scen
-    return _site_frame(_config(), scenario_signature(), bk, sk, mode, band, base, scen)
+    return maps.site_frame(p.estate, state_of(base), state_of(scen), coverage(base, mode, band),
+                           coverage(scen, mode, band), p.units.weights()["all"])
 
 
 # ---- shared widgets --------------------------------------------------------------
@@ -197,7 +174,7 @@ def _toggle_clicked(site_id: str) -> None:
         st.session_state["click_error"] = str(exc)
 
 
-def build_map(base: str | drafts.Draft, scen: str | drafts.Draft, c: dict[str, Any], *, metric: str,
+def build_map(base: str | Scenario, scen: str | Scenario, c: dict[str, Any], *, metric: str,
               lsoa: str = "off", focus: str | None = None, candidates: Any = None,
               clickable: bool = False, title: str = "") -> Any:
     p = planner()
@@ -215,7 +192,7 @@ def build_map(base: str | drafts.Draft, scen: str | drafts.Draft, c: dict[str, A
         candidates=candidates, band_label=T.band_label(c["band"]), title=title, clickable=clickable, **kw)
 
 
-def headline_block(base: str | drafts.Draft, scen: str | drafts.Draft, c: dict[str, Any],
+def headline_block(base: str | Scenario, scen: str | Scenario, c: dict[str, Any],
                    base_title: str, scen_title: str, *, labels: tuple[str, str] = ("base", "scenario")) -> None:
     h = views.headline(coverage(base, c["mode"], c["band"]), coverage(scen, c["mode"], c["band"]), c["t"])
     cols = st.columns(3)
@@ -229,8 +206,8 @@ def headline_block(base: str | drafts.Draft, scen: str | drafts.Draft, c: dict[s
         st.markdown("**Worst hit:** " + "; ".join(f"{w.name} {w.change:+,}" for w in h.worst))
 
 
-def title_of(ref: str | drafts.Draft) -> str:
-    if isinstance(ref, drafts.Draft):
+def title_of(ref: str | Scenario) -> str:
+    if isinstance(ref, Scenario):
         return "your draft"
     return ref
 
@@ -292,56 +269,42 @@ def page_map(c: dict[str, Any]) -> None:
 def _start_draft(sid: str) -> None:
     p = planner()
     if sid == REGISTER_ID:
-        st.session_state["draft"] = drafts.Draft.blank(REGISTER_ID, title="")
+        st.session_state["draft"] = Scenario.blank(REGISTER_ID, title="")
     else:
-        st.session_state["draft"] = drafts.Draft.from_scenario(p.scenarios[sid])
+        st.session_state["draft"] = Scenario.from_scenario(p.scenarios[sid])
     st.session_state.pop("pending_overwrite", None)
 
 
-def page_build(c: dict[str, Any]) -> None:
-    st.header("Build a scenario")
+def _build_start(ids: list[str]) -> None:
+    """Start the draft from a scenario, or from an uploaded file."""
     p = planner()
-    ids = scenario_ids()
     top = st.columns([3, 1, 3])
     start = top[0].selectbox("Start from", ids, index=_index(ids, T.DEFAULT_SCENARIO), key="build_start",
                              format_func=scenario_label, help=T.HELP["start"])
-    if top[1].button("Start", key="build_start_btn", help="Replace the draft with this scenario") or \
-            "draft" not in st.session_state:
+    if top[1].button("Start", key="build_start_btn", help=T.HELP["start_button"]) or "draft" not in st.session_state:
         _start_draft(start)
     with top[2]:
         up = st.file_uploader("…or upload a scenario file", type=["yaml", "yml"], key="upload", max_upload_size=1,
                               help=T.HELP["upload"].format(limit=T.UPLOAD_LIMIT_BYTES // 1024))
-        if up is not None and st.session_state.get("upload_seen") != up.file_id:
+        if up is None:
+            st.session_state.pop("upload_error", None)
+            return
+        if st.session_state.get("upload_seen") != up.file_id:
             st.session_state["upload_seen"] = up.file_id
             try:
                 st.session_state["draft"] = drafts.read_upload(up.name, up.getvalue(), estate=p.estate,
                                                                scenarios=p.scenarios)
                 st.session_state.pop("upload_error", None)
-                st.success(f"Loaded {up.name}: {st.session_state['draft'].n_changes} changes.")
+                st.success(T.MESSAGES["uploaded"].format(name=up.name, n=st.session_state["draft"].n_changes))
             except drafts.UploadError as exc:
                 st.session_state["upload_error"] = str(exc)
-        if st.session_state.get("upload_error") and up is not None:
+        if st.session_state.get("upload_error"):
             st.error(st.session_state["upload_error"], icon=":material/error:")
-        elif up is None:
-            st.session_state.pop("upload_error", None)
-    draft: drafts.Draft = st.session_state["draft"]
-    try:
-        base_state = p.state(draft.base)
-        state = drafts.draft_state(draft, p.scenarios, p.estate)
-    except (PlannerError, KeyError, ValueError) as exc:
-        st.error(f"This draft cannot be applied: {exc}")
-        return
-    compare_ids = list(ids)
-    default_cmp = draft.started_from if draft.started_from in ids else draft.base
-    against = st.selectbox("Compare the draft with", compare_ids, index=_index(compare_ids, default_cmp),
-                           key="build_against", format_func=scenario_label, help=T.HELP["compare_with"])
-    if not engine_ready(c["mode"], c["band"]):
-        return
-    st.caption(f"{draft.n_changes} change(s) over base '{draft.base}'. "
-               f"{T.mode_label(c['mode'])}, {T.band_label(c['band'])}.")
-    headline_block(against, draft, c, against, "your draft", labels=(against, "your draft"))
 
-    # candidate filters (also decide which candidate markers the map shows)
+
+def _build_candidates(draft: Scenario, base_state: ScenarioState, state: ScenarioState) -> Any:
+    """The candidate-host filters and the 'add' form; returns the candidate frame for the map (or None)."""
+    p = planner()
     opts = drafts.candidate_options(p.estate)
     with st.expander("Add a contact point from candidate hosts", expanded=False):
         f = st.columns(4)
@@ -352,10 +315,8 @@ def page_build(c: dict[str, Any]) -> None:
         query = f[3].text_input("Search", key="cand_query", help=T.HELP["site_search"])
         cands = drafts.filter_candidates(p.estate, hosts=hosts, boroughs=boroughs, retailers=retailers,
                                          query=query, exclude=state.hours)
-        st.caption(f"{text.count(len(cands))} candidate hosts match" + (" (first 500 listed)" if len(cands) > 500 else ""))
-        shown = cands.head(500)
-        labels = {r.site_id: f"{r.name} — {r.borough} ({T.HOST_LABELS.get(r.host, r.host)})"
-                  for r in shown.itertuples()}
+        st.caption(T.candidates_caption(len(cands), T.CANDIDATES_LISTED))
+        labels = T.candidate_labels(cands.head(T.CANDIDATES_LISTED))
         g = st.columns([3, 2, 3, 1])
         pick = g[0].selectbox("Candidate", list(labels), format_func=lambda k: labels[k], key="cand_pick",
                               index=None, placeholder="Choose a host…")
@@ -367,17 +328,22 @@ def page_build(c: dict[str, Any]) -> None:
                 st.rerun()
             except (PlannerError, KeyError, ValueError) as exc:
                 st.error(str(exc))
-        show_cands = bool(hosts or boroughs or retailers or query) and len(cands) <= 400
-    st.subheader("Map: click a counter to close or reopen it")
-    cand_frame = maps.candidate_frame(p.estate, list(cands["site_id"])) if show_cands else None
-    if not show_cands:
-        st.caption("Filter the candidate hosts above (at most 400) to show them on the map and add one by clicking.")
-    m = build_map(against, draft, c, metric="beyond_change", candidates=cand_frame, clickable=True,
-                  title=f"Your draft vs {against}")
-    show_map(m, key="build_map", height=560, title="Draft map", on_click=_toggle_clicked)
-    if st.session_state.get("click_error"):
-        st.error(st.session_state.pop("click_error"))
+        filtered = bool(hosts or boroughs or retailers or query)
+    if filtered and len(cands) <= T.CANDIDATES_ON_MAP:
+        return maps.candidate_frame(p.estate, list(cands["site_id"]))
+    st.caption(T.MESSAGES["filter_to_map"].format(n=T.CANDIDATES_ON_MAP))
+    return None
 
+
+def _replace_draft(draft: Scenario, new: Scenario) -> None:
+    if new != draft:
+        st.session_state["draft"] = new
+        st.rerun()
+
+
+def _build_tables(draft: Scenario, base_state: ScenarioState, state: ScenarioState) -> None:
+    """The counters (tick to keep open) and the draft's changes (hours, rationale, undo)."""
+    p = planner()
     st.subheader("Counters: tick to keep open, untick to close")
     q = st.text_input("Search counters", key="site_query", help=T.HELP["site_search"])
     table = drafts.site_table(p.estate, base_state, state, draft)
@@ -386,30 +352,28 @@ def page_build(c: dict[str, Any]) -> None:
                             disabled=["site_id", "name", "borough", "kind", "hours", "change"],
                             column_order=["open", "name", "borough", "hours", "change", "kind", "site_id"],
                             column_config={"open": st.column_config.CheckboxColumn("Open")})
-    new = drafts.apply_open_edits(draft, view, edited, p.estate, base_state)
-    if new != draft:
-        st.session_state["draft"] = new
-        st.rerun()
+    _replace_draft(draft, drafts.apply_open_edits(draft, view, edited, p.estate, base_state))
 
     st.subheader("Changes in this draft")
     ch = drafts.change_frame(draft, p.estate)
     if ch.empty:
-        st.caption("No changes yet.")
-    else:
-        ed = st.data_editor(ch, hide_index=True, key=f"changes-{hash(draft)}",
-                            disabled=["site_id", "name", "borough", "change"],
-                            column_config={"rationale": st.column_config.TextColumn("Rationale", width="large"),
-                                           "hours": st.column_config.TextColumn("Hours", help=T.HELP["hours"]),
-                                           "undo": st.column_config.CheckboxColumn("Undo")})
-        try:
-            new = drafts.apply_change_edits(draft, ed, base_state)
-        except (PlannerError, ValueError) as exc:
-            st.error(str(exc))
-            new = draft
-        if new != draft:
-            st.session_state["draft"] = new
-            st.rerun()
+        st.caption(T.MESSAGES["no_changes"])
+        return
+    ed = st.data_editor(ch, hide_index=True, key=f"changes-{hash(draft)}",
+                        disabled=["site_id", "name", "borough", "change"],
+                        column_config={"rationale": st.column_config.TextColumn("Rationale", width="large"),
+                                       "hours": st.column_config.TextColumn("Hours", help=T.HELP["hours"]),
+                                       "undo": st.column_config.CheckboxColumn("Undo")})
+    try:
+        new = drafts.apply_change_edits(draft, ed, base_state)
+    except (PlannerError, ValueError) as exc:
+        st.error(str(exc))
+        new = draft
+    _replace_draft(draft, new)
 
+
+def _build_save(draft: Scenario) -> None:
+    """Title, id and description; save (asking before replacing a file) or download the YAML."""
     st.subheader("Save")
     s = st.columns([2, 2])
     title = s[0].text_input("Title", value=draft.title, key=f"title-{draft.started_from}")
@@ -422,15 +386,13 @@ def page_build(c: dict[str, Any]) -> None:
     if problem:
         st.warning(problem)
     b = st.columns([1, 1, 3])
-    pending = st.session_state.get("pending_overwrite")
     if b[0].button("Save", key="save", type="primary", disabled=bool(problem)):
         _save(draft, overwrite=False, digest=None)
     b[1].download_button("Download YAML", draft.to_yaml(), file_name=f"{draft.id or 'draft'}.yaml",
                          mime="text/yaml", key="download_yaml")
+    pending = st.session_state.get("pending_overwrite")
     if pending and pending.get("id") == draft.id:
-        st.warning(f"scenarios/{draft.id}.yaml already exists"
-                   + (" and was changed by someone else since" if pending.get("conflict") else "")
-                   + ". Overwrite it?")
+        st.warning(T.overwrite_question(draft.id, conflict=bool(pending.get("conflict"))))
         confirmed = st.checkbox("Yes, replace the existing file", key="confirm_overwrite", help=T.HELP["overwrite"])
         if confirmed and st.button("Overwrite", key="overwrite"):
             _save(draft, overwrite=True, digest=pending["digest"])
@@ -439,7 +401,35 @@ def page_build(c: dict[str, Any]) -> None:
         st.success(msg)
 
 
-def _save(draft: drafts.Draft, *, overwrite: bool, digest: str | None) -> None:
+def page_build(c: dict[str, Any]) -> None:
+    st.header("Build a scenario")
+    p = planner()
+    ids = scenario_ids()
+    _build_start(ids)
+    draft: Scenario = st.session_state["draft"]
+    try:
+        base_state, state = p.state(draft.base), p.state(draft)
+    except (PlannerError, KeyError, ValueError) as exc:
+        st.error(T.MESSAGES["draft_broken"].format(error=exc))
+        return
+    against = st.selectbox("Compare the draft with", ids, index=_index(ids, drafts.compare_default(draft, ids)),
+                           key="build_against", format_func=scenario_label, help=T.HELP["compare_with"])
+    if not engine_ready(c["mode"], c["band"]):
+        return
+    st.caption(T.draft_caption(draft.n_changes, draft.base, c["mode"], c["band"]))
+    headline_block(against, draft, c, against, "your draft", labels=(against, "your draft"))
+    cand_frame = _build_candidates(draft, base_state, state)
+    st.subheader("Map: click a counter to close or reopen it")
+    m = build_map(against, draft, c, metric="beyond_change", candidates=cand_frame, clickable=True,
+                  title=f"Your draft vs {against}")
+    show_map(m, key="build_map", height=560, title="Draft map", on_click=_toggle_clicked)
+    if st.session_state.get("click_error"):
+        st.error(st.session_state.pop("click_error"))
+    _build_tables(draft, base_state, state)
+    _build_save(draft)
+
+
+def _save(draft: Scenario, *, overwrite: bool, digest: str | None) -> None:
     p = planner()
     try:
         path = drafts.save_draft(draft, p.scenarios_dir, p.estate, p.scenarios, overwrite=overwrite,
@@ -462,15 +452,21 @@ def _save(draft: drafts.Draft, *, overwrite: bool, digest: str | None) -> None:
 
 
 @st.cache_resource(show_spinner="Building the evidence…", max_entries=32)
-def _evidence(cfg: tuple[str, str], sig: Any, scenario: str, against: str, mode: str, bands: tuple[str, ...]) -> Any:
+def _evidence(cfg: tuple[str, str], sig: Any, key: str, _ref: str | Scenario, against: str, mode: str,
+              bands: tuple[str, ...]) -> Any:
+    """The evidence of a saved scenario or the draft, kept by the planner's content key."""
     from estate.evidence import build_evidence
 
-    return build_evidence(planner(), scenario, against=against, mode=mode, bands=bands)
+    return build_evidence(planner(), _ref, against=against, mode=mode, bands=bands)
 
 
 def page_evidence(c: dict[str, Any]) -> None:
     st.header("Closure evidence")
-    if c["scenario"] == c["base"]:
+    draft: Scenario | None = st.session_state.get("draft")
+    use_draft = draft is not None and st.toggle(T.MESSAGES["evidence_draft"], key="ev_draft",
+                                                help=T.HELP["evidence_draft"])
+    ref: str | Scenario = draft if (use_draft and draft is not None) else c["scenario"]
+    if not use_draft and c["scenario"] == c["base"]:
         st.info("Choose a scenario different from the base in the sidebar: evidence compares the two.")
         return
     bands = st.multiselect("Time bands", list(T.BAND_CHOICES), default=sorted({"day", c["band"]}),
@@ -480,7 +476,8 @@ def page_evidence(c: dict[str, Any]) -> None:
         return
     if not all(engine_ready(c["mode"], b) for b in {*bands, "day", "night"}):
         return
-    ev = _evidence(_config(), scenario_signature(), c["scenario"], c["base"], c["mode"], tuple(bands))
+    key = f"{planner().content_key(ref)}:{ref if isinstance(ref, str) else ref.id}"
+    ev = _evidence(_config(), scenario_signature(), key, ref, c["base"], c["mode"], tuple(bands))
     st.caption(ev.subtitle())
     for note in ev.notes:
         st.info(note)
@@ -488,7 +485,7 @@ def page_evidence(c: dict[str, Any]) -> None:
     st.download_button(
         "Download the evidence pack (ZIP: CSV, XLSX, GeoJSON, HTML, PDF)",
         lambda: export.evidence_pack_zip(planner(), ev),
-        file_name=f"evidence-{c['scenario']}-vs-{c['base']}-{c['mode']}.zip", mime="application/zip",
+        file_name=f"evidence-{ev.scenario_id}-vs-{c['base']}-{c['mode']}.zip", mime="application/zip",
         key="ev_pack")
     if not closed:
         return
@@ -496,7 +493,7 @@ def page_evidence(c: dict[str, Any]) -> None:
                        format_func=lambda k: f"{closed[k].name} ({closed[k].area_name})")
     case = closed[sid]
     st.subheader(case.name)
-    foot = f"{case.footfall:g} crimes reported a day" if case.footfall == case.footfall else case.footfall_note
+    foot = f"{text.plain(case.footfall)} crimes reported a day" if case.footfall == case.footfall else case.footfall_note
     st.markdown(f"**Hours before:** {case.hours_before}; **after:** {case.hours_after}. "
                 f"**Footfall:** {foot or 'not published'}.")
     if case.rationale:

@@ -1,12 +1,10 @@
 """Scenario drafts: a scenario being edited in the app, and saving it safely.
 
-A :class:`Draft` is an immutable change set over a base scenario, like a
-:class:`~estate.scenario.Scenario` whose id and title may still be unfinished.
-Every edit returns a new draft: close or reopen a site (:meth:`Draft.toggle`),
-open a candidate with hours (:meth:`Draft.add_open`), change hours
-(:meth:`Draft.with_hours`), give a rationale (:meth:`Draft.with_rationale`),
-undo a site (:meth:`Draft.undo`).  :func:`draft_state` applies it to the estate
-exactly as a saved file would be, so its coverage is the saved file's coverage.
+A draft is a :class:`~estate.scenario.Scenario` value whose id and title may
+still be unfinished (there is one scenario type: the editing methods,
+:meth:`~estate.scenario.Scenario.toggle` and friends, are the scenario's own).
+:func:`draft_state` applies it to the estate exactly as a saved file would be,
+so its coverage is the saved file's coverage.
 
 Saving (:func:`save_draft`) checks the id before anything is written (a slug,
 so nothing lands outside the scenario folder), validates the YAML it would
@@ -28,35 +26,32 @@ import fcntl
 import hashlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from estate import text
-from estate.errors import EstateError, ScenarioError
-from estate.hours import parse_hours
+from estate.errors import SaveConflictError, ScenarioError, UploadError
 from estate.register import Estate
 from estate.scenario import (
+    DEFAULT_NEW_HOURS,
     ID_RE,
     REGISTER,
-    Change,
     Scenario,
     ScenarioState,
     parse_scenario,
     resolve,
     save_scenario,
-    scenario_to_yaml,
+    suggest_id,
 )
+from estate.scenario import resolve_value as draft_state
 from geodata.errors import PlannerError
-from geodata.places import slugify
 
 __all__ = [
     "DEFAULT_NEW_HOURS",
     "DRAFT_KEY",
     "UPLOAD_LIMIT_BYTES",
-    "Draft",
     "SaveConflictError",
     "UploadError",
     "apply_change_edits",
@@ -64,6 +59,7 @@ __all__ = [
     "candidate_options",
     "change_frame",
     "check_scenario_id",
+    "compare_default",
     "draft_state",
     "file_digest",
     "filter_candidates",
@@ -78,26 +74,8 @@ __all__ = [
 #: The key a draft is resolved under (never a valid scenario id, so it cannot clash).
 DRAFT_KEY = "__draft__"
 
-#: Hours offered for a new contact point (a typical supermarket day).
-DEFAULT_NEW_HOURS = "Mo-Sa 08:00-22:00; Su 10:00-16:00"
 #: Largest scenario file the app accepts (a scenario is a few kilobytes).
 UPLOAD_LIMIT_BYTES = 256 * 1024
-
-
-class UploadError(ScenarioError):
-    """An uploaded scenario file that is too big, not text, or not a valid scenario."""
-
-
-class SaveConflictError(FileExistsError, EstateError):
-    """The scenario file changed since the user agreed to overwrite it."""
-
-    def __init__(self, message: str, digest: str) -> None:
-        super().__init__(message)
-        #: the file's digest now, to ask the user again against
-        self.digest = digest
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 def check_scenario_id(sid: str) -> str | None:
@@ -118,193 +96,14 @@ def check_scenario_id(sid: str) -> str | None:
     return None
 
 
-def suggest_id(title: str) -> str:
-    """A scenario id made from a title.
-
-    Examples
-    --------
-    >>> suggest_id("Keep Harrow open, 2027!")
-    'keep-harrow-open-2027'
-    """
-    s = slugify(title)[:64].strip("-")
-    return s if s and ID_RE.match(s) else "my-scenario"
-
-
-# ---- the draft -----------------------------------------------------------------
-def _without(changes: tuple[Change, ...], site_id: str) -> tuple[Change, ...]:
-    return tuple(c for c in changes if c.site_id != site_id)
-
-
-def _find(changes: tuple[Change, ...], site_id: str) -> Change | None:
-    return next((c for c in changes if c.site_id == site_id), None)
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A scenario being edited: its changes over ``base``, with an id and title to save under."""
-
-    id: str
-    title: str
-    base: str = REGISTER
-    description: str = ""
-    close: tuple[Change, ...] = ()
-    open: tuple[Change, ...] = ()
-    set_hours: tuple[Change, ...] = ()
-    notes: tuple[str, ...] = ()
-    #: the scenario the draft began as ("" for a blank draft)
-    started_from: str = ""
-
-    # ---- construction
-    @classmethod
-    def from_scenario(cls, sc: Scenario) -> Draft:
-        """A draft holding a scenario's own changes (so they can be kept, changed or undone)."""
-        return cls(id=sc.id, title=sc.title, base=sc.base, description=sc.description,
-                   close=sc.close, open=sc.open, set_hours=sc.set_hours, notes=sc.notes,
-                   started_from=sc.id)
-
-    @classmethod
-    def blank(cls, base: str, *, title: str = "") -> Draft:
-        """A draft with no changes over ``base``."""
-        return cls(id=suggest_id(title) if title else "", title=title, base=base, started_from=base)
-
-    # ---- reading
-    def to_scenario(self, *, scenario_id: str | None = None) -> Scenario:
-        """The draft as a :class:`Scenario` (id and title not checked here)."""
-        return Scenario(id=self.id if scenario_id is None else scenario_id, title=self.title,
-                        description=self.description, base=self.base, close=self.close,
-                        open=self.open, set_hours=self.set_hours, notes=self.notes)
-
-    def to_yaml(self) -> str:
-        """The YAML a save would write."""
-        return scenario_to_yaml(self.to_scenario())
-
-    def fingerprint(self) -> str:
-        """A hash of everything that changes the coverage (for caches).
-
-        Examples
-        --------
-        >>> a = Draft("x", "X", "baseline-2024"); b = a.with_meta(title="Y")
-        >>> a.fingerprint() == b.fingerprint()
-        True
-        """
-        key = repr((self.base, [c.site_id for c in self.close],
-                    [(c.site_id, c.hours) for c in self.open], [(c.site_id, c.hours) for c in self.set_hours]))
-        return hashlib.sha256(key.encode()).hexdigest()[:16]
-
-    def change_of(self, site_id: str) -> tuple[str, Change] | None:
-        """``("close" | "open" | "set_hours", change)`` for a site the draft changes."""
-        for kind in ("close", "open", "set_hours"):
-            c = _find(getattr(self, kind), site_id)
-            if c is not None:
-                return kind, c
-        return None
-
-    @property
-    def n_changes(self) -> int:
-        """How many sites the draft changes."""
-        return len({c.site_id for c in (*self.close, *self.open, *self.set_hours)})
-
-    # ---- editing (each returns a new draft)
-    def with_meta(self, *, id: str | None = None, title: str | None = None,
-                  description: str | None = None) -> Draft:
-        """Change the id, title or description."""
-        return dataclasses.replace(
-            self, id=self.id if id is None else id.strip(), title=self.title if title is None else title,
-            description=self.description if description is None else description)
-
-    def toggle(self, site_id: str, estate: Estate, base_state: ScenarioState, *, hours: str = "") -> Draft:
-        """Close an open site, or reopen a closed one.
-
-        A site open in the base is closed (or, if this draft closed it, reopened);
-        a site closed in the base is opened with ``hours`` (default: its register
-        hours, else :data:`DEFAULT_NEW_HOURS`), or, if this draft
-        opened it, closed again.
-        """
-        estate.check_id(site_id)
-        if site_id in base_state.hours:
-            if _find(self.close, site_id):
-                return dataclasses.replace(self, close=_without(self.close, site_id))
-            return dataclasses.replace(self, close=(*self.close, Change(site_id)),
-                                       set_hours=_without(self.set_hours, site_id))
-        if _find(self.open, site_id):
-            return dataclasses.replace(self, open=_without(self.open, site_id))
-        return self.add_open(site_id, hours or self.default_hours(site_id, estate), estate, base_state)
-
-    @staticmethod
-    def default_hours(site_id: str, estate: Estate) -> str:
-        """The hours a site opens with unless told: its register hours, else the default."""
-        h = str(estate.sites.at[site_id, "hours"] or "")
-        return h or DEFAULT_NEW_HOURS
-
-    def add_open(self, site_id: str, hours: str, estate: Estate, base_state: ScenarioState,
-                 *, rationale: str = "") -> Draft:
-        """Open a site (a candidate host, or a closed counter) with ``hours``."""
-        estate.check_id(site_id)
-        parse_hours(hours)
-        if site_id in base_state.hours:
-            d = self if not _find(self.close, site_id) else self.toggle(site_id, estate, base_state)
-            d = d.with_hours(site_id, hours, base_state)
-            return d.with_rationale(site_id, rationale) if rationale else d
-        old = _find(self.open, site_id)
-        ch = Change(site_id, hours, rationale or (old.rationale if old else ""), old.source if old else "")
-        if old:
-            return dataclasses.replace(self, open=tuple(ch if c.site_id == site_id else c for c in self.open))
-        return dataclasses.replace(self, open=(*self.open, ch))
-
-    def with_hours(self, site_id: str, hours: str, base_state: ScenarioState) -> Draft:
-        """Set a site's hours: an opened site's own hours, or a ``set_hours`` change of a base site."""
-        parse_hours(hours)
-        old = _find(self.open, site_id)
-        if old:
-            new = dataclasses.replace(old, hours=hours)
-            return dataclasses.replace(self, open=tuple(new if c.site_id == site_id else c for c in self.open))
-        if site_id not in base_state.hours:
-            raise ScenarioError(f"{site_id!r} is not open in this draft; open it first")
-        if _find(self.close, site_id):
-            raise ScenarioError(f"{site_id!r} is closed in this draft; reopen it before changing its hours")
-        prev = _find(self.set_hours, site_id)
-        rest = _without(self.set_hours, site_id)
-        if hours == base_state.hours[site_id]:
-            return dataclasses.replace(self, set_hours=rest)
-        ch = Change(site_id, hours, prev.rationale if prev else "", prev.source if prev else "")
-        return dataclasses.replace(self, set_hours=(*rest, ch))
-
-    def with_rationale(self, site_id: str, rationale: str) -> Draft:
-        """Set the rationale of the change the draft makes to ``site_id``."""
-        found = self.change_of(site_id)
-        if found is None:
-            raise ScenarioError(f"{site_id!r} is not changed by this draft, so it has no rationale to set")
-        kind, old = found
-        new = dataclasses.replace(old, rationale=rationale.strip())
-        changed = tuple(new if c.site_id == site_id else c for c in getattr(self, kind))
-        if kind == "close":
-            return dataclasses.replace(self, close=changed)
-        if kind == "open":
-            return dataclasses.replace(self, open=changed)
-        return dataclasses.replace(self, set_hours=changed)
-
-    def undo(self, site_id: str) -> Draft:
-        """Drop every change the draft makes to ``site_id``."""
-        return dataclasses.replace(self, close=_without(self.close, site_id),
-                                   open=_without(self.open, site_id),
-                                   set_hours=_without(self.set_hours, site_id))
-
-
-def draft_state(draft: Draft, scenarios: dict[str, Scenario], estate: Estate) -> ScenarioState:
-    """The estate as the draft leaves it (exactly as its saved file would).
-
-    Raises
-    ------
-    UnknownScenarioError, UnknownSiteError, ScenarioError
-    """
-    sc = draft.to_scenario(scenario_id=DRAFT_KEY)
-    state = resolve(DRAFT_KEY, {**scenarios, DRAFT_KEY: sc}, estate)
-    return dataclasses.replace(state, scenario_id=draft.id or "draft")
+def compare_default(draft: Scenario, ids: Sequence[str]) -> str:
+    """What a draft is compared with unless the user says: what it started from, else its base."""
+    return draft.started_from if draft.started_from in ids else draft.base
 
 
 # ---- tables for editing ---------------------------------------------------------
 def site_table(estate: Estate, base_state: ScenarioState, state: ScenarioState,
-               draft: Draft | None = None) -> pd.DataFrame:
+               draft: Scenario | None = None) -> pd.DataFrame:
     """Register sites and opened candidates: ``open`` now, hours, and what the draft changed.
 
     Columns: ``site_id``, ``open``, ``name``, ``borough``, ``kind``, ``hours``, ``change``.
@@ -338,8 +137,8 @@ def filter_table(df: pd.DataFrame, query: str, columns: Sequence[str] = ("name",
     return df[mask]
 
 
-def apply_open_edits(draft: Draft, before: pd.DataFrame, after: pd.DataFrame, estate: Estate,
-                     base_state: ScenarioState) -> Draft:
+def apply_open_edits(draft: Scenario, before: pd.DataFrame, after: pd.DataFrame, estate: Estate,
+                     base_state: ScenarioState) -> Scenario:
     """Toggle every site whose ``open`` tick changed between two versions of :func:`site_table`."""
     was = dict(zip(before["site_id"], before["open"], strict=True))
     for sid, now in zip(after["site_id"], after["open"], strict=True):
@@ -348,7 +147,7 @@ def apply_open_edits(draft: Draft, before: pd.DataFrame, after: pd.DataFrame, es
     return draft
 
 
-def change_frame(draft: Draft, estate: Estate) -> pd.DataFrame:
+def change_frame(draft: Scenario, estate: Estate) -> pd.DataFrame:
     """One row per site the draft changes: what, hours, rationale, and an ``undo`` tick."""
     rows = []
     labels = {"close": "close", "open": "open", "set_hours": "change hours"}
@@ -361,7 +160,7 @@ def change_frame(draft: Draft, estate: Estate) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["site_id", "name", "borough", "change", "hours", "rationale", "undo"])
 
 
-def apply_change_edits(draft: Draft, edited: pd.DataFrame, base_state: ScenarioState) -> Draft:
+def apply_change_edits(draft: Scenario, edited: pd.DataFrame, base_state: ScenarioState) -> Scenario:
     """Apply an edited :func:`change_frame`: undo ticked rows, then new hours and rationales.
 
     Raises
@@ -453,7 +252,7 @@ def _folder_lock(directory: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def save_draft(draft: Draft, directory: Path, estate: Estate, scenarios: dict[str, Scenario],
+def save_draft(draft: Scenario, directory: Path, estate: Estate, scenarios: dict[str, Scenario],
                *, overwrite: bool = False, expected_digest: str | None = None) -> Path:
     """Validate the draft and write ``directory/<id>.yaml`` atomically.
 
@@ -495,7 +294,7 @@ def save_draft(draft: Draft, directory: Path, estate: Estate, scenarios: dict[st
 
 
 def read_upload(name: str, data: bytes, *, estate: Estate, scenarios: dict[str, Scenario],
-                limit: int = UPLOAD_LIMIT_BYTES) -> Draft:
+                limit: int = UPLOAD_LIMIT_BYTES) -> Scenario:
     """An uploaded scenario file as a draft, after every check; :class:`UploadError` otherwise.
 
     The file must be at most ``limit`` bytes, named ``*.yaml`` or ``*.yml``,
@@ -519,4 +318,4 @@ def read_upload(name: str, data: bytes, *, estate: Estate, scenarios: dict[str, 
     except (PlannerError, KeyError, ValueError) as exc:
         msg = str(exc)
         raise UploadError(msg if msg.startswith(label) else f"{label}: {msg}") from None
-    return dataclasses.replace(Draft.from_scenario(sc), started_from=f"upload:{label}")
+    return dataclasses.replace(Scenario.from_scenario(sc), started_from=f"upload:{label}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geodata.errors import DataError, PlannerError
+from geodata.errors import CacheError, DataError, PlannerError
 
 __all__ = [
     "DuplicateSiteError",
@@ -10,11 +10,17 @@ __all__ = [
     "HoursError",
     "MapError",
     "OutputError",
+    "RegisterError",
+    "RulesError",
+    "SaveConflictError",
     "ScenarioError",
+    "ScenarioExistsError",
     "SettingsError",
+    "TablesCacheError",
     "UnknownNameError",
     "UnknownScenarioError",
     "UnknownSiteError",
+    "UploadError",
 ]
 
 
@@ -22,18 +28,19 @@ class EstateError(PlannerError):
     """Base class of the estate domain's errors."""
 
 
-class UnknownSiteError(KeyError, EstateError):
-    """A site id that is neither in the register nor among the candidates."""
+class _UnknownKey(KeyError, EstateError):
+    """A ``KeyError`` whose message reads as written (``KeyError`` would quote it)."""
 
     def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "unknown site"
+        return str(self.args[0]) if self.args else (self.__doc__ or "").split(":")[0]
 
 
-class UnknownScenarioError(KeyError, EstateError):
-    """A scenario id with no file in ``scenarios/``."""
+class UnknownSiteError(_UnknownKey):
+    """unknown site: an id that is neither in the register nor among the candidates."""
 
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "unknown scenario"
+
+class UnknownScenarioError(_UnknownKey):
+    """unknown scenario: an id with no file in ``scenarios/``."""
 
 
 class DuplicateSiteError(DataError, EstateError):
@@ -56,12 +63,41 @@ class MapError(ValueError, EstateError):
     """A map or colour scale asked for with arguments that do not fit together."""
 
 
-class UnknownNameError(KeyError, EstateError):
-    """A name (map metric, colour meaning) that is not among the known ones."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "unknown name"
+class UnknownNameError(_UnknownKey):
+    """unknown name: a map metric or colour meaning that is not among the known ones."""
 
 
 class SettingsError(DataError, EstateError):
     """An environment variable or settings file that cannot be used."""
+
+
+class RegisterError(DataError, EstateError):
+    """A register or places file that cannot be used (unreadable, a bad kind, an unknown borough)."""
+
+
+class RulesError(DataError, EstateError):
+    """A rule set (YAML) that is malformed: unknown key, bad kind, bad hours requirement."""
+
+
+class ScenarioExistsError(FileExistsError, EstateError):
+    """A save would replace an existing scenario file without being asked to."""
+
+
+class UploadError(ScenarioError):
+    """An uploaded scenario file that is too big, not text, or not a valid scenario."""
+
+
+class SaveConflictError(ScenarioExistsError):
+    """The scenario file changed since the user agreed to overwrite it."""
+
+    def __init__(self, message: str, digest: str) -> None:
+        super().__init__(message)
+        #: the file's digest now, to ask the user again against
+        self.digest = digest
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class TablesCacheError(CacheError, EstateError):
+    """A cached derived-tables file that does not hold what it should (it is rebuilt)."""

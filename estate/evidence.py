@@ -56,7 +56,7 @@ from estate.cases import (
 from estate.coverage import THRESHOLDS, CoverageResult
 from estate.errors import ScenarioError
 from estate.rules import DEFAULT_RULES, RuleReport, RuleSet, check_rules
-from estate.scenario import REGISTER, Change, ScenarioState
+from estate.scenario import REGISTER, Change, Scenario, ScenarioState
 from geodata.areas import GROUPS
 from geodata.travel.base import ProgressFn, TimeBand, parse_band, parse_mode
 
@@ -88,23 +88,31 @@ log = logging.getLogger(__name__)
 
 # ---- computation -------------------------------------------------------------------
 
-def _title(planner: Planner, sid: str) -> str:
-    if sid == REGISTER:
+def _title(planner: Planner, ref: str | Scenario) -> str:
+    if isinstance(ref, Scenario):
+        return ref.title or "An unsaved draft"
+    if ref == REGISTER:
         return "The register as loaded"
-    return planner.scenarios[sid].title
+    return planner.scenarios[ref].title
 
 
-def _change_for(planner: Planner, scenario_id: str, against: str, site_id: str) -> Change | None:
+def _change_for(planner: Planner, scenario: str | Scenario, against: str, site_id: str) -> Change | None:
     """The scenario's own entry for a site (rationale, source), walking its chain of bases to ``against``."""
-    sid, seen = scenario_id, set()
-    while sid not in (against, REGISTER) and sid not in seen and sid in planner.scenarios:
-        seen.add(sid)
-        st = planner.state(sid)
+    ref: str | Scenario = scenario
+    seen: set[str] = set()
+    while True:
+        if isinstance(ref, str):
+            if ref in (against, REGISTER) or ref in seen or ref not in planner.scenarios:
+                return None
+            seen.add(ref)
+            nxt = planner.scenarios[ref].base
+        else:
+            nxt = ref.base
+        st = planner.state(ref)
         for d in (st.closed, st.opened, st.rehoured):
             if site_id in d:
                 return d[site_id]
-        sid = planner.scenarios[sid].base
-    return None
+        ref = nxt
 
 
 class _Context:
@@ -339,7 +347,7 @@ def _unique_bands(bands: Iterable[str | TimeBand]) -> tuple[TimeBand, ...]:
 
 
 def _site_case(planner: Planner, site_id: str, change: str, base: ScenarioState, scen: ScenarioState,
-               scenario_id: str, against: str) -> SiteCase:
+               scenario_id: str | Scenario, against: str) -> SiteCase:
     row = planner.estate.sites.loc[site_id]
     ch = _change_for(planner, scenario_id, against, site_id)
     foot = float(row["footfall"]) if row["footfall"] == row["footfall"] else math.nan
@@ -491,7 +499,7 @@ def _mitigation_sentence(case: SiteCase) -> str:
 
 def build_evidence(
     planner: Planner,
-    scenario_id: str,
+    scenario_id: str | Scenario,
     *,
     against: str,
     mode: str,
@@ -500,7 +508,6 @@ def build_evidence(
     thresholds: tuple[int, ...] = THRESHOLDS,
     summary_bands: Sequence[str | TimeBand] = DEFAULT_BANDS,
     progress: ProgressFn | None = None,
-    scenario_state: ScenarioState | None = None,
 ) -> Evidence:
     """The case-by-case evidence of ``scenario_id`` against ``against``.
 
@@ -509,7 +516,8 @@ def build_evidence(
     planner
         The planner holding the data, estate, scenarios and matrices.
     scenario_id
-        The scenario whose changes are evidenced.
+        The scenario whose changes are evidenced: an id, or a :class:`Scenario`
+        value (a draft being edited, saved or not).
     against
         The base it is compared with (any scenario id, or ``"register"``).
     mode
@@ -525,9 +533,6 @@ def build_evidence(
         as the Assembly asked for both).
     progress
         ``progress(done, total)`` over the bands.
-    scenario_state
-        The estate as the scenario leaves it, when it is not a saved scenario
-        (a draft being edited in the app); ``scenario_id`` then only names it.
 
     Raises
     ------
@@ -539,9 +544,11 @@ def build_evidence(
         For an unknown mode or band.
     """
     mode = parse_mode(mode)
-    if scenario_id == against:
+    value = scenario_id if isinstance(scenario_id, Scenario) else None
+    sid = scenario_id if isinstance(scenario_id, str) else (scenario_id.id or "draft")
+    if sid == against and value is None:
         raise ScenarioError(
-            f"the scenario and the base are both {scenario_id!r}: evidence compares a scenario with a "
+            f"the scenario and the base are both {sid!r}: evidence compares a scenario with a "
             "different base; pass --against the scenario it changes (e.g. its 'base' in the YAML)"
         )
     case_bands = _unique_bands(bands)
@@ -549,7 +556,7 @@ def build_evidence(
         raise ScenarioError("no time band given: pass at least one band (e.g. 'day' or 'night')")
     all_bands = _unique_bands([*summary_bands, *case_bands])
     base = planner.state(against)
-    scen = scenario_state if scenario_state is not None else planner.state(scenario_id)
+    scen = planner.state(scenario_id)
     est = planner.estate
 
     closed = sorted(set(base.hours) - set(scen.hours))
@@ -592,19 +599,22 @@ def build_evidence(
 
     notes = []
     if not cases:
-        notes.append(f"{scenario_id} changes nothing against {against}: it closes no site, opens no site "
+        notes.append(f"{sid} changes nothing against {against}: it closes no site, opens no site "
                      "and changes no opening hours. There is no closure to evidence, and coverage is unchanged.")
     elif not closed:
-        notes.append(f"{scenario_id} closes no site against {against}.")
-    sc_notes = list(planner.scenarios[scenario_id].notes) if scenario_id in planner.scenarios else []
+        notes.append(f"{sid} closes no site against {against}.")
+    if value is not None:
+        sc_notes = list(value.notes)
+    else:
+        sc_notes = list(planner.scenarios[sid].notes) if sid in planner.scenarios else []
     ev = Evidence(
-        scenario_id=scenario_id, scenario_title=_title(planner, scenario_id), against=against,
+        scenario_id=sid, scenario_title=_title(planner, scenario_id), against=against,
         against_title=_title(planner, against), mode=mode, engine=eng.name, engine_note=eng.describe(),
         bands=case_bands, summary_bands=all_bands, thresholds=tuple(thresholds), cases=cases,
         summary=summary, rules=report, notes=notes, scenario_notes=sc_notes, sources=data_sources(planner),
         generated=_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
     )
-    log.info("evidence %s vs %s (%s): %d closed, %d opened, %d re-houred", scenario_id, against, mode,
+    log.info("evidence %s vs %s (%s): %d closed, %d opened, %d re-houred", sid, against, mode,
              len(closed), len(opened), len(rehoured))
     return ev
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from estate.errors import EstateError
+
 __all__ = ["Harm", "HostRecovery", "area_harm", "best_host", "host_recovery", "nearest_minutes"]
 
 
@@ -107,7 +109,7 @@ class HostRecovery:
 
     def __add__(self, other: HostRecovery) -> HostRecovery:
         if not np.array_equal(self.columns, other.columns):
-            raise ValueError("host recoveries over different candidate columns cannot be added")
+            raise EstateError("host recoveries over different candidate columns cannot be added")
         return HostRecovery(self.columns, self.recovered + other.recovered, self.reconnected + other.reconnected,
                             self.minutes_saved + other.minutes_saved, self.newly_beyond + other.newly_beyond)
 

@@ -32,11 +32,12 @@ from typing import Any
 
 import yaml
 
-from estate.errors import EstateError
+from estate.errors import RulesError
+from estate.hours import Hours
 from estate.register import Estate
 from estate.scenario import ID_RE, ScenarioState
-from geodata.errors import DataError, UnknownBandError
-from geodata.travel.base import parse_band
+from geodata.errors import UnknownBandError
+from geodata.travel.base import TimeBand, parse_band
 
 __all__ = [
     "DEFAULT_RULES",
@@ -71,10 +72,6 @@ STATUS_EXEMPT = "exempt"
 _RULE_KEYS = {"id", "title", "kinds", "hours", "min_sites", "exempt"}
 
 
-class RulesError(DataError, EstateError):
-    """A rule set (YAML) that is malformed: unknown key, bad kind, bad hours requirement."""
-
-
 @dataclass(frozen=True)
 class Rule:
     """One borough rule: at least ``min_sites`` open sites of ``kinds`` meeting ``hours``.
@@ -99,27 +96,26 @@ class Rule:
             raise RulesError(f"rule {self.id!r}: kinds {list(self.kinds)!r}; expected some of {', '.join(RULE_KINDS)}")
         if self.hours not in ("any", "24/7"):
             try:
-                parse_band(self.hours)
+                object.__setattr__(self, "_band", parse_band(self.hours))  # parsed once, here
             except UnknownBandError as exc:
                 raise RulesError(f"rule {self.id!r}: hours {self.hours!r} must be 'any', '24/7' or a time band ({exc})") from None
         if isinstance(self.min_sites, bool) or not isinstance(self.min_sites, int) or self.min_sites < 1:
             raise RulesError(f"rule {self.id!r}: min_sites {self.min_sites!r} must be a whole number, 1 or more")
 
-    def qualifies(self, estate: Estate, hours_text: str) -> bool:
-        """Do these opening hours meet the rule's hours requirement?"""
-        h = estate.hours(hours_text)
+    def qualifies(self, h: Hours) -> bool:
+        """Do these (parsed) opening hours meet the rule's hours requirement?"""
         if self.hours == "any":
             return bool(h.open_minutes.any())
         if self.hours == "24/7":
             return h.is_24_7
-        b = parse_band(self.hours)
+        b: TimeBand = self._band  # type: ignore[attr-defined]
         return h.is_open(b.weekday, b.minute)
 
     def qualifying_sites(self, estate: Estate, state: ScenarioState) -> list[str]:
         """Open sites of ``state`` that this rule counts, in site-id order."""
         out = []
         for sid, text in sorted(state.hours.items()):
-            if effective_kind(estate, sid) in self.kinds and self.qualifies(estate, text):
+            if effective_kind(estate, sid) in self.kinds and self.qualifies(estate.hours(text)):
                 out.append(sid)
         return out
 

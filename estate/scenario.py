@@ -25,6 +25,8 @@ A bare site id may stand for ``{id: ...}`` in ``close``.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
@@ -34,13 +36,20 @@ from typing import Any
 import numpy as np
 import yaml
 
-from estate.errors import HoursError, ScenarioError, UnknownScenarioError, UnknownSiteError
+from estate.errors import (
+    HoursError,
+    ScenarioError,
+    ScenarioExistsError,
+    UnknownScenarioError,
+    UnknownSiteError,
+)
 from estate.hours import parse_hours
-from estate.register import Estate
+from estate.siteindex import SiteLookup
 from geodata import atomic_write_text
 from geodata.travel.base import TimeBand
 
 __all__ = [
+    "DEFAULT_NEW_HOURS",
     "ID_RE",
     "Change",
     "Scenario",
@@ -49,11 +58,16 @@ __all__ = [
     "load_scenarios",
     "parse_scenario",
     "resolve",
+    "resolve_value",
     "save_scenario",
     "scenario_to_yaml",
+    "suggest_id",
 ]
 
 log = logging.getLogger(__name__)
+
+#: libyaml's safe loader when PyYAML has it (5-10x faster than the pure-Python one), else the pure one.
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _KEYS = {"id", "title", "description", "base", "close", "open", "set_hours", "notes"}
@@ -70,9 +84,42 @@ class Change:
     source: str = ""
 
 
+#: Hours offered for a new contact point (a typical supermarket day).
+DEFAULT_NEW_HOURS = "Mo-Sa 08:00-22:00; Su 10:00-16:00"
+
+
+def suggest_id(title: str) -> str:
+    """A scenario id made from a title.
+
+    Examples
+    --------
+    >>> suggest_id("Keep Harrow open, 2027!")
+    'keep-harrow-open-2027'
+    """
+    from geodata.places import slugify
+
+    s = slugify(title)[:64].strip("-")
+    return s if s and ID_RE.match(s) else "my-scenario"
+
+
+def _without(changes: tuple[Change, ...], site_id: str) -> tuple[Change, ...]:
+    return tuple(c for c in changes if c.site_id != site_id)
+
+
+def _find(changes: tuple[Change, ...], site_id: str) -> Change | None:
+    return next((c for c in changes if c.site_id == site_id), None)
+
+
 @dataclass(frozen=True)
 class Scenario:
-    """A validated scenario file."""
+    """A scenario: its changes over ``base``, with an id and a title; saved in a file or being edited.
+
+    One value serves both: a file loads as a ``Scenario`` (``path`` set), and the
+    app edits one (``started_from`` says what it began as).  Every edit returns a
+    new scenario: close or reopen a site (:meth:`toggle`), open a candidate with
+    hours (:meth:`add_open`), change hours (:meth:`with_hours`), give a rationale
+    (:meth:`with_rationale`), undo a site (:meth:`undo`).
+    """
 
     id: str
     title: str
@@ -83,6 +130,144 @@ class Scenario:
     set_hours: tuple[Change, ...] = ()
     notes: tuple[str, ...] = ()
     path: str = ""
+    #: what an edited scenario began as (a scenario id, a base, ``upload:<file>``; "" for a file)
+    started_from: str = ""
+
+    # ---- construction
+    @classmethod
+    def from_scenario(cls, sc: Scenario) -> Scenario:
+        """A scenario to edit, holding ``sc``'s own changes (so they can be kept, changed or undone)."""
+        return dataclasses.replace(sc, path="", started_from=sc.id)
+
+    @classmethod
+    def blank(cls, base: str, *, title: str = "") -> Scenario:
+        """A draft with no changes over ``base``."""
+        return cls(id=suggest_id(title) if title else "", title=title, base=base, started_from=base)
+
+    # ---- reading
+    def to_scenario(self, *, scenario_id: str | None = None) -> Scenario:
+        """The scenario as its file would hold it: no path, no edit history (id and title not checked here)."""
+        return dataclasses.replace(self, id=self.id if scenario_id is None else scenario_id, path="",
+                                   started_from="")
+
+    def to_yaml(self) -> str:
+        """The YAML a save would write."""
+        return scenario_to_yaml(self.to_scenario())
+
+    def fingerprint(self) -> str:
+        """A hash of this scenario's own changes, everything of it that changes the coverage (for caches).
+
+        The coverage also depends on the base's content: :meth:`estate.planner.Planner.content_key`
+        combines the fingerprints of the whole chain.
+
+        Examples
+        --------
+        >>> a = Scenario("x", "X", base="baseline-2024"); b = a.with_meta(title="Y")
+        >>> a.fingerprint() == b.fingerprint()
+        True
+        """
+        key = repr((self.base, [c.site_id for c in self.close],
+                    [(c.site_id, c.hours) for c in self.open], [(c.site_id, c.hours) for c in self.set_hours]))
+        return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    def change_of(self, site_id: str) -> tuple[str, Change] | None:
+        """``("close" | "open" | "set_hours", change)`` for a site the draft changes."""
+        for kind in ("close", "open", "set_hours"):
+            c = _find(getattr(self, kind), site_id)
+            if c is not None:
+                return kind, c
+        return None
+
+    @property
+    def n_changes(self) -> int:
+        """How many sites the draft changes."""
+        return len({c.site_id for c in (*self.close, *self.open, *self.set_hours)})
+
+    # ---- editing (each returns a new draft)
+    def with_meta(self, *, id: str | None = None, title: str | None = None,
+                  description: str | None = None) -> Scenario:
+        """Change the id, title or description."""
+        return dataclasses.replace(
+            self, id=self.id if id is None else id.strip(), title=self.title if title is None else title,
+            description=self.description if description is None else description)
+
+    def toggle(self, site_id: str, estate: SiteLookup, base_state: ScenarioState, *, hours: str = "") -> Scenario:
+        """Close an open site, or reopen a closed one.
+
+        A site open in the base is closed (or, if this draft closed it, reopened);
+        a site closed in the base is opened with ``hours`` (default: its register
+        hours, else :data:`DEFAULT_NEW_HOURS`), or, if this draft
+        opened it, closed again.
+        """
+        estate.check_id(site_id)
+        if site_id in base_state.hours:
+            if _find(self.close, site_id):
+                return dataclasses.replace(self, close=_without(self.close, site_id))
+            return dataclasses.replace(self, close=(*self.close, Change(site_id)),
+                                       set_hours=_without(self.set_hours, site_id))
+        if _find(self.open, site_id):
+            return dataclasses.replace(self, open=_without(self.open, site_id))
+        return self.add_open(site_id, hours or self.default_hours(site_id, estate), estate, base_state)
+
+    @staticmethod
+    def default_hours(site_id: str, estate: SiteLookup) -> str:
+        """The hours a site opens with unless told: its register hours, else the default."""
+        return estate.default_hours(site_id) or DEFAULT_NEW_HOURS
+
+    def add_open(self, site_id: str, hours: str, estate: SiteLookup, base_state: ScenarioState,
+                 *, rationale: str = "") -> Scenario:
+        """Open a site (a candidate host, or a closed counter) with ``hours``."""
+        estate.check_id(site_id)
+        parse_hours(hours)
+        if site_id in base_state.hours:
+            d = self if not _find(self.close, site_id) else self.toggle(site_id, estate, base_state)
+            d = d.with_hours(site_id, hours, base_state)
+            return d.with_rationale(site_id, rationale) if rationale else d
+        old = _find(self.open, site_id)
+        ch = Change(site_id, hours, rationale or (old.rationale if old else ""), old.source if old else "")
+        if old:
+            return dataclasses.replace(self, open=tuple(ch if c.site_id == site_id else c for c in self.open))
+        return dataclasses.replace(self, open=(*self.open, ch))
+
+    def with_hours(self, site_id: str, hours: str, base_state: ScenarioState) -> Scenario:
+        """Set a site's hours: an opened site's own hours, or a ``set_hours`` change of a base site."""
+        parse_hours(hours)
+        old = _find(self.open, site_id)
+        if old:
+            new = dataclasses.replace(old, hours=hours)
+            return dataclasses.replace(self, open=tuple(new if c.site_id == site_id else c for c in self.open))
+        if site_id not in base_state.hours:
+            raise ScenarioError(f"{site_id!r} is not open in this draft; open it first")
+        if _find(self.close, site_id):
+            raise ScenarioError(f"{site_id!r} is closed in this draft; reopen it before changing its hours")
+        prev = _find(self.set_hours, site_id)
+        rest = _without(self.set_hours, site_id)
+        if hours == base_state.hours[site_id]:
+            return dataclasses.replace(self, set_hours=rest)
+        ch = Change(site_id, hours, prev.rationale if prev else "", prev.source if prev else "")
+        return dataclasses.replace(self, set_hours=(*rest, ch))
+
+    def with_rationale(self, site_id: str, rationale: str) -> Scenario:
+        """Set the rationale of the change the draft makes to ``site_id``."""
+        found = self.change_of(site_id)
+        if found is None:
+            raise ScenarioError(f"{site_id!r} is not changed by this draft, so it has no rationale to set")
+        kind, old = found
+        new = dataclasses.replace(old, rationale=rationale.strip())
+        changed = tuple(new if c.site_id == site_id else c for c in getattr(self, kind))
+        if kind == "close":
+            return dataclasses.replace(self, close=changed)
+        if kind == "open":
+            return dataclasses.replace(self, open=changed)
+        return dataclasses.replace(self, set_hours=changed)
+
+    def undo(self, site_id: str) -> Scenario:
+        """Drop every change the draft makes to ``site_id``."""
+        return dataclasses.replace(self, close=_without(self.close, site_id),
+                                   open=_without(self.open, site_id),
+                                   set_hours=_without(self.set_hours, site_id))
+
+
 
 
 @dataclass
@@ -100,7 +285,7 @@ class ScenarioState:
         """Sites open at some time of the week."""
         return sorted(self.hours)
 
-    def open_columns(self, estate: Estate, band: TimeBand) -> np.ndarray:
+    def open_columns(self, estate: SiteLookup, band: TimeBand) -> np.ndarray:
         """Matrix columns of the located sites open at ``band``."""
         cols = [
             estate.column(s)
@@ -109,7 +294,7 @@ class ScenarioState:
         ]
         return np.asarray(sorted(cols), dtype=np.int64)
 
-    def open_24_7_columns(self, estate: Estate) -> np.ndarray:
+    def open_24_7_columns(self, estate: SiteLookup) -> np.ndarray:
         """Matrix columns of the located sites open 24/7."""
         cols = [estate.column(s) for s, h in self.hours.items()
                 if estate.has_column(s) and estate.hours(h).is_24_7]
@@ -160,7 +345,7 @@ def _changes(raw: Any, key: str, path: str, text: str, *, need_hours: bool) -> t
 def parse_scenario(text: str, *, path: str = "<scenario>", expect_id: str | None = None) -> Scenario:
     """Safe-load and validate a scenario's YAML text (site ids are checked by :func:`resolve`)."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -210,7 +395,7 @@ def load_scenarios(directory: Path) -> dict[str, Scenario]:
     return out
 
 
-def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: Estate, *, _seen: tuple[str, ...] = ()) -> ScenarioState:
+def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: SiteLookup, *, _seen: tuple[str, ...] = ()) -> ScenarioState:
     """Apply a scenario (and its chain of bases) to the register.
 
     Raises
@@ -218,8 +403,7 @@ def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: Estate, *,
     UnknownScenarioError, UnknownSiteError, ScenarioError
     """
     if scenario_id == REGISTER:
-        reg = estate.register
-        return ScenarioState(REGISTER, {s: h for s, h, o in zip(reg.index, reg["hours"], reg["open"], strict=True) if o})
+        return ScenarioState(REGISTER, estate.register_hours())
     if scenario_id not in scenarios:
         import difflib
         close = difflib.get_close_matches(scenario_id, list(scenarios), n=3)
@@ -232,36 +416,56 @@ def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: Estate, *,
         raise ScenarioError(f"scenario bases form a loop: {' -> '.join((*_seen, scenario_id))}")
     sc = scenarios[scenario_id]
     base = resolve(sc.base, scenarios, estate, _seen=(*_seen, scenario_id))
-    text = Path(sc.path).read_text(encoding="utf-8") if sc.path and Path(sc.path).exists() else ""
+    def where(site_id: str) -> str:  # the file and line naming a site: read only for a message
+        text = Path(sc.path).read_text(encoding="utf-8") if sc.path and Path(sc.path).exists() else ""
+        return _where(sc.path, text, site_id)
+
+    def check(site_id: str) -> None:
+        try:
+            estate.check_id(site_id)
+        except UnknownSiteError:
+            estate.check_id(site_id, where(site_id))
+
     state = ScenarioState(scenario_id, dict(base.hours))
     for ch in sc.close:
-        try:
-            estate.check_id(ch.site_id, _where(sc.path, text, ch.site_id))
-        except UnknownSiteError:
-            raise
+        check(ch.site_id)
         if ch.site_id not in state.hours:
             log.warning("%s: closes %s, which is not open in its base %s", sc.id, ch.site_id, sc.base)
             continue
         del state.hours[ch.site_id]
         state.closed[ch.site_id] = ch
     for ch in sc.open:
-        estate.check_id(ch.site_id, _where(sc.path, text, ch.site_id))
-        site = estate.sites.loc[ch.site_id]
-        hours = ch.hours or str(site["hours"])
+        check(ch.site_id)
+        hours = ch.hours or estate.default_hours(ch.site_id)
         if not hours:
-            raise ScenarioError(f"{_where(sc.path, text, ch.site_id)}opening candidate {ch.site_id!r} needs 'hours'")
-        if not site["located"]:
+            raise ScenarioError(f"{where(ch.site_id)}opening candidate {ch.site_id!r} needs 'hours'")
+        if not estate.is_located(ch.site_id):
             log.warning("%s: opens %s, which has no location and is left out of coverage", sc.id, ch.site_id)
         state.hours[ch.site_id] = hours
         state.opened[ch.site_id] = Change(ch.site_id, hours, ch.rationale, ch.source)
     for ch in sc.set_hours:
-        estate.check_id(ch.site_id, _where(sc.path, text, ch.site_id))
+        check(ch.site_id)
         if ch.site_id not in state.hours:
-            raise ScenarioError(f"{_where(sc.path, text, ch.site_id)}set_hours names {ch.site_id!r}, which is closed in this scenario; open it instead")
+            raise ScenarioError(f"{where(ch.site_id)}set_hours names {ch.site_id!r}, which is closed in this scenario; open it instead")
         if state.hours[ch.site_id] != ch.hours:
             state.rehoured[ch.site_id] = ch
         state.hours[ch.site_id] = ch.hours
     return state
+
+
+#: The key under which :func:`resolve_value` resolves a scenario value among the files.
+VALUE_KEY = "__value__"
+
+
+def resolve_value(sc: Scenario, scenarios: dict[str, Scenario], estate: SiteLookup) -> ScenarioState:
+    """The estate as a scenario *value* leaves it (saved or not), exactly as its saved file would.
+
+    Raises
+    ------
+    UnknownScenarioError, UnknownSiteError, ScenarioError
+    """
+    state = resolve(VALUE_KEY, {**scenarios, VALUE_KEY: sc.to_scenario(scenario_id=VALUE_KEY)}, estate)
+    return dataclasses.replace(state, scenario_id=sc.id or "draft")
 
 
 def scenario_to_yaml(sc: Scenario) -> str:
@@ -292,7 +496,7 @@ def scenario_to_yaml(sc: Scenario) -> str:
 
 
 def save_scenario(
-    sc: Scenario, directory: Path, estate: Estate, scenarios: dict[str, Scenario], *, overwrite: bool = False
+    sc: Scenario, directory: Path, estate: SiteLookup, scenarios: dict[str, Scenario], *, overwrite: bool = False
 ) -> Path:
     """Validate a scenario and write it atomically to ``directory/<id>.yaml``.
 
@@ -306,7 +510,7 @@ def save_scenario(
     if path.parent != directory:
         raise ScenarioError(f"scenario id {sc.id!r} would write outside {directory}")
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; confirm to overwrite it, or choose another id")
+        raise ScenarioExistsError(f"{path} exists; confirm to overwrite it, or choose another id")
     text = scenario_to_yaml(sc)
     checked = parse_scenario(text, path=str(path), expect_id=sc.id)
     resolve(checked.id, {**scenarios, checked.id: checked}, estate)

@@ -10,7 +10,8 @@ geopandas load on first use of one of their names, so ``import geodata`` is chea
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
+import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from geodata._io import atomic_directory, atomic_write_bytes, atomic_write_text
@@ -30,11 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
         slugify,
     )
     from geodata.postcodes import Geocoder, UnknownPostcodeError, normalise_postcode
-
-try:
-    __version__ = version("police-estate")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
 
 #: name -> module, for the names loaded on first use
 _LAZY = {
@@ -94,9 +90,31 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
+def _lazy_names(package: str, table: dict[str, str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that imports ``table[name]``'s module on first use of ``name``."""
+    namespace = sys.modules[package].__dict__
+
+    def __getattr__(name: str) -> Any:
+        if name not in table:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(table[name]), name)
+        namespace[name] = value  # later look-ups skip this function
         return value
-    raise AttributeError(f"module 'geodata' has no attribute {name!r}")
+
+    return __getattr__
+
+
+_lazy = _lazy_names(__name__, _LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":  # importlib.metadata costs 50 ms: read it only when asked
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("police-estate")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            value = "0+unknown"
+        globals()["__version__"] = value
+        return value
+    return _lazy(name)

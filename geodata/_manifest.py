@@ -15,16 +15,14 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-from pyproj import CRS
 
 from geodata.checks import require_columns
+from geodata.crs import BNG, is_bng
 from geodata.errors import CRSError, DataError, MissingDataError
 
 __all__ = ["LAYERS", "Layer", "describe_expected", "read_layer", "read_table", "register"]
 
 log = logging.getLogger(__name__)
-
-BNG = CRS.from_epsg(27700)
 
 
 @dataclass(frozen=True)
@@ -183,8 +181,7 @@ def ensure_bng(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
             f"{source}: has no coordinate reference system (no .prj file?). Add the .prj "
             "that came with it, or set one, e.g. gdf.set_crs(27700) for British National Grid."
         )
-    crs = CRS.from_user_input(gdf.crs)
-    if crs.to_epsg(min_confidence=20) == 27700 or "british_national_grid" in crs.name.lower():
+    if is_bng(gdf.crs):
         return gdf.set_crs(BNG, allow_override=True)
     return gdf.to_crs(BNG)
 

@@ -18,7 +18,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from pyproj import Transformer
 
-__all__ = ["BNG", "WGS84", "bng_to_lonlat", "lonlat_to_bng"]
+__all__ = ["BNG", "WGS84", "bng_to_lonlat", "is_bng", "lonlat_to_bng"]
 
 #: British National Grid, metres: the CRS of every geometry and point in the planner
 BNG = "EPSG:27700"
@@ -31,6 +31,22 @@ def _transformer(src: str, dst: str) -> Transformer:
     from pyproj import Transformer
 
     return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def is_bng(crs: object) -> bool:
+    """True if ``crs`` (anything pyproj reads) is British National Grid.
+
+    ESRI-style ``.prj`` files that name it without an EPSG code count too.
+
+    Examples
+    --------
+    >>> is_bng("EPSG:27700"), is_bng(27700), is_bng("EPSG:4326")
+    (True, True, False)
+    """
+    from pyproj import CRS
+
+    c = CRS.from_user_input(crs)
+    return c.to_epsg(min_confidence=20) == 27700 or "british_national_grid" in c.name.lower()
 
 
 def lonlat_to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

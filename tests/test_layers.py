@@ -106,3 +106,30 @@ def test_only_the_app_imports_streamlit(path: Path) -> None:
 def test_no_module_over_700_lines(path: Path) -> None:
     n = len(path.read_text(encoding="utf-8").splitlines())
     assert n <= MAX_LINES, f"{_name(path)} has {n} lines (at most {MAX_LINES}; aim for 600): split it"
+
+
+def test_one_scenario_value_no_draft_class() -> None:
+    drafts = [f"{_name(p)}:{n.lineno}" for p in [*_modules(ESTATE), *_app_files()]
+              for n in ast.walk(ast.parse(p.read_text(encoding="utf-8"))) if isinstance(n, ast.ClassDef) and n.name == "Draft"]
+    assert drafts == [], "a scenario being edited is a Scenario: no second class for it"
+
+
+@pytest.mark.parametrize("path", [p for p in _modules(ESTATE) if p.name != "__main__.py"], ids=lambda p: _name(p))
+def test_every_error_estate_raises_is_an_estate_error(path: Path) -> None:
+    import importlib
+
+    from estate.errors import EstateError
+
+    module = importlib.import_module(_name(path))
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    protocol = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and f.name == "__getattr__"
+                for n in ast.walk(f)}  # a module's __getattr__ must raise AttributeError
+    outside = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise) and node.exc is not None and id(node) not in protocol:
+            exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if isinstance(exc, ast.Name) and exc.id[0].isupper():
+                cls = getattr(module, exc.id, None)
+                if not (isinstance(cls, type) and issubclass(cls, EstateError)):
+                    outside.append(f"line {node.lineno}: {exc.id}")
+    assert outside == [], f"{_name(path)} raises errors outside estate.errors"

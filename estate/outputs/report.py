@@ -283,7 +283,7 @@ def _case_blocks(ev: Evidence, case: SiteCase, maps: Mapping[str, bytes]) -> lis
                         Para(case.verdict, "verdict"),
                         Para(f"Severity: {case.severity}. {case.area_name or text.MISSING}; hours "
                              f"{_arrow(case.hours_before, case.hours_after)}; "
-                             + (f"footfall {case.footfall:g} crimes reported a day"
+                             + (f"footfall {text.plain(case.footfall)} crimes reported a day"
                                 if math.isfinite(case.footfall) else
                                 f"footfall not known ({case.footfall_note or 'not published'})") + ".", "small")]
     for flag in case.breach_notes:

@@ -18,7 +18,7 @@ from estate.outputs.ui_text import HOST_LABELS, STATUS_LABELS
 from estate.register import Estate
 from estate.scenario import ScenarioState
 from geodata.crs import bng_to_lonlat
-from geodata.travel.base import TimeBand, parse_band
+from geodata.travel.base import TimeBand
 
 __all__ = ["SITE_COLUMNS", "candidate_frame", "site_frame", "site_icon_svg", "site_popup_html"]
 
@@ -54,7 +54,7 @@ def _catchment(res: CoverageResult, weights: np.ndarray, n_cols: int,
 
 def site_frame(estate: Estate, base_state: ScenarioState, scenario_state: ScenarioState,
                base: CoverageResult, scenario: CoverageResult, weights: np.ndarray,
-               band: str | TimeBand | None = None) -> pd.DataFrame:
+               band: TimeBand | None = None) -> pd.DataFrame:
     """The located sites open in ``base`` or ``scenario``, with status and catchment figures.
 
     ``status`` is ``open`` (in both), ``closing`` (base only) or ``new``
@@ -64,7 +64,7 @@ def site_frame(estate: Estate, base_state: ScenarioState, scenario_state: Scenar
     closing site, ``after_mean_min`` is the mean minutes of its base catchment
     in the scenario.
     """
-    b = parse_band(band or scenario.band)
+    b = band or scenario.band
     n_cols = len(estate.column_ids)
     pop_s, mean_s = _catchment(scenario, weights, n_cols)
     pop_b, mean_b = _catchment(base, weights, n_cols)
@@ -158,7 +158,7 @@ def site_popup_html(row: Mapping[str, Any], band_label: str = "") -> str:
         lines.append(f"Hours: {e(str(row['hours']))}" + (" (24/7)" if row["is_24_7"] else ""))
         lines.append(("Open" if row["open_in_band"] else "Shut") + e(when))
         foot = row.get("footfall")
-        lines.append("Footfall: " + (f"{foot:g} crimes reported a day" if isinstance(foot, float) and np.isfinite(foot)
+        lines.append("Footfall: " + (f"{text.plain(foot)} crimes reported a day" if isinstance(foot, float) and np.isfinite(foot)
                                      else "not published"))
     if status in ("open", "new"):
         lines.append(f"Nearest counter for {text.count(row['catchment_residents'])} residents; "

@@ -39,8 +39,8 @@ def coverage_frame(res: CoverageResult, *, include_total: bool = True) -> pd.Dat
         rows.append(row)
     df = pd.DataFrame(rows)
     df.insert(0, "scenario", res.scenario)
-    df.insert(1, "mode", res.mode)
-    df.insert(2, "band", res.band)
+    df.insert(1, "mode", str(res.mode))
+    df.insert(2, "band", res.band.name)
     df.insert(3, "engine", res.engine)
     return df
 

@@ -6,6 +6,9 @@ new default or a translation touches one module.  Nothing here computes.
 
 from __future__ import annotations
 
+from typing import Any
+
+from estate import text
 from estate.drafts import DEFAULT_NEW_HOURS, UPLOAD_LIMIT_BYTES
 from geodata.travel.base import BANDS, MODES
 
@@ -15,6 +18,8 @@ __all__ = [
     "ABOUT_INTRO",
     "APP_TITLE",
     "BAND_CHOICES",
+    "CANDIDATES_LISTED",
+    "CANDIDATES_ON_MAP",
     "DEFAULT_BAND",
     "DEFAULT_BASE",
     "DEFAULT_MODE",
@@ -25,6 +30,7 @@ __all__ = [
     "EXPORT_NOTE_ONLINE",
     "HELP",
     "HOST_LABELS",
+    "MESSAGES",
     "MODE_CHOICES",
     "MODE_LABELS",
     "PAGES",
@@ -32,7 +38,11 @@ __all__ = [
     "TABLE_COLUMNS",
     "UPLOAD_LIMIT_BYTES",
     "band_label",
+    "candidate_labels",
+    "candidates_caption",
+    "draft_caption",
     "mode_label",
+    "overwrite_question",
 ]
 
 APP_TITLE = "Police front counters in London: who can reach one?"
@@ -119,6 +129,7 @@ MODE_CHOICES: tuple[str, ...] = MODES
 
 
 HELP: dict[str, str] = {
+    "start_button": "Replace the draft with this scenario",
     "base": "The scenario everything is compared with.",
     "scenario": "The scenario being judged.",
     "mode": "How residents travel to the counter. Each mode has its own travel-time engine.",
@@ -135,9 +146,51 @@ HELP: dict[str, str] = {
     "overwrite": "The file exists (or changed since you opened it). Tick to replace it.",
     "evidence_site": "A counter that closes in the scenario.",
     "bands_evidence": "Time bands included in the evidence pack.",
+    "evidence_draft": "Build the evidence of the scenario being edited on the Build page, against the base chosen in the sidebar.",
 }
 
 #: Said beside the export button when Leaflet is bundled.
+#: Candidate hosts listed in the Build page's picker, and at most shown on its map.
+CANDIDATES_LISTED = 500
+CANDIDATES_ON_MAP = 400
+
+#: Messages of the Build page; ``{...}`` fields are filled by the page.
+MESSAGES: dict[str, str] = {
+    "uploaded": "Loaded {name}: {n} changes.",
+    "filter_to_map": "Filter the candidate hosts above (at most {n}) to show them on the map and add one by clicking.",
+    "no_changes": "No changes yet.",
+    "draft_broken": "This draft cannot be applied: {error}",
+    "evidence_draft": "Evidence for your draft (Build page), saved or not",
+}
+
+
+def candidates_caption(n: int, listed: int) -> str:
+    """How many candidate hosts match (and that only the first ``listed`` are listed).
+
+    Examples
+    --------
+    >>> candidates_caption(1234, 500)
+    '1,234 candidate hosts match (first 500 listed)'
+    """
+    return f"{text.count(n)} candidate hosts match" + (f" (first {listed} listed)" if n > listed else "")
+
+
+def candidate_labels(frame: Any) -> dict[str, str]:
+    """``site_id -> "name — borough (host)"`` for the candidate picker (a frame of :func:`estate.drafts.filter_candidates`)."""
+    return {r.site_id: f"{r.name} — {r.borough} ({HOST_LABELS.get(r.host, r.host)})" for r in frame.itertuples()}
+
+
+def draft_caption(n_changes: int, base: str, mode: str, band: str) -> str:
+    """The line under the Build page's comparison selector."""
+    return f"{n_changes} change(s) over base '{base}'. {mode_label(mode)}, {band_label(band)}."
+
+
+def overwrite_question(scenario_id: str, *, conflict: bool) -> str:
+    """The question asked before a save replaces an existing scenario file."""
+    return (f"scenarios/{scenario_id}.yaml already exists"
+            + (" and was changed by someone else since" if conflict else "") + ". Overwrite it?")
+
+
 EXPORT_NOTE_OFFLINE = (
     "The exported file is standalone: Leaflet, the boroughs, LSOAs and sites are inside it, so "
     "it opens without the internet. The grey base map (streets and place names) is fetched "
@@ -188,6 +241,10 @@ ABOUT_DATA_SOURCES: tuple[tuple[str, str, str], ...] = (
      "Transport for London open data (Powered by TfL Open Data)",
      "TfL transport data terms, based on the OGL; contains OS data © Crown copyright and "
      "database rights"),
+    ("National Rail timetable (CIF sample, March 2020)", "Rail Delivery Group",
+     "Creative Commons Attribution 2.0 UK: Contains Rail Delivery Group timetable data"),
+    ("Bus frequencies and 24-hour routes (QSI results, Q3 2025/26)",
+     "Transport for London open data (Powered by TfL Open Data)", "TfL transport data terms, based on the OGL"),
     ("Street networks, police points, base map", "OpenStreetMap",
      "ODbL 1.0, © OpenStreetMap contributors"),
 )
@@ -199,11 +256,14 @@ ABOUT_APPROXIMATE = """
   population-weighted centre; everyone in it is given that point's journey.
 - *Travel times*: see the engine of each mode above. Without a street network for the whole
   of London, walking and driving times are straight-line distances times a detour factor at
-  a typical speed; they ignore rivers, railways and congestion at particular hours.
-- *Public transport* has no timetable: waits are half an assumed headway. There is **no
-  National Rail** in the data (so south and outer London journeys are too long where the
-  train is fastest), and at night only the N buses run, because the data does not say which
-  day routes run 24 hours.
+  a typical speed; they ignore railways and congestion at particular hours. Walks cross the
+  Thames only at a bridge, tunnel or the Woolwich Ferry.
+- *Public transport* is not a journey planner: a wait is half a headway (each bus route's
+  from TfL's published scheduled waits; defaults elsewhere). National Rail comes from a
+  one-weekend sample of the national timetable, so its waits are a default per operator and
+  a few lines are missing. At night the N buses and the 56 day routes that run 24 hours
+  run. A resident may walk as far as it takes to a stop; "unreachable" means nothing open
+  within 3 hours, and averages then count them at 3 hours (a lower bound).
 - *Opening hours*: five part-time counters' hours were never published; Mo-Fr 10:00-18:00 is
   assumed. Two counters (Church Street, Royalty Studios) have no published address and are
   left out of the travel-time figures.

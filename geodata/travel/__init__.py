@@ -8,9 +8,9 @@ StreetEngine`` still works.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from geodata import _lazy_names
 from geodata.travel.base import (
     BANDS,
     MODES,
@@ -26,6 +26,7 @@ from geodata.travel.cache import cache_key, cached_matrix
 from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
 
 if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
+    from geodata.travel._transit_graph import near_links
     from geodata.travel.streets import (
         STREET_MODES,
         NetworkArrays,
@@ -42,7 +43,6 @@ if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
         TransitDataWarning,
         TransitEngine,
         TransitSettings,
-        near_links,
     )
 
 #: name -> module, for the names loaded on first use
@@ -67,10 +67,10 @@ _LAZY = {
             "TransitDataWarning",
             "TransitEngine",
             "TransitSettings",
-            "near_links",
         ),
         "geodata.travel.transit",
     ),
+    "near_links": "geodata.travel._transit_graph",
 }
 
 __all__ = [
@@ -104,9 +104,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'geodata.travel' has no attribute {name!r}")
+__getattr__ = _lazy_names(__name__, _LAZY)

@@ -26,10 +26,10 @@ import networkx as nx
 import numpy as np
 import osmium
 import osmnx as ox
-import pyproj
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from geodata.crs import BNG, is_bng
 from geodata.errors import CRSError, NetworkFileError
 
 __all__ = [
@@ -53,8 +53,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: The planner's coordinate system: British National Grid metres.
-CRS = "EPSG:27700"
-_EPSG = 27700
+CRS = BNG
 
 #: File name endings read with pyosmium (then built with ``osmnx.graph_from_xml``).
 OSM_SUFFIXES: tuple[str, ...] = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
@@ -347,7 +346,7 @@ def to_bng(graph: nx.MultiDiGraph, path: Path | None) -> nx.MultiDiGraph:
             f"street network file {str(path)!r} has no 'crs' graph attribute; "
             "save it with osmnx.save_graphml()"
         )
-    if pyproj.CRS.from_user_input(crs).to_epsg() == _EPSG:
+    if is_bng(crs):
         return graph
     return ox.project_graph(graph, to_crs=CRS)
 

@@ -7,7 +7,7 @@ import pytest
 
 from estate.coverage import evaluate, nearest, weighted_quantiles
 from estate.scenario import ScenarioState
-from geodata.travel.base import parse_band
+from geodata.travel.base import Mode, parse_band
 from tests import toy
 
 
@@ -19,7 +19,7 @@ def run(case: toy.ToyCase, hours: dict[str, str], band: str = "day"):
         case.seconds, st.open_columns(case.estate, b), st.open_24_7_columns(case.estate),
         weights=case.units.weights(), unit_area=case.units.area_index,
         area_codes=case.units.area_codes, area_names=case.units.area_names,
-        site_area=site_area, scenario="toy", mode="walk", band=b.name, engine="test",
+        site_area=site_area, scenario="toy", mode=Mode.WALK, band=b, engine="test",
     )
 
 

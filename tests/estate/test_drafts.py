@@ -63,7 +63,7 @@ def reg_state(estate):
 # ---- editing --------------------------------------------------------------------
 def test_toggle_closes_and_reopens_a_base_site(estate):
     base = reg_state(estate)
-    d = drafts.Draft.blank("register", title="T")
+    d = Scenario.blank("register", title="T")
     d1 = d.toggle("s1", estate, base)
     assert [c.site_id for c in d1.close] == ["s1"]
     assert "s1" not in drafts.draft_state(d1, {}, estate).hours
@@ -73,20 +73,20 @@ def test_toggle_closes_and_reopens_a_base_site(estate):
 
 def test_toggle_opens_a_closed_station_with_its_register_hours_and_closes_it_again(estate):
     base = reg_state(estate)
-    d = drafts.Draft.blank("register").toggle("w1", estate, base)
+    d = Scenario.blank("register").toggle("w1", estate, base)
     assert d.open == (Change("w1", "24/7"),)
     assert drafts.draft_state(d, {}, estate).hours["w1"] == "24/7"
     assert d.toggle("w1", estate, base).open == ()
 
 
 def test_toggle_opens_a_candidate_with_default_hours(estate):
-    d = drafts.Draft.blank("register").toggle("c1", estate, reg_state(estate))
+    d = Scenario.blank("register").toggle("c1", estate, reg_state(estate))
     assert d.open == (Change("c1", DEFAULT_NEW_HOURS),)
 
 
 def test_add_candidate_hours_rationale_undo(estate):
     base = reg_state(estate)
-    d = drafts.Draft.blank("register").add_open("c1", "Mo-Sa 08:00-20:00", estate, base, rationale="busy")
+    d = Scenario.blank("register").add_open("c1", "Mo-Sa 08:00-20:00", estate, base, rationale="busy")
     assert d.open == (Change("c1", "Mo-Sa 08:00-20:00", "busy"),)
     d = d.with_hours("c1", "24/7", base).with_rationale("c1", "open all night")
     assert d.open == (Change("c1", "24/7", "open all night"),)
@@ -97,7 +97,7 @@ def test_add_candidate_hours_rationale_undo(estate):
 
 def test_set_hours_of_a_base_site_and_back(estate):
     base = reg_state(estate)
-    d = drafts.Draft.blank("register").with_hours("s1", "Mo-Fr 10:00-22:00", base)
+    d = Scenario.blank("register").with_hours("s1", "Mo-Fr 10:00-22:00", base)
     assert d.set_hours == (Change("s1", "Mo-Fr 10:00-22:00"),)
     assert drafts.draft_state(d, {}, estate).rehoured["s1"].hours == "Mo-Fr 10:00-22:00"
     assert d.with_hours("s1", "24/7", base).set_hours == ()  # same as the base: no change
@@ -112,11 +112,11 @@ def test_set_hours_of_a_base_site_and_back(estate):
 ])
 def test_bad_edits_raise(estate, call, exc):
     with pytest.raises(exc):
-        call(drafts.Draft.blank("register"), estate, reg_state(estate))
+        call(Scenario.blank("register"), estate, reg_state(estate))
 
 
 def test_draft_from_scenario_keeps_its_changes_and_resolves_like_the_file(estate, scenarios):
-    d = drafts.Draft.from_scenario(scenarios["base-a"])
+    d = Scenario.from_scenario(scenarios["base-a"])
     assert d.base == "register" and d.close == (Change("s2", rationale="quiet"),)
     assert drafts.draft_state(d, scenarios, estate).hours == resolve("base-a", scenarios, estate).hours
     reopened = d.toggle("s2", estate, reg_state(estate))
@@ -124,14 +124,14 @@ def test_draft_from_scenario_keeps_its_changes_and_resolves_like_the_file(estate
 
 
 def test_fingerprint_changes_with_coverage_not_with_title(estate):
-    d = drafts.Draft.blank("register", title="A")
+    d = Scenario.blank("register", title="A")
     assert d.fingerprint() == d.with_meta(title="B", id="b").fingerprint()
     assert d.fingerprint() != d.toggle("s1", estate, reg_state(estate)).fingerprint()
 
 
 def test_site_table_edits_toggle_sites(estate):
     base = reg_state(estate)
-    d = drafts.Draft.blank("register")
+    d = Scenario.blank("register")
     before = drafts.site_table(estate, base, base, d)
     assert list(before["site_id"]) == ["s1", "s2", "w1"]
     assert list(before["open"]) == [True, True, False]
@@ -147,7 +147,7 @@ def test_site_table_edits_toggle_sites(estate):
 
 def test_change_frame_edits_apply_rationale_hours_and_undo(estate):
     base = reg_state(estate)
-    d = (drafts.Draft.blank("register").toggle("s1", estate, base)
+    d = (Scenario.blank("register").toggle("s1", estate, base)
          .add_open("c1", "24/7", estate, base))
     ch = drafts.change_frame(d, estate)
     assert list(ch["change"]) == ["close", "open"]
@@ -175,7 +175,7 @@ def test_candidate_filters(estate):
 # ---- saving ----------------------------------------------------------------------
 def _draft(estate):
     base = reg_state(estate)
-    return (drafts.Draft.blank("register", title="Keep it lean").with_meta(id="lean-2027")
+    return (Scenario.blank("register", title="Keep it lean").with_meta(id="lean-2027")
             .toggle("s2", estate, base).with_rationale("s2", "quiet after 6pm")
             .add_open("c1", "Mo-Sa 08:00-22:00", estate, base, rationale="open late"))
 
@@ -242,7 +242,7 @@ def test_bad_ids_are_refused_before_anything_is_written(estate, scenarios, folde
 def test_save_needs_a_title_and_a_resolving_draft(estate, scenarios, folder):
     with pytest.raises(ScenarioError, match="title"):
         drafts.save_draft(_draft(estate).with_meta(title=" "), folder, estate, scenarios)
-    broken = drafts.Draft(id="broken", title="Broken", base="no-such-base")
+    broken = Scenario(id="broken", title="Broken", base="no-such-base")
     with pytest.raises(KeyError):
         drafts.save_draft(broken, folder, estate, scenarios)
     assert not (folder / "broken.yaml").exists()

@@ -500,3 +500,20 @@ def test_pdf_renders_to_pages_with_content(planner, cuts, tmp_path):
         img = imread(page)
         ink = (img[..., :3].mean(axis=2) < 0.6).mean()
         assert 0.002 < ink < 0.6, f"{page.name}: {ink:.1%} of the page is ink (blank or solid?)"
+
+
+def test_evidence_of_an_unsaved_draft_is_its_saved_files_evidence(planner):
+    from estate.scenario import Scenario
+
+    saved = build_evidence(planner, "cuts", against="base", mode="walk", bands=("day", "night"))
+    draft = Scenario.from_scenario(planner.scenarios["cuts"]).with_meta(title="Not saved yet")
+    ev = build_evidence(planner, draft, against="base", mode="walk", bands=("day", "night"))
+    assert ev.scenario_title == "Not saved yet"
+    assert [c.site_id for c in ev.cases] == [c.site_id for c in saved.cases]
+    for a, b in zip(ev.cases, saved.cases, strict=True):
+        assert (a.rationale, a.hours_after) == (b.rationale, b.hours_after)
+        assert a.bands["night"].residents == b.bands["night"].residents
+    # the planner keys both by content: the same coverage object, not a second evaluation
+    assert planner.content_key(draft) == planner.content_key("cuts")
+    assert planner.coverage(draft, "walk", "night") is planner.coverage("cuts", "walk", "night")
+    assert planner.content_key(draft.undo(saved.cases[0].site_id)) != planner.content_key("cuts")

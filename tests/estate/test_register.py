@@ -58,7 +58,7 @@ def test_site_in_the_wrong_borough_is_reported(tmp_path):
 
 def test_register_needs_columns(tmp_path):
     p = csv(tmp_path, "id,name\n1,x\n")
-    with pytest.raises(DataError, match="missing column 'site_id'"):
+    with pytest.raises(DataError, match=r"lacks required column\(s\) site_id"):
         load_register_csv(p, toy.areas())
 
 

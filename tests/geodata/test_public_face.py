@@ -12,38 +12,25 @@ import pytest
 
 import geodata
 import geodata.travel
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _python_files(*roots: str) -> list[Path]:
-    out: list[Path] = []
-    for r in roots:
-        p = ROOT / r
-        out += [p] if p.is_file() else sorted(p.rglob("*.py")) if p.is_dir() else []
-    return out
-
-
-def _imported_modules(path: Path) -> list[tuple[int, str]]:
-    """(line, dotted name) of every module ``path`` imports, incl. ``from pkg import mod``."""
-    out: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            out += [(node.lineno, a.name) for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            out.append((node.lineno, node.module))
-            out += [(node.lineno, f"{node.module}.{a.name}") for a in node.names]
-    return out
+from tests.test_layers import MAX_LINES, ROOT, _app_files, _imports, _modules
 
 
 def test_no_private_geodata_module_is_imported_from_outside() -> None:
+    files = [*_modules(ROOT / "estate", ROOT / "benchmarks"), *_app_files()]
     offenders = [
-        f"{f.relative_to(ROOT)}:{line} imports {name}"
-        for f in _python_files("estate", "app", "streamlit_app.py", "benchmarks")
-        for line, name in _imported_modules(f)
-        if name.startswith("geodata.") and any(p.startswith("_") for p in name.split(".")[1:])
+        f"{f.relative_to(ROOT)} imports {name}"
+        for f in files
+        for name in sorted(_imports(f))
+        if name.startswith("geodata.")
+        and any(p.startswith("_") and not p.startswith("__") for p in name.split(".")[1:])
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("path", _modules(ROOT / "geodata"), ids=lambda p: p.name)
+def test_no_geodata_module_over_700_lines(path: Path) -> None:
+    n = len(path.read_text(encoding="utf-8").splitlines())
+    assert n <= MAX_LINES, f"{path.relative_to(ROOT)} has {n} lines (at most {MAX_LINES}): split it"
 
 
 @pytest.mark.parametrize("package", [geodata, geodata.travel])
@@ -98,7 +85,7 @@ def test_every_error_geodata_raises_is_in_the_hierarchy() -> None:
     from geodata.errors import PlannerError
 
     outside = []
-    for f in _python_files("geodata"):
+    for f in _modules(ROOT / "geodata"):
         module = importlib.import_module(
             ".".join(f.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
         )
@@ -111,3 +98,15 @@ def test_every_error_geodata_raises_is_in_the_hierarchy() -> None:
             if not (isinstance(cls, type) and issubclass(cls, PlannerError)):
                 outside.append(f"{f.relative_to(ROOT)}:{line} raises {name}")
     assert outside == []
+
+
+@pytest.mark.london
+def test_a_transit_engine_for_a_cache_look_up_imports_no_pandas(london_data) -> None:
+    code = (
+        "import sys; from geodata.travel import TransitEngine, parse_band; "
+        f"e = TransitEngine({str(london_data)!r}); e.settings_key(); e.variant(parse_band('night')); "
+        "print(sorted(m for m in ('pandas', 'scipy.sparse', 'geodata.travel._tfl', "
+        "'geodata.travel._transit_graph') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

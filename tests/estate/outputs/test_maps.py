@@ -27,7 +27,7 @@ from estate.outputs import maps
 from estate.register import SITE_COLUMNS, Estate
 from estate.scenario import ScenarioState
 from geodata.areas import Units
-from geodata.travel.base import BANDS
+from geodata.travel.base import BANDS, Mode
 
 CODES = np.array(["E09000001", "E09000002"])
 NAMES = np.array(["Alpha", "Beta"])
@@ -71,7 +71,7 @@ def toy():
         return evaluate(MINUTES * 60, state.open_columns(estate, b), state.open_24_7_columns(estate),
                         weights=weights, unit_area=units.area_index, area_codes=units.area_codes,
                         area_names=units.area_names, site_area=np.array([0, 1, 1]), scenario=state.scenario_id,
-                        mode="walk", band=band)
+                        mode=Mode.WALK, band=b)
 
     return {"estate": estate, "units": units, "areas": areas, "polys": polys, "base": base, "scen": scen,
             "cov": cov, "geo": maps.map_geometry(areas, polys, units)}
@@ -142,7 +142,7 @@ def test_metric_values_are_the_hand_computed_ones(toy):
 def test_site_frame_statuses_and_catchments(toy):
     est, base, scen = toy["estate"], toy["base"], toy["scen"]
     b, s = toy["cov"](base, "day"), toy["cov"](scen, "day")
-    df = maps.site_frame(est, base, scen, b, s, toy["units"].weights()["all"], "day").set_index("site_id")
+    df = maps.site_frame(est, base, scen, b, s, toy["units"].weights()["all"], BANDS["day"]).set_index("site_id")
     assert df["status"].to_dict() == {"c1": "new", "s1": "open", "s2": "closing"}
     assert bool(df.at["s1", "is_24_7"]) and not bool(df.at["s2", "is_24_7"])
     assert df.at["s1", "catchment_residents"] == 300
@@ -154,14 +154,14 @@ def test_site_frame_statuses_and_catchments(toy):
     assert df["lat"].between(51.4, 51.6).all() and df["lon"].between(-0.2, 0.0).all()
     # at night the part-time counter is shut: nobody's nearest
     night = maps.site_frame(est, base, scen, toy["cov"](base, "night"), toy["cov"](scen, "night"),
-                            toy["units"].weights()["all"], "night").set_index("site_id")
+                            toy["units"].weights()["all"], BANDS["night"]).set_index("site_id")
     assert not night.at["s2", "open_in_band"] and night.at["s2", "base_catchment_residents"] == 0
 
 
 # ---- the map -------------------------------------------------------------------
 def _map(toy, **kw):
     b, s = toy["cov"](toy["base"], "day"), toy["cov"](toy["scen"], "day")
-    sites = maps.site_frame(toy["estate"], toy["base"], toy["scen"], b, s, toy["units"].weights()["all"], "day")
+    sites = maps.site_frame(toy["estate"], toy["base"], toy["scen"], b, s, toy["units"].weights()["all"], BANDS["day"])
     args = dict(borough_values=maps.values_by_code(s.area_codes, maps.metric_values("beyond_change", b, s, 15)),
                 borough_scale=maps.metric_scale("beyond_change", 15), sites=sites, tiles=None, title="Toy")
     if kw.get("lsoa", "off") != "off":
@@ -254,7 +254,7 @@ def test_map_html_is_standalone_when_leaflet_is_bundled(toy):
 
 def test_catchment_map(toy):
     b, s = toy["cov"](toy["base"], "day"), toy["cov"](toy["scen"], "day")
-    sites = maps.site_frame(toy["estate"], toy["base"], toy["scen"], b, s, toy["units"].weights()["all"], "day")
+    sites = maps.site_frame(toy["estate"], toy["base"], toy["scen"], b, s, toy["units"].weights()["all"], BANDS["day"])
     m = maps.catchment_map(toy["geo"], unit_ids=["b1", "b2"], change_minutes=[-5.0, -5.0],
                            sites=sites[sites["site_id"].isin(["s2", "c1"])], title="S2", tiles=None)
     (layer,) = [g for g in _layers(m, folium.GeoJson) if g.layer_name == "Catchment LSOAs"]
