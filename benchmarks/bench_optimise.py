@@ -264,6 +264,7 @@ def _spopt_open(ctx: Context, inst: Any, measure: str) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer repetitions, 20 s time limits, no spopt on 'open'")
+    ap.add_argument("--only", type=int, choices=(1, 2, 3), help="run only this section")
     ap.add_argument("--spopt-child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.spopt_child:
@@ -277,9 +278,12 @@ def main() -> None:
     for b in ("day", "night"):
         p.matrix(MODE, b)
     ctx = Context.from_planner(p, MODE)
-    bench_evaluations(ctx, reps)
-    bench_close(ctx, reps, time_limit)
-    bench_open(ctx, reps, time_limit, peer=not args.quick)
+    if args.only in (None, 1):
+        bench_evaluations(ctx, reps)
+    if args.only in (None, 2):
+        bench_close(ctx, reps, time_limit)
+    if args.only in (None, 3):
+        bench_open(ctx, reps, time_limit, peer=not args.quick)
     print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
