@@ -30,7 +30,7 @@ from estate.errors import TablesCacheError
 from estate.siteindex import SiteIndex
 from geodata.errors import CacheError
 from geodata.travel.base import TimeBand
-from geodata.travel.cache import digest, load_arrays, save_arrays
+from geodata.travel.cache import digest, load_arrays, save_arrays, source_fingerprint
 
 if TYPE_CHECKING:
     from estate.register import Estate
@@ -198,11 +198,24 @@ def load_or_build(cache_dir: Path | None, stem: str, key: str, kind: type[Tables
     return value
 
 
+def _code() -> str:
+    """The fingerprint of the code that derives the tables and engine facts (geodata and estate).
+
+    Part of both keys, so an upgraded tool never serves facts (and so matrix keys)
+    or tables that older code derived.
+    """
+    import estate
+    import geodata
+
+    return source_fingerprint(str(Path(geodata.__file__).parent), str(Path(estate.__file__).parent))
+
+
 def tables_key(inputs: list[tuple[str, int, int]]) -> str:
-    """The key of the derived tables of these input files."""
-    return digest({"format": FORMAT, "kind": "tables", "inputs": inputs})
+    """The key of the derived tables of these input files (and of the code that derives them)."""
+    return digest({"format": FORMAT, "kind": "tables", "inputs": inputs, "code": _code()})
 
 
 def facts_key(mode: str, inputs: list[tuple[str, int, int]], overrides: Mapping[str, Any]) -> str:
-    """The key of a mode's engine facts: the inputs and the engine overrides."""
-    return digest({"format": FORMAT, "kind": "engine", "mode": mode, "inputs": inputs, "overrides": overrides})
+    """The key of a mode's engine facts: the inputs, the engine overrides and the code."""
+    return digest({"format": FORMAT, "kind": "engine", "mode": mode, "inputs": inputs,
+                   "overrides": overrides, "code": _code()})

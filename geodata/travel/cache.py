@@ -10,6 +10,7 @@ that cannot be written falls back to computing in memory, with a warning.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -33,10 +34,12 @@ __all__ = [
     "cache_key",
     "cached_matrix",
     "digest",
+    "engine_code",
     "load_arrays",
     "matrix_key",
     "matrix_path",
     "save_arrays",
+    "source_fingerprint",
 ]
 
 log = logging.getLogger(__name__)
@@ -51,10 +54,36 @@ def digest(payload: Mapping[str, Any]) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
+@functools.cache
+def source_fingerprint(*folders: str) -> str:
+    """A hash of the bytes of every ``.py`` file under ``folders`` (sorted by path).
+
+    Part of every cache key, so a matrix or a derived table built by other code
+    (an engine that learnt National Rail, say) is never served after an upgrade,
+    whatever its settings say.  Reading the sources costs a few milliseconds, once
+    per process.
+    """
+    h = hashlib.blake2b(digest_size=16)
+    for folder in folders:
+        root = Path(folder)
+        for path in sorted(root.rglob("*.py")):
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def engine_code() -> str:
+    """The fingerprint of the travel engines' code (this package), for matrix keys."""
+    return source_fingerprint(str(Path(__file__).resolve().parent))
+
+
 def matrix_key(settings_key: Mapping[str, Any], variant: str, origins: str, destinations: str) -> str:
-    """The key of a matrix from an engine's :meth:`settings_key`, its variant and the points' fingerprints."""
+    """The key of a matrix from an engine's :meth:`settings_key`, its variant and the points' fingerprints.
+
+    The engines' own code is part of the key (:func:`engine_code`).
+    """
     return digest({"format": FORMAT, "engine": settings_key, "variant": variant,
-                   "origins": origins, "destinations": destinations})
+                   "origins": origins, "destinations": destinations, "code": engine_code()})
 
 
 def cache_key(engine: TravelEngine, origins: Points, destinations: Points, band: TimeBand) -> str:
