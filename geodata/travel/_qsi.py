@@ -69,20 +69,14 @@ def read_qsi(path: Path | str) -> BusService:
         )
     df = df.apply(lambda c: c.str.strip())
     rows = np.arange(len(df)) + 2
-    bad = ~df["category"].isin(_CATEGORIES)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"{path.name} row {rows[i]} (route {df['route'].iat[i]!r}): category "
-            f"{df['category'].iat[i]!r}, expected one of {', '.join(_CATEGORIES)}"
-        )
-    bad = ~df["service_class"].isin(_CLASSES)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"{path.name} row {rows[i]} (route {df['route'].iat[i]!r}): service_class "
-            f"{df['service_class'].iat[i]!r}, expected high-frequency or low-frequency"
-        )
+    for col, allowed in (("category", _CATEGORIES), ("service_class", _CLASSES)):
+        bad = ~df[col].isin(allowed)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{path.name} row {rows[i]} (route {df['route'].iat[i]!r}): {col} "
+                f"{df[col].iat[i]!r}, expected one of {', '.join(a for a in allowed if a)}"
+            )
     if (df["route"] == "").any():
         i = int(np.flatnonzero(df["route"] == "")[0])
         raise DataError(f"{path.name} row {rows[i]}: the route is empty")

@@ -411,6 +411,20 @@ def near_links(
     return point, stop, d / walk_mps
 
 
+def _reach(
+    access_m: float, walk_mps: float, nearest: int, cutoff_s: float, pair_metres: PairMetres | None
+) -> dict[str, Any]:
+    """The :func:`near_links` arguments of a matrix or a journey: the radius, the nearest
+    stops beyond it up to the walk the cutoff allows, and the river rule."""
+    return {
+        "radius_m": access_m,
+        "walk_mps": walk_mps,
+        "nearest": nearest,
+        "max_m": cutoff_s * walk_mps,
+        "pair_metres": pair_metres,
+    }
+
+
 def _reverse_with_targets(
     graph: StopGraph, t_point: np.ndarray, t_stop: np.ndarray, t_s: np.ndarray, n_targets: int
 ) -> sp.csr_array:
@@ -500,15 +514,9 @@ def travel_matrix(
     # destinations at the same spot share one Dijkstra
     uniq_xy, d_inv = np.unique(dests_xy, axis=0, return_inverse=True)
     d_inv = d_inv.reshape(-1)
-    reach = dict(
-        radius_m=access_m,
-        walk_mps=walk_mps,
-        nearest=access_nearest,
-        max_m=cutoff_s * walk_mps,
-        pair_metres=pair_metres,
-    )
-    e_pt, e_stop, e_s = near_links(graph, uniq_xy, **reach)  # type: ignore[arg-type]
-    a_pt, a_stop, a_s = near_links(graph, origins_xy, **reach)  # type: ignore[arg-type]
+    reach = _reach(access_m, walk_mps, access_nearest, cutoff_s, pair_metres)
+    e_pt, e_stop, e_s = near_links(graph, uniq_xy, **reach)
+    a_pt, a_stop, a_s = near_links(graph, origins_xy, **reach)
     if len(e_pt) == 0 or len(a_pt) == 0:
         return out
     linked_d = np.unique(e_pt)
@@ -611,15 +619,9 @@ def shortest_path(
     """The fastest public-transport journey as legs, or None if none within ``cutoff_s``."""
     o = np.asarray([origin_xy], dtype=np.float64)
     d = np.asarray([dest_xy], dtype=np.float64)
-    reach = dict(
-        radius_m=access_m,
-        walk_mps=walk_mps,
-        nearest=access_nearest,
-        max_m=cutoff_s * walk_mps,
-        pair_metres=pair_metres,
-    )
-    _, a_stop, a_s = near_links(graph, o, **reach)  # type: ignore[arg-type]
-    _, e_stop, e_s = near_links(graph, d, **reach)  # type: ignore[arg-type]
+    reach = _reach(access_m, walk_mps, access_nearest, cutoff_s, pair_metres)
+    _, a_stop, a_s = near_links(graph, o, **reach)
+    _, e_stop, e_s = near_links(graph, d, **reach)
     if len(a_stop) == 0 or len(e_stop) == 0:
         return None
     n = graph.n_nodes
