@@ -257,8 +257,8 @@ def _summary(ctx: _Context) -> list[dict[str, Any]]:
     unreach_s = np.bincount(groups, weights=w_all * ~np.isfinite(np.concatenate([after] * 2)), minlength=n + 1)
     rows = []
     for i in range(n + 1):
-        code = "london" if i == n else str(b.area_codes[i])
-        name = "London" if i == n else str(b.area_names[i])
+        code = b.whole[0] if i == n else str(b.area_codes[i])
+        name = b.whole[1] if i == n else str(b.area_names[i])
         pop = float(mb["population"][i])
         row: dict[str, Any] = {"code": code, "name": name, "population": round(pop),
                                "open_sites_base": int(b.open_sites[i]), "open_sites_scenario": int(s.open_sites[i]),
