@@ -43,7 +43,7 @@ from geodata.travel.base import (
 )
 from geodata.travel.cache import cached_matrix, load_arrays, matrix_key, matrix_path
 
-if TYPE_CHECKING:  # the heavy modules load only when the data itself is needed
+if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
@@ -51,6 +51,9 @@ if TYPE_CHECKING:  # the heavy modules load only when the data itself is needed
     from geodata.areas import Units
     from geodata.postcodes import Geocoder
     from geodata.studyarea import StudyArea
+    from geodata.travel.barrier import (
+        RiverBarrier,  # the heavy modules load only when the data itself is needed
+    )
 
 __all__ = ["Comparison", "Planner"]
 
@@ -152,6 +155,17 @@ class Planner:
         from geodata.studyarea import DEPRIVATION_NOTE
 
         return DEPRIVATION_NOTE
+
+    def _river(self) -> RiverBarrier | None:
+        """The Thames barrier from the boroughs (built on first use, then kept); none outside London."""
+        if not self.area.is_london:
+            return None
+        if not hasattr(self, "_river_barrier"):
+            from geodata.travel.barrier import barrier_from_areas
+
+            a = self.areas
+            self._river_barrier = barrier_from_areas(list(a["name"]), list(a.geometry))
+        return self._river_barrier
 
     @cached_property
     def areas(self) -> gpd.GeoDataFrame:
@@ -308,7 +322,7 @@ class Planner:
                     partial=not self.area.is_london,
                 )
             else:
-                self._engines[mode] = CrowflyEngine(mode, crow)
+                self._engines[mode] = CrowflyEngine(mode, crow, barrier=self._river)
         return self._engines[mode]
 
     def _cached(self, facts: EngineFacts, variant: str) -> tuple[np.ndarray, dict[str, Any]] | None:
