@@ -136,6 +136,8 @@ class Planner:
         self.street_network = street_network or env.streets or defaults.streets
         self.gtfs = gtfs or env.gtfs or defaults.gtfs
         self.gtfs_week = defaults.gtfs_week
+        #: feeds merged with ``gtfs`` (the area's trains), unless a feed is given
+        self.gtfs_extra: tuple[Path, ...] = () if (gtfs or env.gtfs) else defaults.gtfs_extra
         self._engines: dict[str, TravelEngine] = {}
         self._matrices: dict[tuple[str, str], np.ndarray] = {}
         self.matrix_reports: dict[tuple[str, str], dict[str, Any]] = {}
@@ -261,7 +263,8 @@ class Planner:
     def _inputs(self) -> list[tuple[str, int, int]]:
         if not hasattr(self, "_input_stats"):
             self._input_stats = [(f"area:{self.area.key}:{','.join(self.area.codes)}", 0, 0),
-                                 *input_stats([self.data_dir, self.register_csv, self.gtfs, self.street_network])]
+                                 *input_stats([self.data_dir, self.register_csv, self.gtfs, *self.gtfs_extra,
+                                               self.street_network])]
         return self._input_stats
 
     @cached_property
@@ -309,7 +312,15 @@ class Planner:
 
                 ts = config.override(TransitSettings(), self.overrides.get("transit", {}), "transit")
                 if self.gtfs:
-                    self._engines[mode] = TransitEngine.from_gtfs(Path(self.gtfs), settings=ts, week_of=self.gtfs_week)
+                    feed = Path(self.gtfs)
+                    if self.gtfs_extra:
+                        import tempfile
+
+                        from geodata.travel.gtfs_merge import merge_feeds
+
+                        folder = self.cache_dir or Path(tempfile.mkdtemp(prefix="estate-gtfs-"))
+                        feed = merge_feeds([feed, *self.gtfs_extra], folder)
+                    self._engines[mode] = TransitEngine.from_gtfs(feed, settings=ts, week_of=self.gtfs_week)
                 else:
                     self._engines[mode] = TransitEngine(self.data_dir, settings=ts)
             elif self.street_network:

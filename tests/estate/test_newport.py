@@ -70,7 +70,11 @@ def test_newport_transit_uses_the_gtfs_engine(newport: Planner) -> None:
     assert engine.name == "transit" and engine.source == "gtfs"  # type: ignore[attr-defined]
     assert engine.settings_key()["gtfs_week"] == "2024-03-06"  # type: ignore[attr-defined]
     res = newport.coverage("register", "transit", "day").to_dict()
-    assert "newport_bus_bods_2024-03_gtfs.zip" in res["engine_note"]
+    # the bus GTFS merged with the area's rail GTFS (when the London pack holds it)
+    assert "newport_bus_bods_2024-03_gtfs" in res["engine_note"]
+    if newport.gtfs_extra:
+        assert "newport_area_rail_atoc_20240305_gtfs" in res["engine_note"]
+        assert "rail" in set(engine.network("day").line_modes)  # type: ignore[attr-defined]
     assert res["total"]["population"] == 159_611
     # public transport beats walking the whole way for someone, and is never slower than it
     walk_all_the_way = newport.matrix("walk", "day")

@@ -116,3 +116,21 @@ def test_factory_gives_the_partial_engine_only_when_asked() -> None:
     assert isinstance(street_engine_or_crowfly("walk", RECTANGLE, origins), CrowflyEngine)
     assert isinstance(street_engine_or_crowfly("walk", RECTANGLE, origins, partial=True), PartialStreetEngine)
     assert isinstance(street_engine_or_crowfly("walk", RECTANGLE, _pts(A), partial=True), StreetEngine)
+
+
+def test_merged_gtfs_feeds_keep_each_feed_apart(tmp_path: Path) -> None:
+    import zipfile
+
+    from geodata.travel.gtfs_merge import merge_feeds
+    from geodata.travel.transit import TransitEngine
+
+    toy = Path(__file__).resolve().parents[1] / "data" / "gtfs_toy"
+    merged = merge_feeds([toy, toy], tmp_path)
+    assert merge_feeds([toy, toy], tmp_path) == merged  # written once, then reused
+    stops = zipfile.ZipFile(merged).read("stops.txt").decode().splitlines()
+    assert stops[1].startswith("0:A,") and any(s.startswith("1:A,") for s in stops)
+    one = TransitEngine.from_gtfs(toy).network("Wed 12:00")
+    two = TransitEngine.from_gtfs(merged).network("Wed 12:00")
+    # each feed's lines stay its own (same names, same headways), not one line run twice as often
+    assert len(two.line_names) == 2 * len(one.line_names)
+    assert sorted(two.line_headway_s) == sorted([*one.line_headway_s, *one.line_headway_s])
