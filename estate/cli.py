@@ -195,7 +195,7 @@ def write_evidence_pack(
     *,
     against: str,
     mode: str,
-    bands: Sequence[str | TimeBand] = ("day",),
+    bands: Sequence[str | TimeBand] = ("day", "night"),
     out_dir: str | os.PathLike[str],
     rules: RuleSet | None = None,
     progress: ProgressFn | None = None,
@@ -208,7 +208,8 @@ def write_evidence_pack(
     Raises
     ------
     OutputError
-        For an output path that is a file, not writable, or a folder that does not hold a pack.
+        For an output path that is a file, not writable, a folder that does not hold a pack,
+        or inside (or around) the scenarios folder.
     ScenarioError
         When the scenario and the base are the same.
     UnknownScenarioError
@@ -217,16 +218,17 @@ def write_evidence_pack(
     from estate.evidence import build_evidence
     from estate.outputs import export
 
-    export.check_out_dir(out_dir)
+    export.check_out_dir(out_dir, protected={"scenarios folder": planner.scenarios_dir})
     ev = build_evidence(planner, scenario_id, against=against, mode=mode, bands=bands, rules=rules)
     return export.write_evidence(planner, ev, out_dir, progress=progress)
 
 
 def cmd_evidence(args: argparse.Namespace) -> int:
+    from estate.evidence import evidence_bands
     from estate.rules import load_rules
 
     p = _planner(args)
-    bands = ("day", "night") if args.all_bands else (args.band,)
+    bands = evidence_bands(args.band or ())  # day and night always, then any bands named
     rules = load_rules(Path(args.rules)) if args.rules else None
     out = write_evidence_pack(p, args.scenario, against=args.against, mode=args.mode, bands=bands,
                               out_dir=Path(args.out), rules=rules, progress=_progress_bar("evidence"))
@@ -369,8 +371,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evidence", help="write the case-by-case closure evidence pack")
     p.add_argument("scenario")
     p.add_argument("--against", required=True, help="the base scenario")
-    mb(p)
-    p.add_argument("--all-bands", action="store_true", help="day and night together")
+    p.add_argument("--mode", default="walk", choices=MODES)
+    p.add_argument("--band", action="append",
+                   help="a band besides day and night, which every pack covers (repeatable): evening, "
+                        "weekend-night, or e.g. 'Sat 03:00'")
+    p.add_argument("--all-bands", action="store_true", help=argparse.SUPPRESS)  # kept for old scripts: now the default
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.add_argument("--rules", help="YAML file of borough rules (default: a counter and a 24/7 counter in every borough)")
     p.set_defaults(func=cmd_evidence)

@@ -70,6 +70,8 @@ def test_compare_formats(capsys):
         (["coverage", "baseline-2024", "--mode", "cycle"], "unknown travel mode 'cycle'"),
         (["coverage", "baseline-2024", "--band", "teatime"], "unknown time band 'teatime'"),
         (["compare", "baseline-2024", "outcom-2026"], "Did you mean 'outcome-2026'"),
+        (["evidence", "outcome-2026", "--against", "baseline-2024", "--band", "teatime", "--out", "x"],
+         "unknown time band 'teatime'"),
     ],
 )
 def test_user_errors_exit_2_with_a_message(capsys, argv, fragment):
@@ -98,6 +100,27 @@ def test_map_writes_a_standalone_html(capsys, tmp_path):
     assert "unpkg.com/leaflet" not in html and "L.map(" in html  # Leaflet inlined: opens offline
     code, _, err = run(capsys, "map", "baseline-2024", "outcome-2026", "--metric", "nope", "--out", str(out))
     assert code == 2 and "unknown metric 'nope'" in err
+
+
+def test_evidence_refuses_an_output_folder_inside_the_scenarios_folder(capsys, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    scen = tmp_path / "scen"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "scenarios", scen)
+    code, _, err = run(capsys, "--scenarios", str(scen), "evidence", "outcome-2026", "--against", "baseline-2024",
+                       "--out", str(scen / "pack"))
+    assert code == 2 and "inside the scenarios folder" in err and "Traceback" not in err
+    assert not (scen / "pack").exists()
+
+
+def test_evidence_refuses_a_rules_file_naming_an_unknown_kind(capsys, tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - {id: pubs, title: A pub in every borough, kinds: [pub]}\n", encoding="utf-8")
+    code, _, err = run(capsys, "evidence", "outcome-2026", "--against", "baseline-2024", "--rules", str(rules),
+                       "--out", str(tmp_path / "pack"))
+    assert code == 2 and "rules.yaml" in err and "expected some of front_counter" in err
+    assert not (tmp_path / "pack").exists()
 
 
 # ---- issue 9: matrix, access, journey ---------------------------------------------
