@@ -603,6 +603,8 @@ def build_evidence(
                      "and changes no opening hours. There is no closure to evidence, and coverage is unchanged.")
     elif not closed:
         notes.append(f"{sid} closes no site against {against}.")
+    if getattr(planner, "deprivation_note", ""):  # outside London: England's IMD and Wales's WIMD
+        notes.append(planner.deprivation_note[0].upper() + planner.deprivation_note[1:] + ".")
     if value is not None:
         sc_notes = list(value.notes)
     else:

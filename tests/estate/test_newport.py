@@ -95,6 +95,16 @@ def test_unfound_postcodes_are_an_error_naming_the_rows(tmp_path: Path) -> None:
         _ = p.estate
 
 
+def test_newport_evidence_names_the_whole_area_and_the_deprivation_indices(newport: Planner) -> None:
+    from estate.evidence import build_evidence
+
+    ev = build_evidence(newport, "example-two-close", against="register", mode="walk", bands=("day",))
+    doc = ev.to_dict()
+    assert doc["summary"]["day"]["total"]["name"] == "Newport" and "london" not in doc["summary"]["day"]
+    assert any("within each nation" in n for n in doc["notes"])
+    assert {c["site_id"] for c in doc["sites"]} == {"alway", "rogerstone", "newport-central"}
+
+
 def test_a_force_without_a_register_says_to_give_one() -> None:
     from geodata.studyarea import study_area
 
