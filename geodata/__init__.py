@@ -31,7 +31,13 @@ if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
         point_from_record,
         slugify,
     )
-    from geodata.postcodes import Geocoder, UnknownPostcodeError, normalise_postcode
+    from geodata.postcodes import (
+        Geocoder,
+        UnknownPostcodeError,
+        national_postcode_file,
+        newest_geocoder,
+        normalise_postcode,
+    )
 
 try:
     __version__ = version("police-estate")
@@ -58,7 +64,10 @@ _LAZY = {
         ),
         "geodata.places",
     ),
-    **dict.fromkeys(("Geocoder", "UnknownPostcodeError", "normalise_postcode"), "geodata.postcodes"),
+    **dict.fromkeys(
+        ("Geocoder", "UnknownPostcodeError", "national_postcode_file", "newest_geocoder", "normalise_postcode"),
+        "geodata.postcodes",
+    ),
 }
 
 __all__ = [
@@ -86,6 +95,8 @@ __all__ = [
     "load_unit_polygons",
     "load_units",
     "lonlat_to_bng",
+    "national_postcode_file",
+    "newest_geocoder",
     "normalise_postcode",
     "point_from_record",
     "read_layer",
