@@ -10,6 +10,7 @@ __all__ = [
     "HoursError",
     "MapError",
     "OutputError",
+    "OutsideAreaError",
     "RegisterError",
     "RulesError",
     "SaveConflictError",
@@ -98,3 +99,7 @@ class SaveConflictError(ScenarioExistsError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class OutsideAreaError(ValueError, EstateError):
+    """A point (a postcode, a click) outside the study area's boroughs."""

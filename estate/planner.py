@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
@@ -38,7 +39,7 @@ from estate.scenario import (
 )
 from geodata.areas import Units, load_areas, load_unit_polygons, load_units
 from geodata.places import load_host_places
-from geodata.postcodes import Geocoder
+from geodata.postcodes import Geocoder, newest_geocoder
 from geodata.travel.base import (
     MODES,
     Mode,
@@ -111,6 +112,7 @@ class Planner:
         self.gtfs = gtfs or env.gtfs
         self._engines: dict[str, TravelEngine] = {}
         self._matrices: dict[tuple[str, str], np.ndarray] = {}
+        self._matrix_lock = threading.Lock()
         self.matrix_reports: dict[tuple[str, str], dict[str, Any]] = {}
         self._results: OrderedDict[tuple[Any, ...], CoverageResult] = OrderedDict()
 
@@ -139,6 +141,12 @@ class Planner:
     def geocoder(self) -> Geocoder:
         """Offline postcode geocoder."""
         return Geocoder.from_data_dir(self.data_dir)
+
+    @cached_property
+    def postcode_geocoder(self) -> Geocoder:
+        """The newest postcode list at hand, for looking places up (the national Code-Point Open
+        file beside the pack where present, else the pack's 2014 one); sites keep :attr:`geocoder`."""
+        return newest_geocoder(self.data_dir)
 
     @cached_property
     def estate(self) -> Estate:
@@ -203,14 +211,23 @@ class Planner:
         b = parse_band(band)
         eng = self.engine(mode)
         key = (mode, eng.variant(b))
-        if key not in self._matrices:
-            times, report = cached_matrix(
-                eng, self.units.points, self.estate.points(), b, cache_dir=self.cache_dir, progress=progress
-            )
-            self._matrices[key] = times
-            self.matrix_reports[key] = report
-            log.info("matrix %s/%s: %s in %.2f s", mode, key[1], report["status"], report["seconds"])
+        hit = self._matrices.get(key)
+        if hit is not None:
+            return hit
+        with self._matrix_lock:  # one build at a time (the app builds in a background thread too)
+            if key not in self._matrices:
+                times, report = cached_matrix(
+                    eng, self.units.points, self.estate.points(), b, cache_dir=self.cache_dir, progress=progress
+                )
+                self._matrices[key] = times
+                self.matrix_reports[key] = report
+                log.info("matrix %s/%s: %s in %.2f s", mode, key[1], report["status"], report["seconds"])
         return self._matrices[key]
+
+    def has_matrix(self, mode: str, band: str | TimeBand) -> bool:
+        """Is the matrix of ``mode`` in ``band`` in memory already (no wait)?"""
+        eng = self.engine(mode)
+        return (mode, eng.variant(parse_band(band))) in self._matrices
 
     def build(self, modes: tuple[str, ...] = MODES, bands: tuple[str, ...] = ("day", "night", "weekend-night"),
               *, progress: ProgressFn | None = None) -> dict[tuple[str, str], dict[str, Any]]:
