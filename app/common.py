@@ -64,7 +64,7 @@ def planner() -> Planner:
 @st.cache_resource(show_spinner="Preparing the map shapes…")
 def geometry(cfg: tuple[str, str]) -> maps.MapGeometry:
     p = planner()
-    return maps.map_geometry(p.areas, p.unit_polygons, p.units)
+    return maps.geometry_for(p).web  # the same preparation the evidence pack's maps use
 
 
 @st.cache_resource(show_spinner=False)

@@ -21,15 +21,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from estate import text
 from estate.coverage import THRESHOLDS
-from estate.outputs.tables import compare_frame, coverage_frame
 from geodata.errors import PlannerError
 from geodata.travel.base import MODES
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from estate.planner import Planner
     from estate.rules import RuleSet
     from geodata.travel.base import ProgressFn, TimeBand
@@ -40,12 +39,12 @@ log = logging.getLogger("estate")
 
 
 def _progress_bar(desc: str) -> Any:
-    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr."""
-    from tqdm import tqdm
-
+    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr (tqdm loads on the first call)."""
     state: dict[str, Any] = {}
 
     def cb(done: int, total: int) -> None:
+        from tqdm import tqdm
+
         bar = state.get("bar")
         if bar is None or bar.total != total:
             if bar is not None:
@@ -139,8 +138,12 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     if args.format == "json":
         _emit(json.dumps(res.to_dict(), indent=2), args.out)
     elif args.format == "csv":
+        from estate.outputs.tables import coverage_frame
+
         _emit(coverage_frame(res).to_csv(index=False), args.out)
     else:
+        from estate.outputs.tables import coverage_frame
+
         head = f"{args.scenario}: {args.mode}, {args.band} — engine {res.engine}: {res.engine_note}"
         _emit(head + "\n" + _fmt_table(_table_view(coverage_frame(res), THRESHOLDS)), args.out)
     return 0
@@ -153,6 +156,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.format == "json":
         _emit(json.dumps(cmp_.to_dict(), indent=2), args.out)
         return 0
+    from estate.outputs.tables import compare_frame
+
     df = compare_frame(cmp_.base, cmp_.scenario, args.threshold)
     if args.format == "csv":
         _emit(df.to_csv(index=False), args.out)

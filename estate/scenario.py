@@ -44,7 +44,7 @@ from estate.errors import (
     UnknownSiteError,
 )
 from estate.hours import parse_hours
-from estate.register import Estate
+from estate.siteindex import SiteLookup
 from geodata import atomic_write_text
 from geodata.travel.base import TimeBand
 
@@ -65,6 +65,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: libyaml's safe loader when PyYAML has it (5-10x faster than the pure-Python one), else the pure one.
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _KEYS = {"id", "title", "description", "base", "close", "open", "set_hours", "notes"}
@@ -188,7 +191,7 @@ class Scenario:
             self, id=self.id if id is None else id.strip(), title=self.title if title is None else title,
             description=self.description if description is None else description)
 
-    def toggle(self, site_id: str, estate: Estate, base_state: ScenarioState, *, hours: str = "") -> Scenario:
+    def toggle(self, site_id: str, estate: SiteLookup, base_state: ScenarioState, *, hours: str = "") -> Scenario:
         """Close an open site, or reopen a closed one.
 
         A site open in the base is closed (or, if this draft closed it, reopened);
@@ -207,12 +210,11 @@ class Scenario:
         return self.add_open(site_id, hours or self.default_hours(site_id, estate), estate, base_state)
 
     @staticmethod
-    def default_hours(site_id: str, estate: Estate) -> str:
+    def default_hours(site_id: str, estate: SiteLookup) -> str:
         """The hours a site opens with unless told: its register hours, else the default."""
-        h = str(estate.sites.at[site_id, "hours"] or "")
-        return h or DEFAULT_NEW_HOURS
+        return estate.default_hours(site_id) or DEFAULT_NEW_HOURS
 
-    def add_open(self, site_id: str, hours: str, estate: Estate, base_state: ScenarioState,
+    def add_open(self, site_id: str, hours: str, estate: SiteLookup, base_state: ScenarioState,
                  *, rationale: str = "") -> Scenario:
         """Open a site (a candidate host, or a closed counter) with ``hours``."""
         estate.check_id(site_id)
@@ -283,7 +285,7 @@ class ScenarioState:
         """Sites open at some time of the week."""
         return sorted(self.hours)
 
-    def open_columns(self, estate: Estate, band: TimeBand) -> np.ndarray:
+    def open_columns(self, estate: SiteLookup, band: TimeBand) -> np.ndarray:
         """Matrix columns of the located sites open at ``band``."""
         cols = [
             estate.column(s)
@@ -292,7 +294,7 @@ class ScenarioState:
         ]
         return np.asarray(sorted(cols), dtype=np.int64)
 
-    def open_24_7_columns(self, estate: Estate) -> np.ndarray:
+    def open_24_7_columns(self, estate: SiteLookup) -> np.ndarray:
         """Matrix columns of the located sites open 24/7."""
         cols = [estate.column(s) for s, h in self.hours.items()
                 if estate.has_column(s) and estate.hours(h).is_24_7]
@@ -343,7 +345,7 @@ def _changes(raw: Any, key: str, path: str, text: str, *, need_hours: bool) -> t
 def parse_scenario(text: str, *, path: str = "<scenario>", expect_id: str | None = None) -> Scenario:
     """Safe-load and validate a scenario's YAML text (site ids are checked by :func:`resolve`)."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -393,7 +395,7 @@ def load_scenarios(directory: Path) -> dict[str, Scenario]:
     return out
 
 
-def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: Estate, *, _seen: tuple[str, ...] = ()) -> ScenarioState:
+def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: SiteLookup, *, _seen: tuple[str, ...] = ()) -> ScenarioState:
     """Apply a scenario (and its chain of bases) to the register.
 
     Raises
@@ -401,8 +403,7 @@ def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: Estate, *,
     UnknownScenarioError, UnknownSiteError, ScenarioError
     """
     if scenario_id == REGISTER:
-        reg = estate.register
-        return ScenarioState(REGISTER, {s: h for s, h, o in zip(reg.index, reg["hours"], reg["open"], strict=True) if o})
+        return ScenarioState(REGISTER, estate.register_hours())
     if scenario_id not in scenarios:
         import difflib
         close = difflib.get_close_matches(scenario_id, list(scenarios), n=3)
@@ -415,32 +416,37 @@ def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: Estate, *,
         raise ScenarioError(f"scenario bases form a loop: {' -> '.join((*_seen, scenario_id))}")
     sc = scenarios[scenario_id]
     base = resolve(sc.base, scenarios, estate, _seen=(*_seen, scenario_id))
-    text = Path(sc.path).read_text(encoding="utf-8") if sc.path and Path(sc.path).exists() else ""
+    def where(site_id: str) -> str:  # the file and line naming a site: read only for a message
+        text = Path(sc.path).read_text(encoding="utf-8") if sc.path and Path(sc.path).exists() else ""
+        return _where(sc.path, text, site_id)
+
+    def check(site_id: str) -> None:
+        try:
+            estate.check_id(site_id)
+        except UnknownSiteError:
+            estate.check_id(site_id, where(site_id))
+
     state = ScenarioState(scenario_id, dict(base.hours))
     for ch in sc.close:
-        try:
-            estate.check_id(ch.site_id, _where(sc.path, text, ch.site_id))
-        except UnknownSiteError:
-            raise
+        check(ch.site_id)
         if ch.site_id not in state.hours:
             log.warning("%s: closes %s, which is not open in its base %s", sc.id, ch.site_id, sc.base)
             continue
         del state.hours[ch.site_id]
         state.closed[ch.site_id] = ch
     for ch in sc.open:
-        estate.check_id(ch.site_id, _where(sc.path, text, ch.site_id))
-        site = estate.sites.loc[ch.site_id]
-        hours = ch.hours or str(site["hours"])
+        check(ch.site_id)
+        hours = ch.hours or estate.default_hours(ch.site_id)
         if not hours:
-            raise ScenarioError(f"{_where(sc.path, text, ch.site_id)}opening candidate {ch.site_id!r} needs 'hours'")
-        if not site["located"]:
+            raise ScenarioError(f"{where(ch.site_id)}opening candidate {ch.site_id!r} needs 'hours'")
+        if not estate.is_located(ch.site_id):
             log.warning("%s: opens %s, which has no location and is left out of coverage", sc.id, ch.site_id)
         state.hours[ch.site_id] = hours
         state.opened[ch.site_id] = Change(ch.site_id, hours, ch.rationale, ch.source)
     for ch in sc.set_hours:
-        estate.check_id(ch.site_id, _where(sc.path, text, ch.site_id))
+        check(ch.site_id)
         if ch.site_id not in state.hours:
-            raise ScenarioError(f"{_where(sc.path, text, ch.site_id)}set_hours names {ch.site_id!r}, which is closed in this scenario; open it instead")
+            raise ScenarioError(f"{where(ch.site_id)}set_hours names {ch.site_id!r}, which is closed in this scenario; open it instead")
         if state.hours[ch.site_id] != ch.hours:
             state.rehoured[ch.site_id] = ch
         state.hours[ch.site_id] = ch.hours
@@ -451,7 +457,7 @@ def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: Estate, *,
 VALUE_KEY = "__value__"
 
 
-def resolve_value(sc: Scenario, scenarios: dict[str, Scenario], estate: Estate) -> ScenarioState:
+def resolve_value(sc: Scenario, scenarios: dict[str, Scenario], estate: SiteLookup) -> ScenarioState:
     """The estate as a scenario *value* leaves it (saved or not), exactly as its saved file would.
 
     Raises
@@ -490,7 +496,7 @@ def scenario_to_yaml(sc: Scenario) -> str:
 
 
 def save_scenario(
-    sc: Scenario, directory: Path, estate: Estate, scenarios: dict[str, Scenario], *, overwrite: bool = False
+    sc: Scenario, directory: Path, estate: SiteLookup, scenarios: dict[str, Scenario], *, overwrite: bool = False
 ) -> Path:
     """Validate a scenario and write it atomically to ``directory/<id>.yaml``.
 

@@ -27,6 +27,7 @@ from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
 from geodata.travel.from_point import times_from
 
 if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
+    from geodata.travel._transit_graph import near_links
     from geodata.travel.streets import (
         STREET_MODES,
         NetworkArrays,
@@ -43,7 +44,6 @@ if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
         TransitDataWarning,
         TransitEngine,
         TransitSettings,
-        near_links,
     )
 
 #: name -> module, for the names loaded on first use
@@ -68,10 +68,10 @@ _LAZY = {
             "TransitDataWarning",
             "TransitEngine",
             "TransitSettings",
-            "near_links",
         ),
         "geodata.travel.transit",
     ),
+    "near_links": "geodata.travel._transit_graph",
 }
 
 __all__ = [
