@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from app.common import (
@@ -213,7 +214,7 @@ def _build_effects(draft: Scenario, c: dict[str, Any]) -> None:
             if b not in ready:
                 line[T.band_label(b)] = T.MESSAGES["band_building"]
         table.append(line)
-    st.dataframe(table, hide_index=True, key="effects_table")
+    st.table(pd.DataFrame(table).set_index("Site"))
     for row in rows:
         for eff in row:
             if eff.band.name == c["band"] and eff.beyond_change == 0:

@@ -38,7 +38,7 @@ def _where() -> tuple[float, float, str] | None:
         if code:
             return locate_postcode(p, code)
         if click:
-            return locate_lonlat(p, float(click[0]), float(click[1]))
+            return locate_lonlat(p, float(click[1]), float(click[0]))  # click: (lat, lon)
     except (EstateError, PlannerError) as exc:
         st.error(str(exc), icon=":material/location_off:")
     return None
@@ -64,7 +64,7 @@ def page(c: dict[str, Any]) -> None:
                                  bands=("day", "night") if c["band"] in ("day", "night") else ("day", "night", c["band"]),
                                  shown=(c["mode"], c["band"]), label=label)
         st.subheader(T.point_heading(answer.label, answer.area_name))
-        st.dataframe(views.point_frame(answer, c["base"], c["scenario"]), hide_index=True, key="point_table")
+        st.table(views.point_frame(answer, c["base"], c["scenario"]).set_index(["Mode", "Time"]))
         for a in answer.answers:
             if a.mode == c["mode"] and a.scenario.legs:
                 st.markdown(T.route_line(a))

@@ -288,7 +288,7 @@ def test_point_page_by_postcode_every_mode_and_band(scen_dir):
     assert at.header[0].value.startswith("From a place")
     at.text_input(key="postcode").input("se1 7pb").run()
     assert not at.exception and not at.error
-    table = at.dataframe[0].value
+    table = at.table[0].value.reset_index()
     assert len(table) == 6 and set(table["Time"]) == {"day (Wed 12:00)", "night (Wed 03:00)"}
     assert set(table["Mode"]) == {"Walking", "Driving", "Public transport"}
     assert all(v.replace(".", "").isdigit() for v in table["Minutes (outcome-2026)"])
@@ -324,8 +324,8 @@ def test_build_page_an_edit_only_by_day_is_explained_at_night(scen_dir):
     at.session_state[editor.key] = {"edited_rows": {i: {"open": False}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert not at.exception
-    (effects,) = [d.value for d in at.dataframe if "Site" in d.value.columns]
-    row = effects[effects["Site"] == "Acton Police Station"].iloc[0]
+    effects = at.table[0].value
+    row = effects.loc["Acton Police Station"]
     assert row["day (Wed 12:00)"].startswith("+") and "more beyond 45 min" in row["day (Wed 12:00)"]
     assert row["night (Wed 03:00)"].startswith("no effect") and "not open at night" in row["night (Wed 03:00)"]
     assert any("changes nothing at night" in i.value for i in at.info)
