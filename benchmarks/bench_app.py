@@ -79,7 +79,7 @@ def main() -> None:
     for m in ("walk", "drive", "transit"):
         for b in ("day", "night"):
             p.matrix(m, b)
-    x, y, label = locate_postcode(p, "SE1 7PB")
+    x, y, _ = locate_postcode(p, "SE1 7PB")
     point_query(p, x, y, scenario="outcome-2026", base="baseline-2024", modes=("walk", "drive", "transit"),
                 bands=("day", "night"), shown=("transit", "night"))  # first: engines' graphs
     lib = []
