@@ -55,13 +55,13 @@ def _reason(planner: Any, kind: str, site: str, name: str, band: TimeBand, with_
             threshold: int) -> str:
     estate = planner.estate
     if not estate.has_column(site):
-        return f"{name} has no known location, so it is left out of the travel times"
+        return "it has no known location, so it is left out of the travel times"
     if kind == "close":
         h = without_state.hours.get(site)
         if h is None:
-            return f"{name} is already closed"
+            return "it is already closed"
         if not estate.hours(h).is_open(band.weekday, band.minute):
-            return f"{name} is not open at {band.label} anyway (its hours: {h}), so closing it changes nothing then"
+            return f"it is not open at {band.label} anyway (hours: {h})"
         return f"everyone who used {name} still reaches another counter within {threshold} min"
     h = with_state.hours.get(site)
     if h is not None and not estate.hours(h).is_open(band.weekday, band.minute):

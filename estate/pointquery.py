@@ -18,7 +18,7 @@ import numpy as np
 import shapely
 
 from estate import text
-from estate.errors import OutsideAreaError
+from estate.errors import OutsideAreaError, UnknownNameError
 from estate.scenario import Scenario
 from geodata.crs import bng_to_lonlat, lonlat_to_bng
 from geodata.travel import Points, times_from
@@ -88,12 +88,12 @@ class PointAnswer:
     unit_minutes: np.ndarray
 
     def answer(self, mode: str | Mode, band: str | TimeBand) -> BandAnswer:
-        """The answer of one mode and band (``KeyError`` if it was not asked)."""
+        """The answer of one mode and band (:class:`UnknownNameError` if it was not asked)."""
         m, b = parse_mode(mode), parse_band(band)
         for a in self.answers:
             if a.mode is m and a.band == b:
                 return a
-        raise KeyError(f"{m}/{b.name} was not part of this query")
+        raise UnknownNameError(f"{m}/{b.name} was not part of this query")
 
 
 def _area_at(planner: Any, x: float, y: float) -> tuple[str, str]:
@@ -178,7 +178,7 @@ def point_query(planner: Any, x: float, y: float, *, scenario: str | Scenario, b
     """Answer a point query at EPSG:27700 ``(x, y)`` (see :func:`locate_postcode`, :func:`locate_lonlat`).
 
     One search per mode and network variant; ``shown`` (mode, band) also gives
-    the minutes to every population unit.
+    the minutes to every population unit, and the route legs (for its mode, every band).
 
     Raises
     ------
@@ -205,6 +205,16 @@ def point_query(planner: Any, x: float, y: float, *, scenario: str | Scenario, b
         return have
 
     s_state, b_state = planner.state(scenario), planner.state(base)
+    routes: dict[tuple[Mode, str, str | None], tuple[Leg, ...]] = {}
+
+    def legs_of(m: Mode, b: TimeBand, site: str | None, mins: float) -> tuple[Leg, ...]:
+        if m is not s_mode:  # routes are drawn for the mode shown
+            return ()
+        key = (m, planner.engine(m).variant(b), site)
+        if key not in routes:
+            routes[key] = _legs(planner, m, b, (x, y), site, mins)
+        return routes[key]
+
     answers = []
     for m in map(parse_mode, modes):
         for b in map(parse_band, bands):
@@ -213,7 +223,7 @@ def point_query(planner: Any, x: float, y: float, *, scenario: str | Scenario, b
             for state in (s_state, b_state):
                 mins, site = _nearest(planner, secs, state.open_columns(estate, b))
                 nm = str(estate.sites.loc[site, "name"]) if site else ""
-                near.append(Nearest(mins, site, nm, _legs(planner, m, b, (x, y), site, mins)))
+                near.append(Nearest(mins, site, nm, legs_of(m, b, site, mins)))
             answers.append(BandAnswer(m, b, near[0], near[1]))
     secs = secs_of(s_mode, s_band, with_units=True)
     unit_minutes = np.asarray(secs[len(sites):], np.float64) / 60.0

@@ -83,6 +83,8 @@ __all__ = [
     "VIRIDIS",
     "ClickBridge",
     "ColourScale",
+    "FastChoropleth",
+    "LabelLayer",
     "Legend",
     "MapGeometry",
     "Metric",
@@ -186,20 +188,82 @@ class PointClick(MacroElement):
         self._name = "PointClick"
 
 
-def label_layer(geojson: dict[str, Any], name: str = "Borough names") -> folium.FeatureGroup:
-    """Each feature's ``name`` as a text label at a point inside it (HTML-escaped)."""
+class FastChoropleth(MacroElement):
+    """Many polygons drawn by one script: the data as JSON (``<`` escaped), each feature's
+    ``fill`` and ``text`` read in the browser, the tooltip set as text (never as HTML).
+
+    For thousands of LSOAs, folium's ``GeoJson`` (a style per feature, serialised one by one)
+    takes seconds; this takes one ``json.dumps``.
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  var data = {{ this.data_json }};
+  var layer = L.geoJSON(data, {
+    style: function (f) { return {fillColor: f.properties.fill, color: {{ this.edge_json }}, weight: {{ this.weight }},
+                                  fillOpacity: {{ this.opacity }}}; },
+    onEachFeature: function (f, l) {
+      var tip = document.createElement('span');
+      tip.textContent = f.properties.text;
+      l.bindTooltip(tip, {sticky: true});
+    }
+  }).addTo({{ this._parent.get_name() }});
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, features: list[dict[str, Any]], *, edge: str, weight: float = 0.2,
+                 opacity: float = 0.72) -> None:
+        super().__init__()
+        self._name = "FastChoropleth"
+        data = {"type": "FeatureCollection", "features": features}
+        self.data_json = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e")
+        self.edge_json = json.dumps(edge)
+        self.weight = float(weight)
+        self.opacity = float(opacity)
+
+
+class LabelLayer(MacroElement):
+    """Text labels (borough names) drawn by one script from JSON data, set as text (never HTML).
+
+    One element for all labels: a folium ``Marker`` each would compile two templates per label.
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  var labels = {{ this.data_json }};
+  labels.forEach(function (d) {
+    var div = document.createElement('div');
+    div.className = 'estate-label';
+    div.textContent = d[2];
+    L.marker([d[0], d[1]], {interactive: false, keyboard: false,
+      icon: L.divIcon({html: div, className: 'estate-label-icon', iconSize: [74, 22], iconAnchor: [37, 8]})
+    }).addTo({{ this._parent.get_name() }});
+  });
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, labels: list[tuple[float, float, str]]) -> None:
+        super().__init__()
+        self._name = "LabelLayer"
+        self.data_json = json.dumps([[round(a, 5), round(b, 5), t] for a, b, t in labels]).replace(
+            "<", "\\u003c").replace(">", "\\u003e")
+
+
+def label_layer(geojson: dict[str, Any]) -> LabelLayer:
+    """Each feature's ``name`` as a text label at a point inside it."""
     from shapely.geometry import shape
 
-    fg = folium.FeatureGroup(name=name, show=True)
+    labels = []
     for f in geojson["features"]:
-        label = str(f["properties"].get("name", ""))
-        if not label:
-            continue
-        pt = shape(f["geometry"]).representative_point()
-        folium.Marker([pt.y, pt.x], icon=folium.DivIcon(
-            html=f'<div class="estate-label">{html.escape(label)}</div>', icon_size=(74, 22),
-            icon_anchor=(37, 8), class_name="estate-label-icon"), interactive=False).add_to(fg)
-    return fg
+        name = str(f["properties"].get("name", ""))
+        if name:
+            pt = shape(f["geometry"]).representative_point()
+            labels.append((float(pt.y), float(pt.x), name))
+    return LabelLayer(labels)
 
 
 def legend_html(scales: Sequence[ColourScale], statuses: Sequence[str] = (), note: str = "") -> str:
@@ -442,16 +506,22 @@ def point_map(
 
     LSOAs beyond reach are left unshaded (the legend says so).
     """
+    import dataclasses
+
+    scale = dataclasses.replace(scale, missing_label="not within reach (left unshaded)")
     m = _base_map(tiles)
     folium.GeoJson(geometry.boroughs, name="Boroughs", style_function=lambda ft: {
         "fillOpacity": 0.0, "color": palette.colour("outline"), "weight": 1.2}, interactive=False).add_to(m)
     if point is not None:
         reach = {k: v for k, v in unit_minutes.items() if np.isfinite(v)}
         feats = [f for f in geometry.lsoas["features"] if f["id"] in reach]
-        gj = {"type": "FeatureCollection", "features": feats}
-        if feats:
-            _choropleth(gj, reach, scale, "Minutes from the point", scale.unit, weight=0.2,
-                        describe=lambda v: f"{text.minutes(v, unit=True)} from the point").add_to(m)
+        vals = [reach[f["id"]] for f in feats]
+        cols = scale.colours_of(np.asarray(vals, dtype=np.float64))
+        small = [{"type": "Feature", "geometry": f["geometry"], "properties": {
+            "fill": c, "text": f"{f['properties'].get('name', f['id'])}: {text.minutes(v, unit=True)} from the place"}}
+            for f, v, c in zip(feats, vals, cols, strict=True)]
+        if small:
+            FastChoropleth(small, edge=palette.colour("outline")).add_to(m)
     label_layer(geometry.boroughs).add_to(m)
     statuses: list[str] = []
     if sites is not None and len(sites):

@@ -142,7 +142,7 @@ def effects_heading(threshold: int, mode: str) -> str:
 
 def no_effect_note(name: str, band: str, reason: str) -> str:
     """The note under the effects table for an edit that changes nothing in the band shown."""
-    return f"Your edit of {name} changes nothing at {band}: {reason}. See the other columns for the other times."
+    return f"Your edit of {name} changes nothing at {band}: {reason}. The table shows the other times."
 
 
 def engine_failed(mode: str, error: str) -> str:
