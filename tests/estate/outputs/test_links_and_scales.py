@@ -55,9 +55,10 @@ def test_a_change_scale_always_has_a_no_change_class_in_the_neutral_colour():
     assert data_scale("share_change", 45, [5.0, 0.0]).colour(5.0) in palette.ramp("better")
 
 
-def test_a_level_scale_puts_unreachable_in_its_last_class():
+def test_a_level_scale_gives_unreachable_its_own_colour():
     s = level_scale("m", "minutes", [5, 10, 20, 40, 80, 160], k=4)
-    assert s.colour(math.inf) == s.colours[-1] and len(s.colours) <= 4
+    assert s.colour(math.inf) == palette.colour("unreachable") and len(s.colours) <= 4
+    assert s.colour(160) == s.colours[-1]
 
 
 def test_tooltips_carry_sign_and_unit():
