@@ -14,6 +14,8 @@ arguments take precedence):
     an OSM file (PBF, OSM XML, GraphML) for network walk and drive times.
 ``ESTATE_GTFS``
     a GTFS feed for transit instead of the pack's TfL files.
+``ESTATE_NATIONAL``
+    the England and Wales pack, for study areas other than London (default ``../shared/national``).
 
 The data and cache folders are resolved by :mod:`geodata.settings` (geodata
 reads them too); this module is estate's one door to them.
@@ -43,6 +45,7 @@ __all__ = [
     "data_dir",
     "environment",
     "load_overrides",
+    "national_dir",
     "override",
 ]
 
@@ -58,6 +61,7 @@ REPO_ROOT = _geo.REPO_ROOT
 SCENARIOS_DIR = REPO_ROOT / "scenarios"
 
 data_dir = _geo.data_dir
+national_dir = _geo.national_dir
 cache_dir = _geo.cache_dir
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from geodata._io import atomic_directory, atomic_write_bytes, atomic_write_text
 from geodata.checks import require_columns
 from geodata.crs import BNG, WGS84, bng_to_lonlat, lonlat_to_bng
-from geodata.settings import cache_dir, data_dir
+from geodata.settings import cache_dir, data_dir, national_dir
 
 if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
     from geodata._manifest import LAYERS, Layer, describe_expected, read_layer, read_table, register
@@ -36,6 +36,18 @@ if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
         national_postcode_file,
         newest_geocoder,
         normalise_postcode,
+    )
+    from geodata.studyarea import (
+        AREAS,
+        DEPRIVATION_NOTE,
+        StudyArea,
+        force_names,
+        load_area_districts,
+        load_area_places,
+        load_area_unit_polygons,
+        load_area_units,
+        national_geocoder,
+        study_area,
     )
 
 #: name -> module, for the names loaded on first use
@@ -62,16 +74,34 @@ _LAZY = {
         ("Geocoder", "UnknownPostcodeError", "national_postcode_file", "newest_geocoder", "normalise_postcode"),
         "geodata.postcodes",
     ),
+    **dict.fromkeys(
+        (
+            "AREAS",
+            "DEPRIVATION_NOTE",
+            "StudyArea",
+            "force_names",
+            "load_area_districts",
+            "load_area_places",
+            "load_area_unit_polygons",
+            "load_area_units",
+            "national_geocoder",
+            "study_area",
+        ),
+        "geodata.studyarea",
+    ),
 }
 
 __all__ = [
+    "AREAS",
     "BNG",
+    "DEPRIVATION_NOTE",
     "GROUPS",
     "HOSTS",
     "LAYERS",
     "WGS84",
     "Geocoder",
     "Layer",
+    "StudyArea",
     "Units",
     "UnknownPostcodeError",
     "__version__",
@@ -83,12 +113,19 @@ __all__ = [
     "check_in_great_britain",
     "data_dir",
     "describe_expected",
+    "force_names",
+    "load_area_districts",
+    "load_area_places",
+    "load_area_unit_polygons",
+    "load_area_units",
     "load_areas",
     "load_host_places",
     "load_places_csv",
     "load_unit_polygons",
     "load_units",
     "lonlat_to_bng",
+    "national_dir",
+    "national_geocoder",
     "national_postcode_file",
     "newest_geocoder",
     "normalise_postcode",
@@ -98,6 +135,7 @@ __all__ = [
     "register",
     "require_columns",
     "slugify",
+    "study_area",
 ]
 
 

@@ -59,7 +59,7 @@ class Geocoder:
     messages ("August 2014").
     """
 
-    def __init__(self, table: pd.DataFrame, *, edition: str = "August 2014") -> None:
+    def __init__(self, table: pd.DataFrame, *, edition: str = "August 2014", vintage: str | None = None) -> None:
         t = table.dropna(subset=["easting", "northing"])
         t = t[(t["easting"] > 0) & (t["northing"] > 0)]
         keys = t["postcode"].astype(str).str.replace(" ", "", regex=False).str.upper().to_numpy().astype("S7")
@@ -70,7 +70,9 @@ class Geocoder:
         self._keys = keys[first]
         self._x = t["easting"].to_numpy(np.float64)[order][first]
         self._y = t["northing"].to_numpy(np.float64)[order][first]
-        self.edition = edition
+        self.edition = vintage if vintage else edition
+        #: the edition's year as the register's messages give it ("2014")
+        self.vintage = vintage if vintage else self.edition.split()[-1]
 
     @classmethod
     def from_data_dir(cls, data_dir: Path) -> Geocoder:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
     from geodata.travel.streets import (
         STREET_MODES,
         NetworkArrays,
+        PartialStreetEngine,
         StreetEngine,
         StreetSettings,
         download_street_graph,
@@ -52,6 +53,7 @@ _LAZY = {
         (
             "STREET_MODES",
             "NetworkArrays",
+            "PartialStreetEngine",
             "StreetEngine",
             "StreetSettings",
             "download_street_graph",
@@ -85,6 +87,7 @@ __all__ = [
     "Leg",
     "Mode",
     "NetworkArrays",
+    "PartialStreetEngine",
     "Points",
     "ProgressFn",
     "StreetEngine",
