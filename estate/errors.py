@@ -13,6 +13,7 @@ __all__ = [
     "MapError",
     "OptimiseError",
     "OutputError",
+    "OutsideAreaError",
     "RegisterError",
     "RulesError",
     "SaveConflictError",
@@ -121,6 +122,10 @@ class SaveConflictError(ScenarioExistsError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class OutsideAreaError(ValueError, EstateError):
+    """A point (a postcode, a click) outside the study area's boroughs."""
 
 
 class TablesCacheError(CacheError, EstateError):
