@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from estate._yaml import load_yaml
 from estate.errors import RulesError
 from estate.register import Estate
 from estate.scenario import ID_RE, ScenarioState
@@ -199,12 +198,7 @@ def parse_rules(text: str, *, path: str = "<rules>") -> RuleSet:
     >>> rs.rules[0].kinds, rs.rules[0].hours
     (('front_counter',), 'any')
     """
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise RulesError(f"{path}{where}: malformed YAML ({getattr(exc, 'problem', None) or exc})") from None
+    data = load_yaml(text, path=path, error=RulesError)
     if isinstance(data, list):
         data = {"rules": data}
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
