@@ -20,7 +20,7 @@ from estate import drafts, settings, text
 from estate.coverage import THRESHOLDS, CoverageResult
 from estate.outputs import export, maps, views
 from estate.outputs import ui_text as T
-from estate.outputs.tables import compare_frame
+from estate.outputs.tables import compare_frame, csv_text
 from estate.planner import REGISTER_ID, Planner
 from estate.scenario import Scenario, ScenarioState
 from geodata.errors import PlannerError
@@ -223,7 +223,7 @@ def page_compare(c: dict[str, Any]) -> None:
     table = borough_table(c["base"], c["scenario"], c["mode"], c["band"], c["t"])
     st.subheader("Boroughs")
     st.dataframe(views.style_borough_table(table, c["t"]), hide_index=True, height=420, key="compare_table")
-    csv = compare_frame(coverage(c["base"], c["mode"], c["band"]), s, c["t"]).to_csv(index=False)
+    csv = csv_text(compare_frame(coverage(c["base"], c["mode"], c["band"]), s, c["t"]))
     st.download_button("Download the table (CSV)", csv, file_name=f"{c['scenario']}-vs-{c['base']}.csv",
                        mime="text/csv")
     left, right = st.columns([2, 3])
