@@ -46,7 +46,7 @@ def _planner(data_dir: str, scenarios_dir: str) -> Planner:
 @st.cache_resource(show_spinner="Preparing the map shapes…")
 def _geometry(cfg: tuple[str, str]) -> maps.MapGeometry:
     p = planner()
-    return maps.map_geometry(p.areas, p.unit_polygons, p.units)
+    return maps.geometry_for(p).web  # the same preparation the evidence pack's maps use
 
 
 @st.cache_resource(show_spinner=False)
@@ -452,15 +452,21 @@ def _save(draft: Scenario, *, overwrite: bool, digest: str | None) -> None:
 
 
 @st.cache_resource(show_spinner="Building the evidence…", max_entries=32)
-def _evidence(cfg: tuple[str, str], sig: Any, scenario: str, against: str, mode: str, bands: tuple[str, ...]) -> Any:
+def _evidence(cfg: tuple[str, str], sig: Any, key: str, _ref: str | Scenario, against: str, mode: str,
+              bands: tuple[str, ...]) -> Any:
+    """The evidence of a saved scenario or the draft, kept by the planner's content key."""
     from estate.evidence import build_evidence
 
-    return build_evidence(planner(), scenario, against=against, mode=mode, bands=bands)
+    return build_evidence(planner(), _ref, against=against, mode=mode, bands=bands)
 
 
 def page_evidence(c: dict[str, Any]) -> None:
     st.header("Closure evidence")
-    if c["scenario"] == c["base"]:
+    draft: Scenario | None = st.session_state.get("draft")
+    use_draft = draft is not None and st.toggle(T.MESSAGES["evidence_draft"], key="ev_draft",
+                                                help=T.HELP["evidence_draft"])
+    ref: str | Scenario = draft if (use_draft and draft is not None) else c["scenario"]
+    if not use_draft and c["scenario"] == c["base"]:
         st.info("Choose a scenario different from the base in the sidebar: evidence compares the two.")
         return
     bands = st.multiselect("Time bands", list(T.BAND_CHOICES), default=sorted({"day", c["band"]}),
@@ -470,7 +476,8 @@ def page_evidence(c: dict[str, Any]) -> None:
         return
     if not all(engine_ready(c["mode"], b) for b in {*bands, "day", "night"}):
         return
-    ev = _evidence(_config(), scenario_signature(), c["scenario"], c["base"], c["mode"], tuple(bands))
+    key = f"{planner().content_key(ref)}:{ref if isinstance(ref, str) else ref.id}"
+    ev = _evidence(_config(), scenario_signature(), key, ref, c["base"], c["mode"], tuple(bands))
     st.caption(ev.subtitle())
     for note in ev.notes:
         st.info(note)
@@ -478,7 +485,7 @@ def page_evidence(c: dict[str, Any]) -> None:
     st.download_button(
         "Download the evidence pack (ZIP: CSV, XLSX, GeoJSON, HTML, PDF)",
         lambda: export.evidence_pack_zip(planner(), ev),
-        file_name=f"evidence-{c['scenario']}-vs-{c['base']}-{c['mode']}.zip", mime="application/zip",
+        file_name=f"evidence-{ev.scenario_id}-vs-{c['base']}-{c['mode']}.zip", mime="application/zip",
         key="ev_pack")
     if not closed:
         return
@@ -486,7 +493,7 @@ def page_evidence(c: dict[str, Any]) -> None:
                        format_func=lambda k: f"{closed[k].name} ({closed[k].area_name})")
     case = closed[sid]
     st.subheader(case.name)
-    foot = f"{case.footfall:g} crimes reported a day" if case.footfall == case.footfall else case.footfall_note
+    foot = f"{text.plain(case.footfall)} crimes reported a day" if case.footfall == case.footfall else case.footfall_note
     st.markdown(f"**Hours before:** {case.hours_before}; **after:** {case.hours_after}. "
                 f"**Footfall:** {foot or 'not published'}.")
     if case.rationale:

@@ -21,15 +21,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from estate import text
 from estate.coverage import THRESHOLDS
-from estate.outputs.tables import compare_frame, coverage_frame, csv_text
 from geodata.errors import PlannerError
 from geodata.travel.base import MODES
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from estate.planner import Planner
     from estate.rules import RuleSet
     from geodata.travel.base import ProgressFn, TimeBand
@@ -40,12 +39,12 @@ log = logging.getLogger("estate")
 
 
 def _progress_bar(desc: str) -> Any:
-    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr."""
-    from tqdm import tqdm
-
+    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr (tqdm loads on the first call)."""
     state: dict[str, Any] = {}
 
     def cb(done: int, total: int) -> None:
+        from tqdm import tqdm
+
         bar = state.get("bar")
         if bar is None or bar.total != total:
             if bar is not None:
@@ -92,6 +91,8 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     if args.format == "json":
         _emit(json.dumps(df.to_dict("records"), indent=2), args.out, args.force)
     elif args.format == "csv":
+        from estate.outputs.tables import csv_text
+
         _emit(csv_text(df), args.out, args.force)
     else:
         _emit(_fmt_table(df), args.out, args.force)
@@ -120,6 +121,8 @@ def cmd_sites(args: argparse.Namespace) -> int:
     if args.format == "json":
         _emit(df.to_json(orient="records", indent=2), args.out, args.force)
     elif args.format == "csv":
+        from estate.outputs.tables import csv_text
+
         _emit(csv_text(df), args.out, args.force)
     else:
         _emit(_fmt_table(df.reset_index(drop=True)), args.out, args.force)
@@ -142,8 +145,12 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     if args.format == "json":
         _emit(json.dumps(res.to_dict(), indent=2), args.out, args.force)
     elif args.format == "csv":
+        from estate.outputs.tables import coverage_frame, csv_text
+
         _emit(csv_text(coverage_frame(res)), args.out, args.force)
     else:
+        from estate.outputs.tables import coverage_frame
+
         head = f"{args.scenario}: {args.mode}, {args.band} — engine {res.engine}: {res.engine_note}"
         _emit(head + "\n" + _fmt_table(_table_view(coverage_frame(res), THRESHOLDS)), args.out, args.force)
     return 0
@@ -156,8 +163,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.format == "json":
         _emit(json.dumps(cmp_.to_dict(), indent=2), args.out, args.force)
         return 0
+    from estate.outputs.tables import compare_frame
+
     df = compare_frame(cmp_.base, cmp_.scenario, args.threshold)
     if args.format == "csv":
+        from estate.outputs.tables import csv_text
+
         _emit(csv_text(df), args.out, args.force)
     else:
         t = args.threshold

@@ -106,21 +106,28 @@ def area_metrics(
     thresholds: tuple[int, ...] = THRESHOLDS,
     *,
     order: np.ndarray | None = None,
+    cutoff: float | None = None,
 ) -> dict[str, np.ndarray]:
     """Population-weighted metrics per group (arrays of length ``n_groups``).
 
-    Keys: ``population``, ``mean``, ``median``, ``p95``, and ``within_T`` /
-    ``beyond_T`` (residents) for each threshold T.
+    Keys: ``population``, ``unreachable`` (residents with no open site within the
+    engine's cutoff), ``mean``, ``median``, ``p95``, and ``within_T`` / ``beyond_T``
+    (residents) for each threshold T.  With ``cutoff`` (minutes) the unreachable count
+    at the cutoff in the mean and quantiles, which are then lower bounds but always
+    numbers; without it they are ``inf`` where anyone is unreachable.
     """
     pop = np.bincount(groups, weights=weights, minlength=n_groups)
     finite = np.isfinite(minutes)
-    wsum = np.bincount(groups, weights=weights * np.where(finite, minutes, 0.0), minlength=n_groups)
     w_inf = np.bincount(groups, weights=weights * ~finite, minlength=n_groups)
+    capped = minutes if cutoff is None else np.where(finite, minutes, float(cutoff))
+    ok = np.isfinite(capped)
+    wsum = np.bincount(groups, weights=weights * np.where(ok, capped, 0.0), minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(w_inf > 0, np.inf, wsum / pop)
+        mean = wsum / pop if cutoff is not None else np.where(w_inf > 0, np.inf, wsum / pop)
     mean[pop == 0] = np.nan
-    med, p95 = weighted_quantiles(minutes, weights, groups, n_groups, (0.5, 0.95), order=order)
-    out = {"population": pop, "mean": mean, "median": med, "p95": p95}
+    # capping keeps the order (inf -> cutoff >= every finite time), so one sort serves
+    med, p95 = weighted_quantiles(capped, weights, groups, n_groups, (0.5, 0.95), order=order)
+    out = {"population": pop, "unreachable": w_inf, "mean": mean, "median": med, "p95": p95}
     # one bincount for every threshold: bucket b holds minutes in (t[b-1], t[b]]
     nb = len(thresholds) + 1
     bucket = np.searchsorted(np.asarray(thresholds, dtype=np.float64), minutes, side="left")
@@ -138,15 +145,19 @@ def _num(x: float, nd: int = 2) -> float | None:
     return None if out is None else float(out)
 
 
-def _block(m: dict[str, np.ndarray], i: int, thresholds: tuple[int, ...]) -> dict[str, Any]:
+def _block(m: dict[str, np.ndarray], i: int, thresholds: tuple[int, ...], cutoff: float | None) -> dict[str, Any]:
     pop = float(m["population"][i])
+    unreachable = round(float(m["unreachable"][i]))
     return {
         "population": round(pop),
         "share_within": {str(t): (_num(m[f"within_{t}"][i] / pop, 4) if pop > 0 else None) for t in thresholds},
         "beyond": {str(t): round(float(m[f"beyond_{t}"][i])) for t in thresholds},
+        "unreachable": unreachable,
+        "cutoff_min": cutoff,
         "mean_min": _num(m["mean"][i]),
         "median_min": _num(m["median"][i]),
         "p95_min": _num(m["p95"][i]),
+        "mean_is_lower_bound": unreachable > 0,
     }
 
 
@@ -170,18 +181,22 @@ class CoverageResult:
     #: matrix column of the nearest open site, per unit (-1 = none)
     unit_site: np.ndarray
     engine_note: str = ""
+    #: the engine's cutoff (minutes): unreachable residents count at it in mean/median/p95
+    cutoff_min: float | None = None
 
     def area(self, i: int) -> dict[str, Any]:
         """The AREA block (JSON shape) of area ``i``; ``i = len(area_codes)`` is the whole area."""
         n = len(self.area_codes)
         code, name = (self.area_codes[i], self.area_names[i]) if i < n else ("london", "London")
         out: dict[str, Any] = {"code": str(code), "name": str(name)}
-        all_ = _block(self.metrics["all"], i, self.thresholds)
+        all_ = _block(self.metrics["all"], i, self.thresholds, self.cutoff_min)
         out["population"] = all_.pop("population")
         out["open_sites"] = int(self.open_sites[i])
         out["open_24_7"] = int(self.open_24_7[i])
         out.update(all_)
-        out["groups"] = {g: _block(m, i, self.thresholds) for g, m in self.metrics.items() if g != "all"}
+        out["groups"] = {
+            g: _block(m, i, self.thresholds, self.cutoff_min) for g, m in self.metrics.items() if g != "all"
+        }
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -224,6 +239,7 @@ def evaluate(
     band: TimeBand = BANDS["day"],
     engine: str = "",
     engine_note: str = "",
+    cutoff_min: float | None = None,
 ) -> CoverageResult:
     """Evaluate coverage from a matrix and the open columns.
 
@@ -239,19 +255,23 @@ def evaluate(
     order = group_order(mins2, groups)  # one sort serves every population group
     metrics = {}
     for g, w in weights.items():
-        metrics[g] = area_metrics(mins2, np.concatenate([w, w]), groups, n_areas + 1, thresholds, order=order)
+        metrics[g] = area_metrics(
+            mins2, np.concatenate([w, w]), groups, n_areas + 1, thresholds, order=order, cutoff=cutoff_min
+        )
 
     def count(cols: np.ndarray) -> np.ndarray:
         a = site_area[cols] if len(cols) else np.empty(0, np.int64)
         c = np.bincount(a[a >= 0], minlength=n_areas)
         return np.append(c, len(cols))
 
-    both = np.intersect1d(open_columns, open_24_7_columns)
+    # the columns open now and 24/7 (a set intersection: np.intersect1d would import numpy.ma, 50 ms)
+    both = np.array(sorted(set(np.asarray(open_columns).tolist()) & set(np.asarray(open_24_7_columns).tolist())),
+                    dtype=np.int64)
     return CoverageResult(
         scenario=scenario, mode=mode, band=band, engine=engine, thresholds=tuple(thresholds),
         area_codes=area_codes, area_names=area_names, metrics=metrics,
         open_sites=count(np.asarray(open_columns, np.int64)), open_24_7=count(both),
-        unit_minutes=minutes, unit_site=col, engine_note=engine_note,
+        unit_minutes=minutes, unit_site=col, engine_note=engine_note, cutoff_min=cutoff_min,
     )
 
 

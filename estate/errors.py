@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geodata.errors import DataError, PlannerError
+from geodata.errors import CacheError, DataError, PlannerError
 
 __all__ = [
     "DuplicateSiteError",
@@ -17,6 +17,7 @@ __all__ = [
     "ScenarioError",
     "ScenarioExistsError",
     "SettingsError",
+    "TablesCacheError",
     "UnknownNameError",
     "UnknownScenarioError",
     "UnknownSiteError",
@@ -28,18 +29,19 @@ class EstateError(PlannerError):
     """Base class of the estate domain's errors."""
 
 
-class UnknownSiteError(KeyError, EstateError):
-    """A site id that is neither in the register nor among the candidates."""
+class _UnknownKey(KeyError, EstateError):
+    """A ``KeyError`` whose message reads as written (``KeyError`` would quote it)."""
 
     def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "unknown site"
+        return str(self.args[0]) if self.args else (self.__doc__ or "").split(":")[0]
 
 
-class UnknownScenarioError(KeyError, EstateError):
-    """A scenario id with no file in ``scenarios/``."""
+class UnknownSiteError(_UnknownKey):
+    """unknown site: an id that is neither in the register nor among the candidates."""
 
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "unknown scenario"
+
+class UnknownScenarioError(_UnknownKey):
+    """unknown scenario: an id with no file in ``scenarios/``."""
 
 
 class DuplicateSiteError(DataError, EstateError):
@@ -69,11 +71,8 @@ class MapError(ValueError, EstateError):
     """A map or colour scale asked for with arguments that do not fit together."""
 
 
-class UnknownNameError(KeyError, EstateError):
-    """A name (map metric, colour meaning) that is not among the known ones."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "unknown name"
+class UnknownNameError(_UnknownKey):
+    """unknown name: a map metric or colour meaning that is not among the known ones."""
 
 
 class SettingsError(DataError, EstateError):
@@ -106,3 +105,7 @@ class SaveConflictError(ScenarioExistsError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class TablesCacheError(CacheError, EstateError):
+    """A cached derived-tables file that does not hold what it should (it is rebuilt)."""

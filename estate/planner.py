@@ -9,25 +9,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from estate import settings as config
 from estate.coverage import THRESHOLDS, Comparison, CoverageResult, evaluate
+from estate.derived import EngineFacts, Tables, facts_key, input_stats, load_or_build, tables_key
 from estate.errors import RegisterError, ScenarioError
-from estate.register import (
-    Estate,
-    build_estate,
-    candidates_from_places,
-    load_met_register,
-    load_register_csv,
-)
 from estate.scenario import (
     REGISTER,
     Scenario,
@@ -37,9 +30,8 @@ from estate.scenario import (
     resolve_value,
     scan_scenarios,
 )
-from geodata.areas import Units, load_areas, load_unit_polygons, load_units
-from geodata.places import load_host_places
-from geodata.postcodes import Geocoder
+from estate.siteindex import SiteIndex
+from geodata.errors import CacheError
 from geodata.travel.base import (
     MODES,
     Mode,
@@ -49,8 +41,15 @@ from geodata.travel.base import (
     parse_band,
     parse_mode,
 )
-from geodata.travel.cache import cached_matrix
-from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
+from geodata.travel.cache import cached_matrix, load_arrays, matrix_key, matrix_path
+
+if TYPE_CHECKING:  # the heavy modules load only when the data itself is needed
+    import geopandas as gpd
+    import pandas as pd
+
+    from estate.register import Estate
+    from geodata.areas import Units
+    from geodata.postcodes import Geocoder
 
 __all__ = ["Comparison", "Planner"]
 
@@ -61,6 +60,12 @@ RESULTS_KEPT = 256
 
 #: The scenarios shipped with the repository.
 SCENARIOS_DIR = config.SCENARIOS_DIR
+
+
+def _cutoff_min(settings_key: dict[str, Any]) -> float | None:
+    """The engine's cutoff in minutes (times beyond it are ``inf``), from its settings key."""
+    cut = settings_key.get("cutoff_min")
+    return float(cut) if cut is not None else None
 
 
 class Planner:
@@ -120,11 +125,15 @@ class Planner:
     @cached_property
     def areas(self) -> gpd.GeoDataFrame:
         """The boroughs (33 in London)."""
+        from geodata.areas import load_areas
+
         return load_areas(self.data_dir)
 
     @cached_property
     def units(self) -> Units:
         """Population units (LSOA 2021 centroids)."""
+        from geodata.areas import load_units
+
         units = load_units(self.data_dir)
         known = set(self.areas["code"])
         bad = sorted(set(units.frame["area_code"]) - known)
@@ -135,16 +144,28 @@ class Planner:
     @cached_property
     def unit_polygons(self) -> gpd.GeoDataFrame:
         """LSOA 2021 boundaries, for maps and catchments."""
+        from geodata.areas import load_unit_polygons
+
         return load_unit_polygons(self.data_dir)
 
     @cached_property
     def geocoder(self) -> Geocoder:
         """Offline postcode geocoder."""
+        from geodata.postcodes import Geocoder
+
         return Geocoder.from_data_dir(self.data_dir)
 
     @cached_property
     def estate(self) -> Estate:
         """Register plus candidate host places."""
+        from estate.register import (
+            build_estate,
+            candidates_from_places,
+            load_met_register,
+            load_register_csv,
+        )
+        from geodata.places import load_host_places
+
         if self.register_csv is not None:
             reg = load_register_csv(self.register_csv, self.areas, self.geocoder)
         else:
@@ -175,21 +196,51 @@ class Planner:
         self._results.clear()
         return self.scenarios
 
-    @cached_property
-    def _site_area(self) -> np.ndarray:
-        codes = {c: i for i, c in enumerate(self.units.area_codes)}
-        s = self.estate.sites.loc[self.estate.column_ids, "area_code"]
-        return np.array([codes.get(c, -1) for c in s], dtype=np.int64)
+    # ---- derived tables: what a warm answer needs, cached as arrays ---------------
+    def _inputs(self) -> list[tuple[str, int, int]]:
+        if not hasattr(self, "_input_stats"):
+            self._input_stats = input_stats([self.data_dir, self.register_csv, self.gtfs, self.street_network])
+        return self._input_stats
 
     @cached_property
-    def _weights(self) -> dict[str, np.ndarray]:
-        return self.units.weights()
+    def tables(self) -> Tables:
+        """Residents, boroughs, site ids and hours, points' fingerprints (:class:`~estate.derived.Tables`).
+
+        From the cache when its key (every input file's size and time) matches,
+        so a warm answer loads neither the data pack nor pandas.
+        """
+        return load_or_build(self.cache_dir, "estate-tables", tables_key(self._inputs()), Tables,
+                             lambda: Tables.build(self.units, self.estate))
+
+    @property
+    def site_index(self) -> SiteIndex:
+        """Every site a scenario can name, as arrays (what resolving scenarios needs)."""
+        return self.tables.sites
+
+    def engine_facts(self, mode: str | Mode) -> EngineFacts:
+        """The engine's name, settings, description and variants, without building its network.
+
+        A live engine (built, or set by a test) answers for itself; otherwise the
+        facts come from the cache, written the first time the engine was built.
+        """
+        m = parse_mode(mode)
+        if m in self._engines:
+            return EngineFacts.of(self._engines[m])
+        if not hasattr(self, "_facts"):
+            self._facts: dict[Mode, EngineFacts] = {}
+        if m not in self._facts:
+            key = facts_key(str(m), self._inputs(), self.overrides)
+            self._facts[m] = load_or_build(self.cache_dir, f"estate-engine-{m}", key, EngineFacts,
+                                           lambda: EngineFacts.of(self.engine(m)))
+        return self._facts[m]
 
     # ---- engines and matrices -------------------------------------------------
     def engine(self, mode: str | Mode) -> TravelEngine:
         """The travel-time engine used for ``mode``."""
         mode = parse_mode(mode)
         if mode not in self._engines:
+            from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
+
             crow = config.override(CrowflySettings(), self.overrides.get("crowfly", {}), "crowfly")
             if mode is Mode.TRANSIT:
                 from geodata.travel.transit import TransitEngine, TransitSettings
@@ -211,15 +262,35 @@ class Planner:
                 self._engines[mode] = CrowflyEngine(mode, crow)
         return self._engines[mode]
 
-    def matrix(self, mode: str, band: str | TimeBand, *, progress: ProgressFn | None = None) -> np.ndarray:
+    def _cached(self, facts: EngineFacts, variant: str) -> tuple[np.ndarray, dict[str, Any]] | None:
+        """The matrix from the disk cache by the tables' fingerprints alone (no engine, no points), or None."""
+        if self.cache_dir is None:
+            return None
+        t0 = time.perf_counter()
+        t = self.tables
+        key = matrix_key(facts.settings_key, variant, t.origins, t.destinations)
+        path = matrix_path(self.cache_dir, facts.name, facts.mode, variant, key)
+        if not path.exists():
+            return None
+        try:
+            times = load_arrays(path, key, {"times": (t.shape, np.float32)})["times"]
+        except CacheError as exc:
+            log.warning("%s; rebuilding it", exc)
+            return None
+        return times, {"status": "hit", "seconds": time.perf_counter() - t0, "path": str(path)}
+
+    def matrix(self, mode: str | Mode, band: str | TimeBand, *, progress: ProgressFn | None = None) -> np.ndarray:
         """The units x sites matrix (seconds) for ``mode`` in ``band``: memory, disk cache, or built."""
-        b = parse_band(band)
-        eng = self.engine(mode)
-        key = (mode, eng.variant(b))
+        b, m = parse_band(band), parse_mode(mode)
+        facts = self.engine_facts(m)
+        variant = facts.variant(b)
+        key = (str(m), variant)
         if key not in self._matrices:
-            times, report = cached_matrix(
-                eng, self.units.points, self.estate.points(), b, cache_dir=self.cache_dir, progress=progress
-            )
+            found = self._cached(facts, variant) if facts.engine is None else None
+            if found is None:
+                found = cached_matrix(self.engine(m), self.units.points, self.estate.points(), b,
+                                      cache_dir=self.cache_dir, progress=progress)
+            times, report = found
             self._matrices[key] = times
             self.matrix_reports[key] = report
             log.info("matrix %s/%s: %s in %.2f s", mode, key[1], report["status"], report["seconds"])
@@ -265,22 +336,25 @@ class Planner:
         key = ref if isinstance(ref, str) else f"value:{self.content_key(ref)}:{ref.id}"
         if key not in self._states:
             if isinstance(ref, str):
-                self._states[key] = resolve(ref, self.scenarios, self.estate, broken=self.broken_scenarios)
+                self._states[key] = resolve(ref, self.scenarios, self.site_index, broken=self.broken_scenarios)
             else:
-                self._states[key] = resolve_value(ref, self.scenarios, self.estate)
+                if len(self._states) > 4 * RESULTS_KEPT:  # an app session's many drafts: keep the files' states
+                    self._states = {k: v for k, v in self._states.items() if not k.startswith("value:")}
+                self._states[key] = resolve_value(ref, self.scenarios, self.site_index)
         return self._states[key]
 
-    def coverage_of_state(self, state: ScenarioState, mode: str, band: str | TimeBand,
+    def coverage_of_state(self, state: ScenarioState, mode: str | Mode, band: str | TimeBand,
                           *, thresholds: tuple[int, ...] = THRESHOLDS) -> CoverageResult:
         """Coverage of any :class:`ScenarioState` (e.g. one being edited in the app)."""
-        b = parse_band(band)
-        times = self.matrix(mode, b)
-        eng = self.engine(mode)
+        b, m = parse_band(band), parse_mode(mode)
+        times = self.matrix(m, b)
+        facts, t = self.engine_facts(m), self.tables
         return evaluate(
-            times, state.open_columns(self.estate, b), state.open_24_7_columns(self.estate),
-            weights=self._weights, unit_area=self.units.area_index, area_codes=self.units.area_codes,
-            area_names=self.units.area_names, site_area=self._site_area, thresholds=thresholds,
-            scenario=state.scenario_id, mode=parse_mode(mode), band=b, engine=eng.name, engine_note=eng.describe(),
+            times, state.open_columns(t.sites, b), state.open_24_7_columns(t.sites),
+            weights=t.weights, unit_area=t.area_index, area_codes=t.area_codes,
+            area_names=t.area_names, site_area=t.site_area, thresholds=thresholds,
+            scenario=state.scenario_id, mode=m, band=b, engine=facts.name, engine_note=facts.describe,
+            cutoff_min=_cutoff_min(facts.settings_key),
         )
 
     def coverage(self, ref: str | Scenario, mode: str | Mode, band: str | TimeBand,
@@ -313,6 +387,8 @@ class Planner:
     def scenario_table(self) -> pd.DataFrame:
         """One row per scenario: id, title, base, counts of changes, open sites (the good ones; see
         :meth:`scenario_problems` for the others)."""
+        import pandas as pd
+
         rows = []
         bad = self.scenario_problems()
         for sid, sc in sorted(self.scenarios.items()):

@@ -7,7 +7,6 @@ register, are left out of coverage with a warning, and are listed as problems.
 
 from __future__ import annotations
 
-import difflib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from estate.errors import DuplicateSiteError, HoursError, RegisterError, UnknownSiteError
+from estate.errors import DuplicateSiteError, HoursError, RegisterError
 from estate.hours import Hours, parse_hours
+from estate.siteindex import SiteIndex
 from geodata import Layer, read_table, register, require_columns
 from geodata.places import check_in_great_britain, point_from_record, slugify
 from geodata.postcodes import Geocoder, UnknownPostcodeError
@@ -328,10 +328,15 @@ class Estate:
         object.__setattr__(self, "sites", s)
         located = s[s["located"]]
         object.__setattr__(self, "column_ids", located.index.to_numpy(str))
-        object.__setattr__(self, "_col", {sid: i for i, sid in enumerate(located.index)})
-        object.__setattr__(self, "_hours", {})
+        object.__setattr__(self, "index", SiteIndex(
+            s.index.to_numpy(str), s["hours"].fillna("").astype(str).to_numpy(),
+            s["located"].astype(bool).to_numpy(), (s["kind"] != "candidate").to_numpy(),
+            s["open"].fillna(False).astype(bool).to_numpy(),
+        ))
 
     column_ids: np.ndarray = None  # type: ignore[assignment]
+    #: the same sites as plain arrays: what scenarios ask of the estate
+    index: SiteIndex = None  # type: ignore[assignment]
 
     @property
     def register(self) -> pd.DataFrame:
@@ -353,30 +358,34 @@ class Estate:
         s = self.sites.loc[self.column_ids]
         return Points(s.index, s["x"], s["y"])
 
+    # the questions scenarios ask, answered by the index (see estate.siteindex.SiteLookup)
     def column(self, site_id: str) -> int:
         """The matrix column of a located site."""
-        return self._col[site_id]  # type: ignore[attr-defined]
+        return self.index.column(site_id)
 
     def has_column(self, site_id: str) -> bool:
         """Is the site located (has a matrix column)?"""
-        return site_id in self._col  # type: ignore[attr-defined]
+        return self.index.has_column(site_id)
 
     def hours(self, text: str) -> Hours:
         """Parse (memoised) an hours string."""
-        cache: dict[str, Hours] = self._hours  # type: ignore[attr-defined]
-        if text not in cache:
-            cache[text] = parse_hours(text)
-        return cache[text]
+        return self.index.hours(text)
 
     def check_id(self, site_id: str, where: str = "") -> str:
         """Return ``site_id`` if known, else raise :class:`UnknownSiteError` with close matches."""
-        if site_id in self.sites.index:
-            return site_id
-        close = difflib.get_close_matches(site_id, self.sites.index.tolist(), n=3, cutoff=0.6)
-        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else (
-            " List ids with `estate sites` (register) or `estate sites --candidates`."
-        )
-        raise UnknownSiteError(f"{where}unknown site id {site_id!r}.{hint}")
+        return self.index.check_id(site_id, where)
+
+    def register_hours(self) -> dict[str, str]:
+        """The register as loaded: every open register site and its hours."""
+        return self.index.register_hours()
+
+    def default_hours(self, site_id: str) -> str:
+        """A site's own hours (empty for most candidates)."""
+        return self.index.default_hours(site_id)
+
+    def is_located(self, site_id: str) -> bool:
+        """Has the site a location?"""
+        return self.index.is_located(site_id)
 
 
 def build_estate(register_frame: pd.DataFrame, candidates: pd.DataFrame) -> Estate:

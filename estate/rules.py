@@ -32,6 +32,7 @@ from typing import Any
 
 from estate._yaml import load_yaml
 from estate.errors import RulesError
+from estate.hours import Hours
 from estate.register import Estate
 from estate.scenario import ID_RE, ScenarioState
 from geodata.errors import UnknownBandError
@@ -100,9 +101,8 @@ class Rule:
         if isinstance(self.min_sites, bool) or not isinstance(self.min_sites, int) or self.min_sites < 1:
             raise RulesError(f"rule {self.id!r}: min_sites {self.min_sites!r} must be a whole number, 1 or more")
 
-    def qualifies(self, estate: Estate, hours_text: str) -> bool:
-        """Do these opening hours meet the rule's hours requirement?"""
-        h = estate.hours(hours_text)
+    def qualifies(self, h: Hours) -> bool:
+        """Do these (parsed) opening hours meet the rule's hours requirement?"""
         if self.hours == "any":
             return bool(h.open_minutes.any())
         if self.hours == "24/7":
@@ -114,7 +114,7 @@ class Rule:
         """Open sites of ``state`` that this rule counts, in site-id order."""
         out = []
         for sid, text in sorted(state.hours.items()):
-            if effective_kind(estate, sid) in self.kinds and self.qualifies(estate, text):
+            if effective_kind(estate, sid) in self.kinds and self.qualifies(estate.hours(text)):
                 out.append(sid)
         return out
 

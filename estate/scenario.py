@@ -45,7 +45,7 @@ from estate.errors import (
     UnknownSiteError,
 )
 from estate.hours import parse_hours
-from estate.register import Estate
+from estate.siteindex import SiteLookup
 from geodata import atomic_write_text
 from geodata.travel.base import TimeBand
 
@@ -194,7 +194,7 @@ class Scenario:
             self, id=self.id if id is None else id.strip(), title=self.title if title is None else title,
             description=self.description if description is None else description)
 
-    def toggle(self, site_id: str, estate: Estate, base_state: ScenarioState, *, hours: str = "") -> Scenario:
+    def toggle(self, site_id: str, estate: SiteLookup, base_state: ScenarioState, *, hours: str = "") -> Scenario:
         """Close an open site, or reopen a closed one.
 
         A site open in the base is closed (or, if this draft closed it, reopened);
@@ -213,12 +213,11 @@ class Scenario:
         return self.add_open(site_id, hours or self.default_hours(site_id, estate), estate, base_state)
 
     @staticmethod
-    def default_hours(site_id: str, estate: Estate) -> str:
+    def default_hours(site_id: str, estate: SiteLookup) -> str:
         """The hours a site opens with unless told: its register hours, else the default."""
-        h = str(estate.sites.at[site_id, "hours"] or "")
-        return h or DEFAULT_NEW_HOURS
+        return estate.default_hours(site_id) or DEFAULT_NEW_HOURS
 
-    def add_open(self, site_id: str, hours: str, estate: Estate, base_state: ScenarioState,
+    def add_open(self, site_id: str, hours: str, estate: SiteLookup, base_state: ScenarioState,
                  *, rationale: str = "") -> Scenario:
         """Open a site (a candidate host, or a closed counter) with ``hours``."""
         estate.check_id(site_id)
@@ -289,7 +288,7 @@ class ScenarioState:
         """Sites open at some time of the week."""
         return sorted(self.hours)
 
-    def open_columns(self, estate: Estate, band: TimeBand) -> np.ndarray:
+    def open_columns(self, estate: SiteLookup, band: TimeBand) -> np.ndarray:
         """Matrix columns of the located sites open at ``band``."""
         cols = [
             estate.column(s)
@@ -298,7 +297,7 @@ class ScenarioState:
         ]
         return np.asarray(sorted(cols), dtype=np.int64)
 
-    def open_24_7_columns(self, estate: Estate) -> np.ndarray:
+    def open_24_7_columns(self, estate: SiteLookup) -> np.ndarray:
         """Matrix columns of the located sites open 24/7."""
         cols = [estate.column(s) for s, h in self.hours.items()
                 if estate.has_column(s) and estate.hours(h).is_24_7]
@@ -458,11 +457,6 @@ def load_scenarios(directory: Path) -> dict[str, Scenario]:
 MAX_BASE_DEPTH = 64
 
 
-def _register_state(estate: Estate) -> ScenarioState:
-    reg = estate.register
-    return ScenarioState(REGISTER, {s: h for s, h, o in zip(reg.index, reg["hours"], reg["open"], strict=True) if o})
-
-
 def _chain(scenario_id: str, scenarios: dict[str, Scenario],
            broken: dict[str, ScenarioError] | None) -> list[Scenario]:
     """The scenario and its bases, top first (the register excluded)."""
@@ -491,7 +485,7 @@ def _chain(scenario_id: str, scenarios: dict[str, Scenario],
     return chain
 
 
-def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: Estate,
+def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: SiteLookup,
             *, broken: dict[str, ScenarioError] | None = None) -> ScenarioState:
     """Apply a scenario (and its chain of bases) to the register.
 
@@ -502,7 +496,7 @@ def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: Estate,
     ------
     UnknownScenarioError, UnknownSiteError, ScenarioError
     """
-    state = _register_state(estate)
+    state = ScenarioState(REGISTER, estate.register_hours())
     if scenario_id == REGISTER:
         return state
     for sc in reversed(_chain(scenario_id, scenarios, broken)):
@@ -510,36 +504,43 @@ def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: Estate,
     return state
 
 
-def _apply(sc: Scenario, base: ScenarioState, estate: Estate) -> ScenarioState:
+def _apply(sc: Scenario, base: ScenarioState, estate: SiteLookup) -> ScenarioState:
     """One scenario's changes over its base's state; a change that contradicts the base is an error."""
-    text = Path(sc.path).read_text(encoding="utf-8") if sc.path and Path(sc.path).is_file() else ""
+    def where(site_id: str) -> str:  # the file and line naming a site: read only for a message
+        text = Path(sc.path).read_text(encoding="utf-8") if sc.path and Path(sc.path).is_file() else ""
+        return _where(sc.path, text, site_id) or f"{sc.path or sc.id}: "
+
+    def check(site_id: str) -> None:
+        try:
+            estate.check_id(site_id)
+        except UnknownSiteError:
+            estate.check_id(site_id, where(site_id))
+
     state = ScenarioState(sc.id, dict(base.hours))
-    name = sc.path or sc.id
     for ch in sc.close:
-        estate.check_id(ch.site_id, _where(sc.path, text, ch.site_id))
+        check(ch.site_id)
         if ch.site_id not in state.hours:
-            raise ScenarioError(f"{_where(sc.path, text, ch.site_id) or name + ': '}closes {ch.site_id!r}, which is "
-                                f"not open in its base {sc.base!r}; remove it from close (or reopen it in the base)")
+            raise ScenarioError(f"{where(ch.site_id)}closes {ch.site_id!r}, which is not open in its base "
+                                f"{sc.base!r}; remove it from close (or reopen it in the base)")
         del state.hours[ch.site_id]
         state.closed[ch.site_id] = ch
     for ch in sc.open:
-        estate.check_id(ch.site_id, _where(sc.path, text, ch.site_id))
+        check(ch.site_id)
         if ch.site_id in state.hours:
-            raise ScenarioError(f"{_where(sc.path, text, ch.site_id) or name + ': '}opens {ch.site_id!r}, which is "
-                                f"already open in its base {sc.base!r}; to change its hours, list it under set_hours")
-        site = estate.sites.loc[ch.site_id]
-        hours = ch.hours or str(site["hours"])
+            raise ScenarioError(f"{where(ch.site_id)}opens {ch.site_id!r}, which is already open in its base "
+                                f"{sc.base!r}; to change its hours, list it under set_hours")
+        hours = ch.hours or estate.default_hours(ch.site_id)
         if not hours:
-            raise ScenarioError(f"{_where(sc.path, text, ch.site_id)}opening candidate {ch.site_id!r} needs 'hours'")
-        if not site["located"]:
+            raise ScenarioError(f"{where(ch.site_id)}opening candidate {ch.site_id!r} needs 'hours'")
+        if not estate.is_located(ch.site_id):
             log.warning("%s: opens %s, which has no location and is left out of coverage", sc.id, ch.site_id)
         state.hours[ch.site_id] = hours
         state.opened[ch.site_id] = Change(ch.site_id, hours, ch.rationale, ch.source)
     for ch in sc.set_hours:
-        estate.check_id(ch.site_id, _where(sc.path, text, ch.site_id))
+        check(ch.site_id)
         if ch.site_id not in state.hours:
-            raise ScenarioError(f"{_where(sc.path, text, ch.site_id) or name + ': '}set_hours names "
-                                f"{ch.site_id!r}, which is not open in its base {sc.base!r}; open it instead")
+            raise ScenarioError(f"{where(ch.site_id)}set_hours names {ch.site_id!r}, which is not open in its "
+                                f"base {sc.base!r}; open it instead")
         if state.hours[ch.site_id] != ch.hours:
             state.rehoured[ch.site_id] = ch
         state.hours[ch.site_id] = ch.hours
@@ -550,7 +551,7 @@ def _apply(sc: Scenario, base: ScenarioState, estate: Estate) -> ScenarioState:
 VALUE_KEY = "__value__"
 
 
-def resolve_value(sc: Scenario, scenarios: dict[str, Scenario], estate: Estate) -> ScenarioState:
+def resolve_value(sc: Scenario, scenarios: dict[str, Scenario], estate: SiteLookup) -> ScenarioState:
     """The estate as a scenario *value* leaves it (saved or not), exactly as its saved file would.
 
     Raises
@@ -589,7 +590,7 @@ def scenario_to_yaml(sc: Scenario) -> str:
 
 
 def save_scenario(
-    sc: Scenario, directory: Path, estate: Estate, scenarios: dict[str, Scenario], *, overwrite: bool = False
+    sc: Scenario, directory: Path, estate: SiteLookup, scenarios: dict[str, Scenario], *, overwrite: bool = False
 ) -> Path:
     """Validate a scenario and write it atomically to ``directory/<id>.yaml``.
 

@@ -23,6 +23,7 @@ __all__ = [
     "json_number",
     "minutes",
     "number",
+    "plain",
     "share",
 ]
 
@@ -70,6 +71,20 @@ def number(x: Any, digits: int = 1, *, signed: bool = False) -> str:
     if v is None or math.isinf(v):
         return MISSING
     return f"{v:+,.{digits}f}" if signed else f"{v:,.{digits}f}"
+
+
+def plain(x: Any) -> str:
+    """A figure as it was given, in its shortest form (a published rate, a speed).
+
+    Examples
+    --------
+    >>> plain(2.5), plain(12.0), plain(float("nan"))
+    ('2.5', '12', 'not available')
+    """
+    v = _value(x)
+    if v is None or math.isinf(v):
+        return MISSING
+    return f"{v:g}"
 
 
 def _hours(cutoff_min: float) -> str:

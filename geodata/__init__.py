@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from geodata._io import atomic_directory, atomic_write_bytes, atomic_write_text
@@ -32,11 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
         slugify,
     )
     from geodata.postcodes import Geocoder, UnknownPostcodeError, normalise_postcode
-
-try:
-    __version__ = version("police-estate")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
 
 #: name -> module, for the names loaded on first use
 _LAZY = {
@@ -110,4 +104,17 @@ def _lazy_names(package: str, table: dict[str, str]) -> Callable[[str], Any]:
     return __getattr__
 
 
-__getattr__ = _lazy_names(__name__, _LAZY)
+_lazy = _lazy_names(__name__, _LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":  # importlib.metadata costs 50 ms: read it only when asked
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("police-estate")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            value = "0+unknown"
+        globals()["__version__"] = value
+        return value
+    return _lazy(name)

@@ -9,16 +9,19 @@ expected, what arrived, where (file, row, id) and how to fix it.
 from __future__ import annotations
 
 __all__ = [
+    "CIFError",
     "CRSError",
     "CacheError",
     "DataError",
     "EngineError",
+    "GTFSColumnError",
     "GTFSError",
     "MissingColumnError",
     "MissingDataError",
     "NetworkFileError",
     "OutsideAreaError",
     "PlannerError",
+    "TransitDataWarning",
     "UnknownBandError",
     "UnknownModeError",
 ]
@@ -68,6 +71,18 @@ class NetworkFileError(DataError):
 
 class GTFSError(DataError):
     """A GTFS feed lacks a required file or column, or has bad values."""
+
+
+class CIFError(DataError):
+    """A CIF (Rail Delivery Group) timetable file is truncated, malformed or inconsistent."""
+
+
+class GTFSColumnError(MissingColumnError, GTFSError):
+    """A GTFS file lacks a required column (catch as ``KeyError`` or ``GTFSError``)."""
+
+
+class TransitDataWarning(UserWarning):
+    """Input rows were skipped (e.g. a route stop with no coordinates); the message says which."""
 
 
 class CacheError(OSError, PlannerError):

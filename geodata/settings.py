@@ -28,7 +28,10 @@ def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     MissingDataError
         When none exists; the message lists the files expected and where each is published.
     """
-    from geodata._manifest import describe_expected  # local: avoid an import cycle
+    def describe_expected() -> str:  # only for the message: the manifest (and pandas) load only then
+        from geodata._manifest import describe_expected as describe
+
+        return describe()
 
     for candidate, why in (
         (explicit, "the data directory given"),

@@ -189,6 +189,16 @@ def test_evidence_page(scen_dir):
     assert not at.exception
 
 
+def test_evidence_of_the_unsaved_draft(scen_dir):
+    at = _run("Build a scenario")  # starts a draft from outcome-2026
+    at.sidebar.radio(key="page").set_value("Evidence").run()
+    at.toggle(key="ev_draft").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.selectbox(key="ev_site").options) == 10  # the draft closes what outcome-2026 closes
+    files = list(scen_dir.glob("*.yaml"))
+    assert len(files) == len(list((ROOT / "scenarios").glob("*.yaml")))  # nothing was saved to get here
+
+
 def test_about_page_sources_licences_and_engines(scen_dir):
     at = _run("About the data")
     text = " ".join(m.value for m in at.markdown)

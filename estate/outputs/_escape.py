@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "FORMULA_START",
@@ -57,6 +58,8 @@ def neutralise_cell(value: Any) -> Any:
 
 def csv_text(df: pd.DataFrame) -> str:
     """``df`` as CSV text (no index), every text cell neutralised (:func:`neutralise_cell`)."""
+    import pandas as pd
+
     out = df.copy()
     for col in out.columns:
         if not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):

@@ -316,7 +316,7 @@ def _site_blocks(ev: Evidence, case: SiteCase) -> list[Block]:
     out: list[Block] = [PageBreak(), Heading(f"{case.name} — {verb}", 2, _anchor(case.site_id))]
     for flag in case.rule_flags:
         out.append(Para(f"Rule: {flag}.", "flag"))
-    foot = (f"{case.footfall:g} crimes reported a day" + (f" ({case.footfall_note})" if case.footfall_note else "")
+    foot = (f"{text.plain(case.footfall)} crimes reported a day" + (f" ({case.footfall_note})" if case.footfall_note else "")
             if math.isfinite(case.footfall) else f"not known ({case.footfall_note or 'not published'})")
     facts = [("Borough", case.area_name or text.MISSING), ("Kind", case.kind.replace("_", " ")),
              ("Host", case.host.replace("_", " ")), ("Address", ", ".join(p for p in (case.address, case.postcode) if p) or text.MISSING),

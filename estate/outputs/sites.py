@@ -162,7 +162,7 @@ def site_popup_html(row: Mapping[str, Any], band_label: str = "") -> str:
         lines.append(f"Hours: {e(str(row['hours']))}" + (" (24/7)" if row["is_24_7"] else ""))
         lines.append(("Open" if row["open_in_band"] else "Shut") + e(when))
         foot = row.get("footfall")
-        lines.append("Footfall: " + (f"{foot:g} crimes reported a day" if isinstance(foot, float) and np.isfinite(foot)
+        lines.append("Footfall: " + (f"{text.plain(foot)} crimes reported a day" if isinstance(foot, float) and np.isfinite(foot)
                                      else "not published"))
     if status in ("open", "new"):
         lines.append(f"Nearest counter for {text.count(row['catchment_residents'])} residents; "

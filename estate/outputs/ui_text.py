@@ -146,6 +146,7 @@ HELP: dict[str, str] = {
     "overwrite": "The file exists (or changed since you opened it). Tick to replace it.",
     "evidence_site": "A counter that closes in the scenario.",
     "bands_evidence": "Time bands included in the evidence pack.",
+    "evidence_draft": "Build the evidence of the scenario being edited on the Build page, against the base chosen in the sidebar.",
 }
 
 #: Said beside the export button when Leaflet is bundled.
@@ -159,6 +160,7 @@ MESSAGES: dict[str, str] = {
     "filter_to_map": "Filter the candidate hosts above (at most {n}) to show them on the map and add one by clicking.",
     "no_changes": "No changes yet.",
     "draft_broken": "This draft cannot be applied: {error}",
+    "evidence_draft": "Evidence for your draft (Build page), saved or not",
 }
 
 
@@ -239,6 +241,10 @@ ABOUT_DATA_SOURCES: tuple[tuple[str, str, str], ...] = (
      "Transport for London open data (Powered by TfL Open Data)",
      "TfL transport data terms, based on the OGL; contains OS data © Crown copyright and "
      "database rights"),
+    ("National Rail timetable (CIF sample, March 2020)", "Rail Delivery Group",
+     "Creative Commons Attribution 2.0 UK: Contains Rail Delivery Group timetable data"),
+    ("Bus frequencies and 24-hour routes (QSI results, Q3 2025/26)",
+     "Transport for London open data (Powered by TfL Open Data)", "TfL transport data terms, based on the OGL"),
     ("Street networks, police points, base map", "OpenStreetMap",
      "ODbL 1.0, © OpenStreetMap contributors"),
 )
@@ -250,11 +256,14 @@ ABOUT_APPROXIMATE = """
   population-weighted centre; everyone in it is given that point's journey.
 - *Travel times*: see the engine of each mode above. Without a street network for the whole
   of London, walking and driving times are straight-line distances times a detour factor at
-  a typical speed; they ignore rivers, railways and congestion at particular hours.
-- *Public transport* has no timetable: waits are half an assumed headway. There is **no
-  National Rail** in the data (so south and outer London journeys are too long where the
-  train is fastest), and at night only the N buses run, because the data does not say which
-  day routes run 24 hours.
+  a typical speed; they ignore railways and congestion at particular hours. Walks cross the
+  Thames only at a bridge, tunnel or the Woolwich Ferry.
+- *Public transport* is not a journey planner: a wait is half a headway (each bus route's
+  from TfL's published scheduled waits; defaults elsewhere). National Rail comes from a
+  one-weekend sample of the national timetable, so its waits are a default per operator and
+  a few lines are missing. At night the N buses and the 56 day routes that run 24 hours
+  run. A resident may walk as far as it takes to a stop; "unreachable" means nothing open
+  within 3 hours, and averages then count them at 3 hours (a lower bound).
 - *Opening hours*: five part-time counters' hours were never published; Mo-Fr 10:00-18:00 is
   assumed. Two counters (Church Street, Royalty Studios) have no published address and are
   left out of the travel-time figures.

@@ -26,6 +26,7 @@ from geodata.travel.cache import cache_key, cached_matrix
 from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
 
 if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
+    from geodata.travel._transit_graph import near_links
     from geodata.travel.streets import (
         STREET_MODES,
         NetworkArrays,
@@ -42,7 +43,6 @@ if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
         TransitDataWarning,
         TransitEngine,
         TransitSettings,
-        near_links,
     )
 
 #: name -> module, for the names loaded on first use
@@ -67,10 +67,10 @@ _LAZY = {
             "TransitDataWarning",
             "TransitEngine",
             "TransitSettings",
-            "near_links",
         ),
         "geodata.travel.transit",
     ),
+    "near_links": "geodata.travel._transit_graph",
 }
 
 __all__ = [

@@ -25,8 +25,8 @@ import pandas as pd
 
 from geodata.checks import require_columns
 from geodata.crs import lonlat_to_bng
-from geodata.errors import GTFSError, MissingColumnError
-from geodata.travel._transit_graph import ServiceNetwork, TransitDataWarning, assemble_network
+from geodata.errors import GTFSColumnError, GTFSError, TransitDataWarning
+from geodata.travel._transit_graph import ServiceNetwork, assemble_network
 from geodata.travel.base import TimeBand
 
 __all__ = ["REQUIRED_COLUMNS", "GTFSColumnError", "GtfsFeed", "gtfs_mode"]
@@ -56,10 +56,6 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _RAIL = frozenset({"metro", "rail", "monorail"})
-
-
-class GTFSColumnError(MissingColumnError, GTFSError):
-    """A GTFS file lacks a required column (catch as ``KeyError`` or ``GTFSError``)."""
 
 
 def gtfs_mode(route_type: int) -> str:

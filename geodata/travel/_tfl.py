@@ -14,18 +14,30 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from geodata.checks import require_columns
 from geodata.crs import lonlat_to_bng
-from geodata.errors import DataError, MissingDataError
+from geodata.errors import DataError
+from geodata.travel._cif import CifTimetable, read_cif
+from geodata.travel._qsi import BusService, check_routes, read_qsi
+from geodata.travel._rail import rail_network
+from geodata.travel._tfl_extra import _read_csv, _require, add_extra_rail, station_positions
+from geodata.travel._tfl_files import (
+    BUS_FILE,
+    OVERGROUND_FILE,
+    TFL_FILES,
+    TUBE_LINES,
+    TUBE_LINKS,
+    TUBE_STATIONS,
+    qsi_file,
+)
 from geodata.travel._transit_graph import ServiceNetwork, TransitDataWarning, assemble_network
+from geodata.travel.base import TimeBand, parse_band
 from geodata.travel.transit_settings import RAIL_MODES, TransitSettings
 
-__all__ = ["OVERGROUND_LINES", "SUPERSEDED_TUBE_LINES", "TFL_FILES", "TflSource", "find_tfl_dir"]
+__all__ = ["OVERGROUND_LINES", "SUPERSEDED_TUBE_LINES", "TflSource"]
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +93,6 @@ OVERGROUND_LINES: dict[str, frozenset[str]] = {
 #: (Shoreditch - New Cross) closed in 2007; today's Windrush line comes from the GraphML.
 SUPERSEDED_TUBE_LINES: tuple[str, ...] = ("East London Line",)
 
-_BUS_FILE = "tfl_bus_sequences_2019.csv"
-_TUBE_STATIONS = "tube_dlr_elizabeth_stations.csv"
-_TUBE_LINKS = "tube_dlr_elizabeth_connections.csv"
-_TUBE_LINES = "tube_dlr_elizabeth_lines.csv"
-_OVERGROUND = "casa0002_london_rail_network.graphml"
-TFL_FILES = (_BUS_FILE, _TUBE_STATIONS, _TUBE_LINKS, _TUBE_LINES, _OVERGROUND)
 
 _BUS_COLUMNS = (
     "Route",
@@ -116,48 +122,22 @@ def _tidy_bus_stop_names(s: pd.Series) -> pd.Series:
     return s.str.replace(r"'S\b", "'s", regex=True)
 
 
-def _require(df: pd.DataFrame, columns: tuple[str, ...], path: Path) -> None:
-    require_columns(df.columns, columns, path.name, fix="use the TfL file with its original header")
-
-
-def _read_csv(path: Path, **kw: Any) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, encoding="utf-8-sig", **kw)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataError(f"{path}: cannot read it as CSV ({exc})") from exc
-
-
-def find_tfl_dir(data_dir: Path) -> Path:
-    for cand in (
-        data_dir / "network" / "public_transport",
-        data_dir / "public_transport",
-        data_dir,
-    ):
-        if (cand / _BUS_FILE).is_file():
-            break
-    else:
-        raise MissingDataError(
-            f"no TfL bus sequences file {_BUS_FILE} under {data_dir} (looked in "
-            "network/public_transport/, public_transport/ and the folder itself); point "
-            "the transit engine at the data pack, or pass gtfs= a GTFS feed"
-        )
-    missing = [f for f in TFL_FILES if not (cand / f).is_file()]
-    if missing:
-        raise MissingDataError(
-            f"{cand}: missing {', '.join(missing)} (see the pack's PROVENANCE.md)"
-        )
-    return cand
-
-
 @dataclass(eq=False)
 class TflSource:
     """The TfL files read once into stops, lines and segments (all variants)."""
 
     folder: Path
     settings: TransitSettings
+    #: a CIF timetable (zip or folder) for National Rail, or None
+    cif_path: Path | None = None
     stops: pd.DataFrame = field(init=False)
     lines: pd.DataFrame = field(init=False)
     segs: pd.DataFrame = field(init=False)
+    bus: BusService | None = field(init=False, default=None)
+    cif: CifTimetable | None = field(init=False, default=None)
+    _positions: dict[str, tuple[float, float]] = field(init=False, default_factory=dict)
+    #: counted warnings about the inputs, for the engine note
+    notes: list[str] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         bus_stops, bus_lines, bus_segs = self._read_bus()
@@ -166,6 +146,20 @@ class TflSource:
         self.stops = pd.concat([bus_stops, rail_stops, og_stops], ignore_index=True)
         self.lines = pd.concat([bus_lines, rail_lines, og_lines], ignore_index=True)
         self.segs = pd.concat([bus_segs, rail_segs, og_segs], ignore_index=True)
+        self.stops, self.segs = add_extra_rail(
+            self.folder, self.stops, self.lines, self.segs, dlr_kmh=self.settings.dlr_kmh
+        )
+        qsi = qsi_file(self.folder)
+        if qsi is not None and self.settings.use_qsi:
+            self.bus = read_qsi(qsi)
+            seq = set(self.lines.loc[self.lines["mode"] == "bus", "short"])
+            msg = check_routes(self.bus, seq, ignore=self._excluded_routes)
+            if msg:
+                self.notes.append(msg)
+        if self.cif_path is not None and self.settings.rail:
+            self.cif = read_cif(self.cif_path)
+            self.notes.extend(self.cif.notes)
+            self._positions = station_positions(self.folder)
         log.info(
             "TfL network read from %s: %d stops, %d lines, %d segments",
             self.folder,
@@ -178,10 +172,17 @@ class TflSource:
     def files(self) -> list[Path]:
         return [self.folder / f for f in TFL_FILES]
 
+    @property
+    def routes_24h(self) -> tuple[str, ...]:
+        """Day routes that run all night: the setting, else the QSI file's list."""
+        if self.settings.night_24h_routes is not None:
+            return tuple(self.settings.night_24h_routes)
+        return self.bus.routes_24h if self.bus is not None else ()
+
     # bus sequences -------------------------------------------------------------
     def _read_bus(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         s = self.settings
-        path = self.folder / _BUS_FILE
+        path = self.folder / BUS_FILE
         df = _read_csv(path, dtype=str, keep_default_na=False)
         _require(df, _BUS_COLUMNS, path)
         df["_row"] = np.arange(len(df)) + 2  # line number in the file (header is line 1)
@@ -213,6 +214,7 @@ class TflSource:
                 df.loc[excluded, "Route"].nunique(),
                 s.excluded_routes_regex,
             )
+        self._excluded = set(df.loc[excluded, "Route"])
         df = df[~excluded].sort_values(["Route", "run", "seq"], kind="stable")
 
         route = df["Route"].to_numpy().astype(str)
@@ -285,7 +287,7 @@ class TflSource:
 
     # Tube, DLR, Elizabeth line ------------------------------------------------------
     def _read_tube(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        p_st, p_ln, p_li = (self.folder / f for f in (_TUBE_STATIONS, _TUBE_LINKS, _TUBE_LINES))
+        p_st, p_ln, p_li = (self.folder / f for f in (TUBE_STATIONS, TUBE_LINKS, TUBE_LINES))
         st = _read_csv(p_st)
         _require(st, ("id", "latitude", "longitude", "name"), p_st)
         links = _read_csv(p_ln)
@@ -344,7 +346,7 @@ class TflSource:
     def _read_overground(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         import networkx as nx
 
-        path = self.folder / _OVERGROUND
+        path = self.folder / OVERGROUND_FILE
         try:
             g = nx.read_graphml(path)
         except Exception as exc:  # networkx raises several parser errors
@@ -410,7 +412,23 @@ class TflSource:
         return stops, lines, segs
 
     # one variant ------------------------------------------------------------------------
-    def network(self, variant: str) -> ServiceNetwork:
+    def bus_headway_min(self, route: str, *, night: bool, night_bus: bool) -> float:
+        """The headway of bus ``route``: the QSI file's, else a documented default."""
+        s = self.settings
+        if self.bus is None:
+            return s.headway_min("bus", route, night=night)
+        if night and not night_bus:  # a 24-hour day route at night
+            return s.bus_24h_night_headway_min
+        table = self.bus.night_headway if night_bus else self.bus.day_headway
+        if route not in table:  # no QSI row: the flat default
+            return s.headway_min("bus", route, night=night)
+        hw = table[route]
+        if np.isfinite(hw):
+            return float(hw)
+        return s.bus_night_headway_min if night_bus else s.bus_low_frequency_headway_min
+
+    def network(self, variant: str, band: TimeBand | None = None) -> ServiceNetwork:
+        """The network of ``variant``; ``band`` picks the National Rail timetable."""
         s = self.settings
         night = variant != "day"
         ln = self.lines
@@ -418,19 +436,41 @@ class TflSource:
         if not night:
             use = ~ln["night_bus"]
         else:
-            use = ln["night_bus"] | (is_bus & ln["short"].isin(s.night_24h_routes))
+            use = ln["night_bus"] | (is_bus & ln["short"].isin(self.routes_24h))
             if variant == "night-tube":
                 use |= ln["mode"].isin(RAIL_MODES) & ln["short"].isin(s.night_tube_lines)
         lines = ln[use].reset_index(drop=True)
         lines = lines.assign(
             headway_s=[
-                s.headway_min(m, sh, night=night) * 60.0
-                for m, sh in zip(lines["mode"], lines["short"], strict=True)
+                (
+                    self.bus_headway_min(sh, night=night, night_bus=nb)
+                    if m == "bus"
+                    else s.headway_min(m, sh, night=night)
+                )
+                * 60.0
+                for m, sh, nb in zip(lines["mode"], lines["short"], lines["night_bus"], strict=True)
             ],
             board_s=[s.board_penalty_s(m) for m in lines["mode"]],
         )
+        stops = self.stops
+        all_segs = self.segs
+        node_flags = None
+        walks = None
+        if self.cif is not None:
+            if band is None:
+                band = parse_band("night" if night else "day")
+            rn = rail_network(
+                self.cif, band, s.rail_settings(), bbox=self._bbox(), positions=self._positions
+            )
+            lines = pd.concat(
+                [lines, rn.lines.assign(board_s=s.board_penalty_s("rail"))], ignore_index=True
+            )
+            stops = pd.concat([stops, rn.stops], ignore_index=True)
+            all_segs = pd.concat([all_segs, rn.segs], ignore_index=True)
+            node_flags = rn.node_headway.rename(columns={"key": "line_key"})
+            walks = rn.walks
         pos = pd.Series(np.arange(len(lines)), index=lines["key"])
-        segs = self.segs[self.segs["key"].isin(pos.index)]
+        segs = all_segs[all_segs["key"].isin(pos.index)]
         line_no = pos.loc[segs["key"]].to_numpy()
         mode = lines["mode"].to_numpy()[line_no]
         speed = (
@@ -473,4 +513,34 @@ class TflSource:
                             ", ".join(sorted(unknown)),
                         )
             rides = rides[~drop]
-        return assemble_network(self.stops, lines[["name", "mode", "headway_s", "board_s"]], rides)
+        if node_flags is not None and len(node_flags):
+            node_flags = pd.DataFrame(
+                {
+                    "line": pos.loc[node_flags["line_key"]].to_numpy(),
+                    "stop": node_flags["stop"].to_numpy(),
+                    "headway_s": node_flags["headway_s"].to_numpy(),
+                }
+            )
+        else:
+            node_flags = None
+        return assemble_network(
+            stops,
+            lines[["name", "mode", "headway_s", "board_s"]],
+            rides,
+            node_flags=node_flags,
+            walks=walks,
+        )
+
+    def _bbox(self) -> tuple[float, float, float, float]:
+        """The bus network's extent plus 5 km: where National Rail links are kept."""
+        st = self.stops
+        return (
+            float(st["x"].min()) - 5000.0,
+            float(st["y"].min()) - 5000.0,
+            float(st["x"].max()) + 5000.0,
+            float(st["y"].max()) + 5000.0,
+        )
+
+    @property
+    def _excluded_routes(self) -> set[str]:
+        return set(self._excluded)

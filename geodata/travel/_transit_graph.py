@@ -30,7 +30,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,10 +42,11 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from geodata._proc import die_with_parent
-from geodata.errors import DataError
+from geodata.errors import DataError, TransitDataWarning
 from geodata.travel.base import ProgressFn
 
 __all__ = [
+    "PairMetres",
     "RawLeg",
     "ServiceNetwork",
     "StopGraph",
@@ -58,10 +59,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-class TransitDataWarning(UserWarning):
-    """Input rows were skipped (e.g. a route stop with no coordinates); the message says which."""
 
 
 #: edge kinds, stored per edge so journeys can be explained
@@ -95,6 +92,13 @@ class ServiceNetwork:
     #: whether passengers may board / alight at each line node (GTFS pickup and drop-off)
     node_board: np.ndarray
     node_alight: np.ndarray
+    #: per line node, the headway where it differs from its line's (seconds; NaN = the line's)
+    node_headway_s: np.ndarray | None = None
+    #: walking links with a given time between stops (e.g. a timetable's interchange
+    #: walks), stop indices and seconds; added to the proximity transfers
+    xfer_from: np.ndarray | None = None
+    xfer_to: np.ndarray | None = None
+    xfer_s: np.ndarray | None = None
 
     @property
     def n_stops(self) -> int:
@@ -120,6 +124,7 @@ def assemble_network(
     rides: pd.DataFrame,
     *,
     node_flags: pd.DataFrame | None = None,
+    walks: pd.DataFrame | None = None,
 ) -> ServiceNetwork:
     """Assemble a :class:`ServiceNetwork` from three tables.
 
@@ -136,7 +141,11 @@ def assemble_network(
         Duplicates keep the shortest time; stops and lines without rides are dropped.
     node_flags
         Optional columns ``line``, ``stop`` (id), ``board``, ``alight`` (bool): where a
-        line lets passengers on or off.  Unlisted (line, stop) pairs allow both.
+        line lets passengers on or off.  Unlisted (line, stop) pairs allow both.  An
+        optional column ``headway_s`` overrides the line's headway at that stop.
+    walks
+        Optional columns ``stop_a``, ``stop_b`` (ids), ``seconds``: walking links with a
+        given time (both ways), kept where both stops are in the network.
     """
     stop_ids = stops["id"].to_numpy().astype(str)
     order = np.argsort(stop_ids, kind="stable")
@@ -144,6 +153,13 @@ def assemble_network(
     if len(sorted_ids) > 1 and (sorted_ids[1:] == sorted_ids[:-1]).any():
         dup = str(sorted_ids[1:][sorted_ids[1:] == sorted_ids[:-1]][0])
         raise DataError(f"transit network: stop id {dup!r} appears twice; stop ids must be unique")
+
+    def lookup_maybe(ids: np.ndarray) -> np.ndarray:
+        """Row positions of ``ids`` in ``stops``, -1 where unknown."""
+        if len(sorted_ids) == 0:
+            return np.full(len(ids), -1, dtype=np.int64)
+        pos = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
+        return np.where(sorted_ids[pos] == ids, order[pos], -1).astype(np.int64)
 
     def lookup(ids: np.ndarray) -> np.ndarray:
         pos = np.searchsorted(sorted_ids, ids)
@@ -178,6 +194,7 @@ def assemble_network(
     first = np.ones(len(rk), dtype=bool)
     first[1:] = (ride_from[1:] != ride_from[:-1]) | (ride_to[1:] != ride_to[:-1])
 
+    node_hw: np.ndarray | None = None
     node_board = np.ones(len(node_keys), dtype=bool)
     node_alight = np.ones(len(node_keys), dtype=bool)
     if node_flags is not None and len(node_flags):
@@ -191,8 +208,25 @@ def assemble_network(
         pos = np.searchsorted(node_keys, fk)
         hit = pos < len(node_keys)
         hit[hit] &= node_keys[pos[hit]] == fk[hit]
-        node_board[pos[hit]] = node_flags["board"].to_numpy(dtype=bool)[ok][hit]
-        node_alight[pos[hit]] = node_flags["alight"].to_numpy(dtype=bool)[ok][hit]
+        if "board" in node_flags:
+            node_board[pos[hit]] = node_flags["board"].to_numpy(dtype=bool)[ok][hit]
+        if "alight" in node_flags:
+            node_alight[pos[hit]] = node_flags["alight"].to_numpy(dtype=bool)[ok][hit]
+        if "headway_s" in node_flags:
+            node_hw = np.full(len(node_keys), np.nan)
+            node_hw[pos[hit]] = node_flags["headway_s"].to_numpy(dtype=np.float64)[ok][hit]
+    xf = xt = xs = None
+    if walks is not None and len(walks):
+        wa = np.searchsorted(used_stops, lookup_maybe(walks["stop_a"].to_numpy().astype(str)))
+        wb = np.searchsorted(used_stops, lookup_maybe(walks["stop_b"].to_numpy().astype(str)))
+        ra = lookup_maybe(walks["stop_a"].to_numpy().astype(str))
+        rb = lookup_maybe(walks["stop_b"].to_numpy().astype(str))
+        wa = np.clip(wa, 0, max(n_s - 1, 0))
+        wb = np.clip(wb, 0, max(n_s - 1, 0))
+        okw = (ra >= 0) & (rb >= 0) & (n_s > 0)
+        okw[okw] &= (used_stops[wa[okw]] == ra[okw]) & (used_stops[wb[okw]] == rb[okw])
+        xf, xt = wa[okw].astype(np.int64), wb[okw].astype(np.int64)
+        xs = walks["seconds"].to_numpy(dtype=np.float64)[okw]
 
     st = stops.iloc[used_stops]
     ln = lines.iloc[used_lines]
@@ -212,6 +246,10 @@ def assemble_network(
         ride_s=secs[first],
         node_board=node_board,
         node_alight=node_alight,
+        node_headway_s=node_hw,
+        xfer_from=xf,
+        xfer_to=xt,
+        xfer_s=xs,
     )
 
 
@@ -260,7 +298,13 @@ def _dedupe_min(
     return row[first], col[first], w[first], kind[first]
 
 
-def build_graph(net: ServiceNetwork, *, walk_mps: float, transfer_m: float) -> StopGraph:
+def build_graph(
+    net: ServiceNetwork,
+    *,
+    walk_mps: float,
+    transfer_m: float,
+    pair_metres: PairMetres | None = None,
+) -> StopGraph:
     """Build the stop graph of ``net``.
 
     Parameters
@@ -272,18 +316,31 @@ def build_graph(net: ServiceNetwork, *, walk_mps: float, transfer_m: float) -> S
         (walking speed divided by the detour factor).
     transfer_m
         Stops closer than this (straight line) are joined by walking transfers.
+    pair_metres
+        The walking distance between two points where it is not the straight line
+        (a river between them); see :func:`near_links`.
     """
     n_s = net.n_stops
     k = np.arange(net.n_nodes, dtype=np.int64)
-    wait = net.line_headway_s[net.node_line] / 2.0 + net.line_board_s[net.node_line]
+    headway = net.line_headway_s[net.node_line]
+    if net.node_headway_s is not None:
+        headway = np.where(np.isfinite(net.node_headway_s), net.node_headway_s, headway)
+    wait = headway / 2.0 + net.line_board_s[net.node_line]
     xy = np.column_stack([net.stop_x, net.stop_y])
     tree = cKDTree(xy) if n_s else cKDTree(np.zeros((1, 2)))
     if n_s > 1 and transfer_m > 0:
         pairs = tree.query_pairs(transfer_m, output_type="ndarray").astype(np.int64)
     else:
         pairs = np.empty((0, 2), dtype=np.int64)
-    dist = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T) if len(pairs) else np.empty(0)
+    if pair_metres is not None and len(pairs):
+        dist = pair_metres(xy[pairs[:, 0]], xy[pairs[:, 1]])
+    else:
+        dist = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T) if len(pairs) else np.empty(0)
     tw = dist / walk_mps
+    if net.xfer_s is not None and net.xfer_from is not None and net.xfer_to is not None:
+        extra = np.column_stack([net.xfer_from, net.xfer_to]).astype(np.int64)
+        pairs = np.concatenate([pairs, extra])
+        tw = np.concatenate([tw, net.xfer_s])
     kb, ka = k[net.node_board], k[net.node_alight]
     row = np.concatenate(
         [net.node_stop[kb], n_s + ka, n_s + net.ride_from, pairs[:, 0], pairs[:, 1]]
@@ -302,25 +359,56 @@ def build_graph(net: ServiceNetwork, *, walk_mps: float, transfer_m: float) -> S
     return StopGraph(net=net, row=row, col=col, weight=w, kind=kind, tree=tree)
 
 
-def near_links(
-    graph: StopGraph, xy: np.ndarray, *, radius_m: float, walk_mps: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Walking links from points to the stops within ``radius_m`` (straight line).
+#: ``pair_metres(a_xy, b_xy)``: the walking distance (straight line, or via a river
+#: crossing) between aligned arrays of points, before the detour factor
+PairMetres = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
-    Returns ``(point, stop, seconds)`` arrays sorted by point.
+
+def near_links(
+    graph: StopGraph,
+    xy: np.ndarray,
+    *,
+    radius_m: float,
+    walk_mps: float,
+    nearest: int = 0,
+    max_m: float = np.inf,
+    pair_metres: PairMetres | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Walking links from points to stops: every stop within ``radius_m`` (straight
+    line) and, beyond it, the ``nearest`` closest stops up to ``max_m``.
+
+    So a point far from every stop still walks to the nearest ones (up to the
+    cutoff), instead of being stranded by the radius.  ``pair_metres`` replaces the
+    straight-line distance (e.g. to route a walk over a river crossing).  Returns
+    ``(point, stop, seconds)`` arrays sorted by point.
     """
+    e = np.empty(0, dtype=np.int64)
     if graph.net.n_stops == 0 or len(xy) == 0:
-        e = np.empty(0, dtype=np.int64)
         return e, e, np.empty(0)
-    hits = graph.tree.query_ball_point(np.asarray(xy, dtype=np.float64), radius_m)
+    xy = np.asarray(xy, dtype=np.float64)
+    hits = graph.tree.query_ball_point(xy, radius_m)
     counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
     point = np.repeat(np.arange(len(xy), dtype=np.int64), counts)
     stop = (
         np.fromiter((s for h in hits for s in h), dtype=np.int64, count=int(counts.sum()))
         if counts.sum()
-        else np.empty(0, dtype=np.int64)
+        else e
     )
-    d = np.hypot(graph.net.stop_x[stop] - xy[point, 0], graph.net.stop_y[stop] - xy[point, 1])
+    k = min(int(nearest), graph.net.n_stops)
+    if k > 0:
+        d_k, i_k = graph.tree.query(xy, k=k, distance_upper_bound=max_m)
+        d_k = np.asarray(d_k).reshape(len(xy), k)
+        i_k = np.asarray(i_k).reshape(len(xy), k)
+        far = np.isfinite(d_k) & (d_k > radius_m)
+        point = np.concatenate([point, np.nonzero(far)[0].astype(np.int64)])
+        stop = np.concatenate([stop, i_k[far].astype(np.int64)])
+        o = np.argsort(point, kind="stable")
+        point, stop = point[o], stop[o]
+    sxy = np.column_stack([graph.net.stop_x[stop], graph.net.stop_y[stop]])
+    if pair_metres is not None:
+        d = pair_metres(xy[point], sxy)
+    else:
+        d = np.hypot(sxy[:, 0] - xy[point, 0], sxy[:, 1] - xy[point, 1])
     return point, stop, d / walk_mps
 
 
@@ -386,14 +474,17 @@ def travel_matrix(
     access_m: float,
     walk_mps: float,
     cutoff_s: float,
+    access_nearest: int = 0,
+    pair_metres: PairMetres | None = None,
     chunk: int = 64,
     workers: int = 1,
     progress: ProgressFn | None = None,
 ) -> np.ndarray:
     """Public-transport-only travel times, seconds, shape ``(n_origins, n_dests)``.
 
-    A journey is: walk to a stop within ``access_m``, then graph edges, then walk from
-    a stop within ``access_m`` to the destination.  ``inf`` where there is no such
+    A journey is: walk to a stop (one within ``access_m``, or one of the
+    ``access_nearest`` nearest, see :func:`near_links`), then graph edges, then walk
+    from such a stop to the destination.  ``inf`` where there is no such
     journey within ``cutoff_s``.  The caller applies the walk-all-the-way cap.
 
     Runs one Dijkstra per distinct destination point on the reversed graph (in chunks
@@ -410,8 +501,15 @@ def travel_matrix(
     # destinations at the same spot share one Dijkstra
     uniq_xy, d_inv = np.unique(dests_xy, axis=0, return_inverse=True)
     d_inv = d_inv.reshape(-1)
-    e_pt, e_stop, e_s = near_links(graph, uniq_xy, radius_m=access_m, walk_mps=walk_mps)
-    a_pt, a_stop, a_s = near_links(graph, origins_xy, radius_m=access_m, walk_mps=walk_mps)
+    reach = dict(
+        radius_m=access_m,
+        walk_mps=walk_mps,
+        nearest=access_nearest,
+        max_m=cutoff_s * walk_mps,
+        pair_metres=pair_metres,
+    )
+    e_pt, e_stop, e_s = near_links(graph, uniq_xy, **reach)  # type: ignore[arg-type]
+    a_pt, a_stop, a_s = near_links(graph, origins_xy, **reach)  # type: ignore[arg-type]
     if len(e_pt) == 0 or len(a_pt) == 0:
         return out
     linked_d = np.unique(e_pt)
@@ -509,12 +607,21 @@ def shortest_path(
     access_m: float,
     walk_mps: float,
     cutoff_s: float,
+    access_nearest: int = 0,
+    pair_metres: PairMetres | None = None,
 ) -> list[RawLeg] | None:
     """The fastest public-transport journey as legs, or None if none within ``cutoff_s``."""
     o = np.asarray([origin_xy], dtype=np.float64)
     d = np.asarray([dest_xy], dtype=np.float64)
-    _, a_stop, a_s = near_links(graph, o, radius_m=access_m, walk_mps=walk_mps)
-    _, e_stop, e_s = near_links(graph, d, radius_m=access_m, walk_mps=walk_mps)
+    reach = dict(
+        radius_m=access_m,
+        walk_mps=walk_mps,
+        nearest=access_nearest,
+        max_m=cutoff_s * walk_mps,
+        pair_metres=pair_metres,
+    )
+    _, a_stop, a_s = near_links(graph, o, **reach)  # type: ignore[arg-type]
+    _, e_stop, e_s = near_links(graph, d, **reach)  # type: ignore[arg-type]
     if len(a_stop) == 0 or len(e_stop) == 0:
         return None
     n = graph.n_nodes

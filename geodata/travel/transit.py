@@ -15,25 +15,34 @@ import os
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from geodata.errors import CRSError, DataError, MissingDataError
-from geodata.travel import _gtfs
-from geodata.travel._gtfs import GTFSColumnError
-from geodata.travel._tfl import TFL_FILES, TflSource, find_tfl_dir
-from geodata.travel._transit_graph import (
-    ServiceNetwork,
-    StopGraph,
+from geodata.errors import (
+    CRSError,
+    DataError,
+    GTFSColumnError,
+    MissingDataError,
     TransitDataWarning,
-    build_graph,
-    near_links,
-    shortest_path,
-    travel_matrix,
+)
+from geodata.travel._tfl_files import (
+    TFL_FILES,
+    cif_timetable_kind,
+    find_cif,
+    find_tfl_dir,
+    qsi_file,
 )
 from geodata.travel.base import Mode, Points, ProgressFn, TimeBand, parse_band
 from geodata.travel.transit_settings import TransitSettings
+
+# The readers and the graph code need pandas and scipy: they load when a graph is
+# first built, so an engine made to look up a cached matrix imports neither.
+if TYPE_CHECKING:  # pragma: no cover
+    from geodata.travel._gtfs import GtfsFeed
+    from geodata.travel._tfl import TflSource
+    from geodata.travel._transit_graph import ServiceNetwork, StopGraph
+    from geodata.travel.barrier import RiverBarrier
 
 __all__ = [
     "GTFSColumnError",
@@ -42,7 +51,6 @@ __all__ = [
     "TransitDataWarning",
     "TransitEngine",
     "TransitSettings",
-    "near_links",
 ]
 
 log = logging.getLogger(__name__)
@@ -66,6 +74,15 @@ class Leg:
     line: str | None = None
     from_stop: str | None = None
     to_stop: str | None = None
+    #: the line's mode (``bus``, ``tube``, ``rail``...) for waits and rides
+    mode: str | None = None
+
+    @property
+    def operator(self) -> str | None:
+        """Who runs the vehicle: the train operator for National Rail, else TfL."""
+        if self.kind not in ("wait", "ride") or self.line is None:
+            return None
+        return self.line if self.mode == "rail" else "Transport for London"
 
 
 @dataclass(frozen=True)
@@ -127,6 +144,12 @@ class TransitEngine:
     workers
         Processes for the matrix (forked; results are identical with 1).  Default:
         up to 2, the CPU count.
+    cif
+        A CIF timetable (RDG's zip, or a folder) for National Rail; default the
+        pack's ``network/rail/*.zip`` when there is one.  ``False``: no National Rail.
+    barrier
+        The river walks must cross by a crossing; default the Thames derived from
+        the pack's boroughs (``settings.thames_barrier``).
 
     Notes
     -----
@@ -151,13 +174,19 @@ class TransitEngine:
         gtfs: Path | str | None = None,
         gtfs_date: str | None = None,
         workers: int | None = None,
+        cif: Path | str | bool | None = None,
+        barrier: RiverBarrier | None = None,
     ) -> None:
         self.settings = settings or TransitSettings()
+        self._barrier = barrier
+        self._data_dir = Path(data_dir) if data_dir is not None else None
+        self._cif_path: Path | None = None
+        self._rail_kind: str | None = None
         self.workers = workers if workers is not None else max(1, min(2, os.cpu_count() or 1))
         self._graphs: dict[str, StopGraph] = {}
         self._lock = threading.Lock()
         self._tfl: TflSource | None = None
-        self._feed: _gtfs.GtfsFeed | None = None
+        self._feed: GtfsFeed | None = None
         self._gtfs_date = gtfs_date
         self._gtfs: Path | None = None
         if gtfs is not None:
@@ -168,6 +197,17 @@ class TransitEngine:
         elif data_dir is not None:
             self._folder = find_tfl_dir(Path(data_dir))
             self._files = [self._folder / f for f in TFL_FILES]
+            qsi = qsi_file(self._folder) if self.settings.use_qsi else None
+            if qsi is not None:
+                self._files.append(qsi)
+            if cif is None:
+                self._cif_path = find_cif(Path(data_dir)) if self.settings.rail else None
+            elif cif is not False and cif is not True:
+                self._cif_path = Path(cif)
+                if not self._cif_path.exists():
+                    raise MissingDataError(f"CIF timetable {self._cif_path} does not exist")
+            if self._cif_path is not None:
+                self._files.append(self._cif_path)
         else:
             raise MissingDataError("TransitEngine needs data_dir (the TfL files) or gtfs= a feed")
 
@@ -203,9 +243,33 @@ class TransitEngine:
     def _load(self) -> None:
         if self._gtfs is not None:
             if self._feed is None:
-                self._feed = _gtfs.GtfsFeed(self._gtfs, date=self._gtfs_date)
+                from geodata.travel._gtfs import GtfsFeed
+
+                self._feed = GtfsFeed(self._gtfs, date=self._gtfs_date)
         elif self._tfl is None:
-            self._tfl = TflSource(self._folder, self.settings)
+            from geodata.travel._tfl import TflSource
+
+            self._tfl = TflSource(self._folder, self.settings, cif_path=self._cif_path)
+        if self._barrier is None and self.settings.thames_barrier and self._data_dir is not None:
+            self._barrier = _pack_barrier(self._data_dir)
+
+    @property
+    def barrier(self) -> RiverBarrier | None:
+        """The river walks cross by a crossing (None: straight lines everywhere)."""
+        if self._barrier is None and self.settings.thames_barrier and self._data_dir is not None:
+            self._barrier = _pack_barrier(self._data_dir)
+        return self._barrier
+
+    def rail_kind(self) -> str | None:
+        """``dated``, ``pooled`` (a sample) or None (no National Rail)."""
+        if self._cif_path is None or not self.settings.rail:
+            return None
+        if self._rail_kind is None:
+            s = self.settings
+            self._rail_kind = cif_timetable_kind(
+                self._cif_path, s.rail_timetable, s.rail_sample_max_schedules
+            )
+        return self._rail_kind
 
     # protocol --------------------------------------------------------------------
     def variant(self, band: TimeBand | str) -> str:
@@ -217,6 +281,13 @@ class TransitEngine:
         band = parse_band(band)
         if self._gtfs is not None:
             return f"gtfs-{_DAYS[band.weekday]}-{band.minute // 60:02d}{band.minute % 60:02d}"
+        base = self._base_variant(band)
+        if self.settings.rail_timetable != "pooled" and self.rail_kind() == "dated":
+            # a dated timetable differs by weekday and hour
+            return f"{base}-{_DAYS[band.weekday]}-{band.minute // 60:02d}{band.minute % 60:02d}"
+        return base
+
+    def _base_variant(self, band: TimeBand) -> str:
         if not band.is_night:
             return "day"
         return "night-tube" if band.night_of in self.settings.night_tube_nights else "night"
@@ -227,6 +298,9 @@ class TransitEngine:
             "mode": self.mode,
             "source": self.source,
             "gtfs_date": self._gtfs_date,
+            "cif": str(self._cif_path) if self._cif_path is not None else None,
+            "rail_service_date": self.settings.rail_service_date,
+            "barrier": "thames" if self.settings.thames_barrier else None,
             "files": [_file_identity(p) for p in self._files],
             **asdict(self.settings),
         }
@@ -242,18 +316,40 @@ class TransitEngine:
                 f"{s.max_access_m:g} m straight-line x {s.walk_detour:g} at {s.walk_kmh:g} km/h "
                 "to, from and between stops, capped at walking the whole way"
             )
+        kind = self.rail_kind()
+        if kind is None:
+            rail = "no National Rail"
+        else:
+            from geodata.travel._rail import describe_rail
+
+            rail = (
+                describe_rail(kind, s.rail_settings(), s.rail_service_date)
+                + " (Contains Rail Delivery Group timetable data)"
+            )
+        qsi = self._tfl is not None and self._tfl.bus is not None
+        buses = (
+            "bus waits of half each route's scheduled headway from TfL's QSI results "
+            f"(timetabled routes {s.bus_low_frequency_headway_min:g} min, N routes without a "
+            f"figure {s.bus_night_headway_min:g}, the 24-hour day routes "
+            f"{s.bus_24h_night_headway_min:g} at night)"
+            if qsi or (self._tfl is None and s.use_qsi)
+            else f"bus waits of half an assumed {s.bus_day_headway_min:g}-min headway "
+            f"({s.bus_night_headway_min:g} at night)"
+        )
         return (
             "public transport times use a stop graph of TfL's 2019 bus route stop sequences, "
-            "Tube/DLR/Elizabeth line run times and Overground links (no National Rail) at "
-            f"{s.overground_kmh:g} km/h, with buses at an assumed {s.bus_day_kmh:g} km/h "
-            f"({s.bus_night_kmh:g} at night), waits of half an assumed headway (bus "
-            f"{s.bus_day_headway_min:g} min by day, {s.bus_night_headway_min:g} at night; Tube "
-            f"{s.tube_day_headway_min:g}) plus a {s.board_penalty_min:g} min boarding allowance "
-            f"({s.rail_board_penalty_min:g} for rail), and walks of up to {s.max_access_m:g} m "
-            f"straight-line x {s.walk_detour:g} at {s.walk_kmh:g} km/h; at night only the "
-            "N-prefixed night buses run (the data has no list of which day routes run 24 hours, "
-            "so none are assumed to), plus the Night Tube on Friday and Saturday nights; "
-            "no time exceeds walking the whole way"
+            "Tube/DLR/Elizabeth line run times and Overground links at "
+            f"{s.overground_kmh:g} km/h, {rail}; buses at an assumed {s.bus_day_kmh:g} km/h "
+            f"({s.bus_night_kmh:g} at night), {buses}, Tube {s.tube_day_headway_min:g} min, "
+            f"plus a {s.board_penalty_min:g} min boarding allowance "
+            f"({s.rail_board_penalty_min:g} for rail); walks at {s.walk_kmh:g} km/h over "
+            f"straight-line x {s.walk_detour:g} to every stop within {s.max_access_m:g} m and, "
+            f"beyond, to the {s.access_nearest} nearest as far as it takes"
+            + (", by a Thames crossing where the walk crosses the river" if s.thames_barrier else "")
+            + "; at night the N routes run with the day routes that run 24 hours, plus the "
+            "Night Tube on "
+            f"Friday and Saturday nights; no time exceeds walking the whole way; beyond "
+            f"{s.cutoff_min:g} min a site counts as unreachable"
         )
 
     # graphs ------------------------------------------------------------------------
@@ -278,8 +374,15 @@ class TransitEngine:
                     )
                 else:
                     assert self._tfl is not None
-                    net = self._tfl.network(key)
-                g = build_graph(net, walk_mps=s.walk_mps, transfer_m=s.transfer_m)
+                    net = self._tfl.network(self._base_variant(band), band)
+                from geodata.travel._transit_graph import build_graph
+
+                g = build_graph(
+                    net,
+                    walk_mps=s.walk_mps,
+                    transfer_m=s.transfer_m,
+                    pair_metres=self._pair_metres(band),
+                )
                 log.info(
                     "transit %s graph: %s; %d nodes, %d edges",
                     key,
@@ -291,10 +394,23 @@ class TransitEngine:
             return self._graphs[key]
 
     # results -------------------------------------------------------------------------
-    def walk_seconds(self, origins_xy: np.ndarray, dests_xy: np.ndarray) -> np.ndarray:
-        """Walking the whole way (straight line x detour at walking speed), seconds."""
+    def _pair_metres(self, band: TimeBand) -> Any:
+        b = self.barrier
+        return b.pair_metres("walk", band.minute) if b is not None else None
+
+    def walk_seconds(
+        self, origins_xy: np.ndarray, dests_xy: np.ndarray, band: TimeBand | str | None = None
+    ) -> np.ndarray:
+        """Walking the whole way (straight line x detour at walking speed; across the
+        Thames by a crossing open in ``band``), seconds."""
         o = np.asarray(origins_xy, dtype=np.float64).reshape(-1, 2)
         d = np.asarray(dests_xy, dtype=np.float64).reshape(-1, 2)
+        b = self.barrier
+        if b is not None:
+            minute = parse_band(band).minute if band is not None else 12 * 60
+            m = b.matrix_metres(o, d, "walk", minute)
+            m /= np.float32(self.settings.walk_mps)
+            return m
         out = np.empty((len(o), len(d)), dtype=np.float32)
         for start in range(0, len(o), 1024):
             blk = o[start : start + 1024]
@@ -323,6 +439,8 @@ class TransitEngine:
         s = self.settings
         graph = self.graph(band)
         cutoff = s.cutoff_min * 60.0
+        from geodata.travel._transit_graph import travel_matrix
+
         t = travel_matrix(
             graph,
             origins.xy,
@@ -330,10 +448,12 @@ class TransitEngine:
             access_m=s.max_access_m,
             walk_mps=s.walk_mps,
             cutoff_s=cutoff,
+            access_nearest=s.access_nearest,
+            pair_metres=self._pair_metres(band),
             workers=self.workers,
             progress=progress,
         )
-        np.minimum(t, self.walk_seconds(origins.xy, destinations.xy), out=t)
+        np.minimum(t, self.walk_seconds(origins.xy, destinations.xy, band), out=t)
         t[t > cutoff] = np.inf
         return t
 
@@ -354,9 +474,18 @@ class TransitEngine:
         o = (float(origin_xy[0]), float(origin_xy[1]))
         d = (float(dest_xy[0]), float(dest_xy[1]))
         _check_xy(np.array([o, d]), "route points")
-        walk = float(self.walk_seconds(np.array([o]), np.array([d]))[0, 0])
+        walk = float(self.walk_seconds(np.array([o]), np.array([d]), band)[0, 0])
+        from geodata.travel._transit_graph import shortest_path
+
         raw = shortest_path(
-            graph, o, d, access_m=s.max_access_m, walk_mps=s.walk_mps, cutoff_s=cutoff
+            graph,
+            o,
+            d,
+            access_m=s.max_access_m,
+            walk_mps=s.walk_mps,
+            cutoff_s=cutoff,
+            access_nearest=s.access_nearest,
+            pair_metres=self._pair_metres(band),
         )
         net = graph.net
         total = sum(lg.seconds for lg in raw) if raw else np.inf
@@ -384,7 +513,7 @@ class TransitEngine:
                 a, b = stop(lg.from_stop, "origin"), stop(lg.to_stop, "destination")
                 txt = f"walk from {a} to {b}"
             elif lg.kind == "wait":
-                hw = net.line_headway_s[lg.line] / 60.0
+                hw = 2.0 * (lg.seconds - net.line_board_s[lg.line]) / 60.0
                 txt = (
                     f"wait for {line} at {stop(lg.from_stop, '')} (half the {hw:.3g}-min "
                     f"headway + {net.line_board_s[lg.line] / 60:g} min boarding)"
@@ -404,6 +533,7 @@ class TransitEngine:
                     line,
                     stop(lg.from_stop, "origin"),
                     stop(lg.to_stop, "destination"),
+                    str(net.line_modes[lg.line]) if lg.line >= 0 else None,
                 )
             )
         secs = total32 if total32 <= cutoff else np.inf
@@ -427,3 +557,23 @@ def _check_points(p: Points, what: str) -> None:
             f"{what}: {int(bad.sum())} point(s) without coordinates, e.g. id {p.ids[bad][0]!r}"
         )
     _check_xy(p.xy, what)
+
+
+_BARRIERS: dict[str, RiverBarrier | None] = {}
+
+
+def _pack_barrier(data_dir: Path) -> RiverBarrier | None:
+    """The Thames barrier from the pack's boroughs (cached per folder); None without them."""
+    key = str(data_dir.resolve())
+    if key not in _BARRIERS:
+        from geodata.areas import load_areas
+        from geodata.travel.barrier import barrier_from_areas
+
+        try:
+            areas = load_areas(data_dir)
+        except (MissingDataError, DataError) as exc:
+            log.warning("no borough layer under %s (%s): walks cross the Thames straight", data_dir, exc)
+            _BARRIERS[key] = None
+        else:
+            _BARRIERS[key] = barrier_from_areas(list(areas["name"]), list(areas.geometry))
+    return _BARRIERS[key]

@@ -10,10 +10,61 @@ from dataclasses import dataclass
 
 from geodata.travel.crowfly import CrowflySettings
 
-__all__ = ["RAIL_MODES", "TransitSettings"]
+__all__ = ["OPERATOR_HEADWAY_MIN", "RAIL_MODES", "RailSettings", "TransitSettings"]
 
 #: Modes that board from a platform (the larger boarding allowance).
-RAIL_MODES = frozenset({"tube", "dlr", "elizabeth", "overground"})
+RAIL_MODES = frozenset({"tube", "dlr", "elizabeth", "overground", "rail"})
+
+
+#: Default daytime headway (minutes) per operator, for a timetable whose frequencies
+#: cannot be counted (a sample).  An operator-level line means "the next train of this
+#: operator in the direction wanted": London's suburban operators run 2-4 trains an hour
+#: on each route and more through the shared inner sections (Southeastern, Southern,
+#: South Western, Thameslink, Great Northern, c2c, Heathrow and Gatwick Express: 15 min);
+#: Greater Anglia, Chiltern and GWR mostly 2 an hour within London (30 min); other
+#: operators are long-distance (``other_headway_min``).  Assumed, not counted: check a
+#: full feed (``timetable: dated``), which counts them.
+OPERATOR_HEADWAY_MIN: dict[str, float] = {
+    "SE": 15.0,
+    "SN": 15.0,
+    "SW": 15.0,
+    "TL": 15.0,
+    "GN": 15.0,
+    "CC": 15.0,
+    "HX": 15.0,
+    "GX": 15.0,
+    "LE": 30.0,
+    "CH": 30.0,
+    "GW": 30.0,
+}
+
+
+@dataclass(frozen=True)
+class RailSettings:
+    """How National Rail enters the stop graph (part of ``TransitSettings``)."""
+
+    #: ``auto``, ``dated`` or ``pooled`` (see the module docstring)
+    timetable: str = "auto"
+    #: first day of the service week (``YYYY-MM-DD``); default the feed's first valid day
+    service_date: str | None = None
+    #: ``auto`` treats a file as a sample (``pooled``) when it holds fewer schedules than
+    #: this: the national feed holds several hundred thousand, the pack's sample 20,000
+    sample_max_schedules: int = 50_000
+    #: departures are counted in this many minutes centred on the band's time
+    window_min: float = 60.0
+    #: pooled: default headway per operator, minutes
+    operator_headway_min: tuple[tuple[str, float], ...] = tuple(OPERATOR_HEADWAY_MIN.items())
+    #: pooled: headway of operators not in ``operator_headway_min``
+    other_headway_min: float = 30.0
+    #: pooled: headway of every operator at night (Thameslink and a few others run
+    #: through the night about hourly)
+    night_headway_min: float = 60.0
+    #: operators left out because the TfL files already model them: London Overground
+    #: (CASA network), TfL Rail (the Elizabeth line), London Underground
+    skip_operators: tuple[str, ...] = ("LO", "XR", "LT")
+    #: dated: a headway is never taken as longer than this (a single train in the
+    #: window is a lower bound on the service, not an hourly one)
+    max_headway_min: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +84,13 @@ class TransitSettings:
     #: counts bus stops within 640 m and rail stations within 960 m *walked*; 800 m
     #: straight line (about 1 km and 13 min walked) sits between the two
     max_access_m: float = 800.0
+    #: beyond ``max_access_m``, a resident also walks to this many nearest stops, as far
+    #: as it takes (up to the cutoff): nobody is stranded by the radius.  "Unreachable"
+    #: then means nothing open can be reached within ``cutoff_min`` at all
+    access_nearest: int = 8
+    #: walks (access, egress, transfers, walking the whole way) that cross the Thames go
+    #: by a crossing (geodata.travel.barrier); needs the borough layer
+    thames_barrier: bool = True
     #: stops closer than this are joined by walking transfers (about 4 min walked)
     transfer_m: float = 250.0
 
@@ -59,7 +117,23 @@ class TransitSettings:
     #: that also appear in the Tube file with run times (34.0 km/h); see docs
     overground_kmh: float = 34.0
 
+    #: DLR links the Tube file lacks (the Woolwich Arsenal and Stratford International
+    #: branches, Langdon Park), at the file's own DLR speed: its 34 DLR links total
+    #: 24.3 km straight line in 68 min, 21.5 km/h
+    dlr_kmh: float = 21.5
+
     # --- headways (minutes between departures; the wait is half) ----------------
+    #: bus headways per route come from TfL's QSI file (2 x the scheduled wait of each
+    #: high-frequency route) when it is in the pack; False uses the flat figures below
+    use_qsi: bool = True
+    #: a timetabled ("low-frequency") route in the QSI file has no headway there; TfL
+    #: classes routes with fewer than 5 buses an hour as low-frequency, typically every
+    #: 15-30 min: assumed 20
+    bus_low_frequency_headway_min: float = 20.0
+    #: the 24-hour day routes at night: their night portions are all low-frequency in
+    #: the QSI file (no headway given); TfL's 24-hour routes mostly run every 15-30 min
+    #: overnight: assumed 20
+    bus_24h_night_headway_min: float = 20.0
     #: a typical daytime London bus route runs every 6-12 min off-peak
     bus_day_headway_min: float = 9.0
     #: night buses (N routes) mostly run every 20-30 min
@@ -92,9 +166,9 @@ class TransitSettings:
     # --- what runs when ----------------------------------------------------------
     #: bus routes whose name matches this are night routes (TfL prefixes them with N)
     night_routes_regex: str = r"^N\d+[A-Z]?$"
-    #: day routes that also run all night.  The pack has no list of 24-hour routes,
-    #: so by default none is assumed; add names such as "25" or "88" if known
-    night_24h_routes: tuple[str, ...] = ()
+    #: day routes that also run all night; None = the QSI file's 56 24-hour routes
+    #: (none without the file); a list overrides it
+    night_24h_routes: tuple[str, ...] | None = None
     #: routes in the bus sequences file that are not regular public services:
     #: UL = Underground rail-replacement buses, RT = river tours, 6xx = school-day
     #: routes (not running at noon or at night), 23A = the once-a-year Imberbus
@@ -198,6 +272,39 @@ class TransitSettings:
         ),
     )
 
+    # --- National Rail (a CIF timetable; geodata.travel._rail) ---------------------
+    #: National Rail from the CIF timetable when one is found (the pack's network/rail/)
+    rail: bool = True
+    #: ``auto``, ``dated`` or ``pooled``; auto reads a file with fewer than
+    #: ``rail_sample_max_schedules`` schedules as a sample (pooled)
+    rail_timetable: str = "auto"
+    #: first day of the service week, YYYY-MM-DD (default: the feed's first valid day)
+    rail_service_date: str | None = None
+    rail_sample_max_schedules: int = 50_000
+    #: departures are counted in this many minutes around the band's time (dated), and
+    #: a pooled night network keeps the links a train runs in this window
+    rail_window_min: float = 60.0
+    #: pooled (sample) timetable: default headway per operator, minutes (see _rail.py);
+    #: others get ``rail_other_headway_min``; every operator ``rail_night_headway_min`` at night
+    rail_operator_headway_min: tuple[tuple[str, float], ...] = (
+        ("SE", 15.0),
+        ("SN", 15.0),
+        ("SW", 15.0),
+        ("TL", 15.0),
+        ("GN", 15.0),
+        ("CC", 15.0),
+        ("HX", 15.0),
+        ("GX", 15.0),
+        ("LE", 30.0),
+        ("CH", 30.0),
+        ("GW", 30.0),
+    )
+    rail_other_headway_min: float = 30.0
+    rail_night_headway_min: float = 60.0
+    #: operators the TfL files already model: London Overground (CASA links), TfL Rail
+    #: (the Elizabeth line), London Underground
+    rail_skip_operators: tuple[str, ...] = ("LO", "XR", "LT")
+
     # --- GTFS ----------------------------------------------------------------------
     #: GTFS headways: departures are counted in a window of this many minutes
     #: centred on the band's time, at each stop of a line; headway = window / median
@@ -228,8 +335,22 @@ class TransitSettings:
             "overground": (
                 self.overground_night_headway_min if night else self.overground_day_headway_min
             ),
+            "rail": self.rail_night_headway_min if night else self.rail_other_headway_min,
         }
         return table[mode]
+
+    def rail_settings(self) -> RailSettings:
+        """The National Rail part of these settings."""
+        return RailSettings(
+            timetable=self.rail_timetable,
+            service_date=self.rail_service_date,
+            sample_max_schedules=self.rail_sample_max_schedules,
+            window_min=self.rail_window_min,
+            operator_headway_min=self.rail_operator_headway_min,
+            other_headway_min=self.rail_other_headway_min,
+            night_headway_min=self.rail_night_headway_min,
+            skip_operators=self.rail_skip_operators,
+        )
 
     def board_penalty_s(self, mode: str) -> float:
         """Boarding allowance of ``mode`` in seconds."""

@@ -92,10 +92,26 @@ def test_transit_never_slower_than_walking_and_usually_faster(london):
     pick = np.arange(0, len(allsites), 60)
     sites = Points(allsites.ids[pick], allsites.x[pick], allsites.y[pick])
     units = london.units.points
-    walk = eng.walk_seconds(units.xy, sites.xy)
     for band in ("day", "night"):
+        walk = eng.walk_seconds(units.xy, sites.xy, band)  # over the Thames by a crossing open then
         m = eng.matrix(units, sites, parse_band(band))
         ok = np.isfinite(m)
         assert np.all(m[ok] <= walk[ok] + 1e-3)  # the cap: never slower than walking the whole way
         faster = (m[ok] < walk[ok] * 0.8).mean()
         assert faster > (0.9 if band == "day" else 0.5), f"{band}: only {faster:.0%} of trips beat walking by 20%"
+
+
+def test_outcome_2026_night_transit_strands_fewer_than_1pct(london):
+    """Issue 9: no access cap strands people; every AREA block says who is unreachable."""
+    d = london.coverage("outcome-2026", "transit", "night").to_dict()
+    lon = d["london"]
+    assert lon["cutoff_min"] == 180.0
+    assert 0 < lon["unreachable"] < 0.01 * 8_799_631  # was 1.63 million with the 800 m cap
+    assert lon["mean_is_lower_bound"] is True
+    for block in [*d["areas"], lon]:
+        assert {"unreachable", "cutoff_min", "mean_is_lower_bound"} <= set(block)
+        for k in ("mean_min", "median_min", "p95_min"):
+            assert isinstance(block[k], float) and 0 < block[k] <= 180.0, (block["name"], k)
+        assert block["mean_is_lower_bound"] == (block["unreachable"] > 0)
+    assert sum(a["unreachable"] for a in d["areas"]) == pytest.approx(lon["unreachable"], abs=33)
+    assert "Contains Rail Delivery Group timetable data" in d["engine_note"]

@@ -98,3 +98,15 @@ def test_every_error_geodata_raises_is_in_the_hierarchy() -> None:
             if not (isinstance(cls, type) and issubclass(cls, PlannerError)):
                 outside.append(f"{f.relative_to(ROOT)}:{line} raises {name}")
     assert outside == []
+
+
+@pytest.mark.london
+def test_a_transit_engine_for_a_cache_look_up_imports_no_pandas(london_data) -> None:
+    code = (
+        "import sys; from geodata.travel import TransitEngine, parse_band; "
+        f"e = TransitEngine({str(london_data)!r}); e.settings_key(); e.variant(parse_band('night')); "
+        "print(sorted(m for m in ('pandas', 'scipy.sparse', 'geodata.travel._tfl', "
+        "'geodata.travel._transit_graph') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
