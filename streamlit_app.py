@@ -559,6 +559,8 @@ def main() -> None:
     except PlannerError as exc:
         st.error(f"The data or the scenario files could not be read: {exc}")
         return
+    for name, why in planner().scenario_problems().items():  # the others still work
+        st.error(f"Scenario {name} is left out: {why}", icon=":material/error:")
     try:
         PAGES[page](c)
     except PlannerError as exc:

@@ -174,6 +174,9 @@ def _rule_from_dict(item: Any, i: int, where: str) -> Rule:
     kinds = item.get("kinds", ["front_counter"])
     if isinstance(kinds, str):
         kinds = [kinds]
+    if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) for k in kinds):
+        raise RulesError(f"{where}: rule {item['id']!r}: 'kinds' must be a kind or a list of kinds "
+                         f"(e.g. [front_counter]), not {kinds!r}")
     exempt = item.get("exempt") or {}
     if isinstance(exempt, list):
         exempt = {str(c): "exempt" for c in exempt}
