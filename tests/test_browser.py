@@ -9,6 +9,7 @@ test stops the server it started.  Run alone with ``pytest -m browser``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,13 +54,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    scen = tmp_path_factory.mktemp("browser") / "scenarios"
-    shutil.copytree(ROOT / "scenarios", scen)
+@contextlib.contextmanager
+def streamlit_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """``streamlit run streamlit_app.py`` on a free localhost port with ``env``; yields its URL, then stops it."""
     port = _free_port()
-    env = {**os.environ, "ESTATE_SCENARIOS": str(scen)}
-    log = (tmp_path_factory.getbasetemp() / "streamlit.log").open("w")
+    log = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
@@ -77,7 +77,7 @@ def server(tmp_path_factory):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not start (exit {proc.poll()})")
             time.sleep(0.3)
-        yield {"url": url, "scenarios": scen}
+        yield url
     finally:
         proc.terminate()
         try:
@@ -86,6 +86,15 @@ def server(tmp_path_factory):
             proc.kill()
             proc.wait(timeout=5)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    scen = tmp_path_factory.mktemp("browser") / "scenarios"
+    shutil.copytree(ROOT / "scenarios", scen)
+    env = {**os.environ, "ESTATE_SCENARIOS": str(scen)}
+    with streamlit_server(env, tmp_path_factory.getbasetemp() / "streamlit.log") as url:
+        yield {"url": url, "scenarios": scen}
 
 
 @pytest.fixture(scope="module")

@@ -49,6 +49,7 @@ from estate import text
 from estate.errors import OutputError
 from estate.evidence import EFFECT_GAIN, EFFECT_LOSS, Evidence
 from estate.outputs._escape import csv_text, neutralise_workbook, xlsx_value
+from estate.outputs.files import check_can_create
 from estate.outputs.geometry import GeographySource, geometry_for
 from estate.outputs.report_html import render_html
 from estate.outputs.report_pdf import render_pdf
@@ -468,13 +469,7 @@ def check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
     if out.is_dir() and any(out.iterdir()) and not _is_pack(out):
         raise OutputError(f"{out} holds files that are not an evidence pack; the pack replaces its folder "
                           "whole, so give a new or empty folder (or remove this one first)")
-    anc = resolved.parent
-    while not anc.exists() and anc != anc.parent:
-        anc = anc.parent
-    if not anc.is_dir():
-        raise OutputError(f"cannot create {out}: {anc} is a file, not a folder; choose another output folder")
-    if not os.access(anc, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write to {anc} (permission denied); choose an output folder you can write to")
+    check_can_create(out)
     return out
 
 

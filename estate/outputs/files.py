@@ -18,7 +18,7 @@ from estate import settings as config
 from estate.errors import OutputError, OutputExistsError
 from geodata import atomic_write_bytes, atomic_write_text
 
-__all__ = ["LEDGER_SIZE", "check_output", "tool_wrote", "write_output"]
+__all__ = ["LEDGER_SIZE", "check_can_create", "check_output", "tool_wrote", "write_output"]
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +99,16 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False) -> Path:
     if p.exists() and not force and not tool_wrote(p):
         raise OutputExistsError(f"{p} exists and was not written by estate (or was changed since); "
                                 "add --force to overwrite it, or choose another file name")
-    anc = p.resolve().parent
+    check_can_create(p)
+    return p
+
+
+def check_can_create(path: Path) -> None:
+    """Refuse a path whose nearest existing ancestor is a file, or a folder this user cannot write to."""
+    anc = Path(path).resolve().parent
     while not anc.exists() and anc != anc.parent:
         anc = anc.parent
     if not anc.is_dir():
-        raise OutputError(f"cannot create {p}: {anc} is a file, not a folder; choose another path")
+        raise OutputError(f"cannot create {path}: {anc} is a file, not a folder; choose another path")
     if not os.access(anc, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write to {anc} (permission denied); choose a folder you can write to")
-    return p

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from estate import cli
-from estate.cli import EXIT_BUG, main
+from estate.cli import EXIT_BUG
+from tests.test_cli import run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,12 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def env(london_data, tmp_path_factory, monkeypatch):
     monkeypatch.setenv("ESTATE_DATA", str(london_data))
     monkeypatch.setenv("ESTATE_CACHE", str(tmp_path_factory.getbasetemp() / "cli-cache"))
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _last_line(err: str) -> str:

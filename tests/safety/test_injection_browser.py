@@ -12,13 +12,16 @@ import csv
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.test_browser import ARGS, CHROMIUM, _free_port, _idle
+from tests.test_browser import (
+    CHROMIUM,
+    _idle,
+    browser,  # noqa: F401  (the fixture: one Chromium for the module)
+    streamlit_server,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,15 +72,6 @@ def hostile_pack(london_data, tmp_path_factory) -> Path:
     return pack
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
 def _watch(page) -> list[str]:
     dialogs: list[str] = []
 
@@ -89,7 +83,7 @@ def _watch(page) -> list[str]:
     return dialogs
 
 
-def test_exported_map_runs_no_site_name(hostile_pack, browser, tmp_path):
+def test_exported_map_runs_no_site_name(hostile_pack, browser, tmp_path):  # noqa: F811
     out = tmp_path / "map.html"
     env = {**os.environ, "ESTATE_DATA": str(hostile_pack), "ESTATE_CACHE": str(tmp_path / "cache")}
     r = subprocess.run([sys.executable, "-m", "estate", "map", "baseline-2024", "outcome-2026", "--out", str(out)],
@@ -112,39 +106,13 @@ def test_exported_map_runs_no_site_name(hostile_pack, browser, tmp_path):
 
 @pytest.fixture(scope="module")
 def app(hostile_pack, tmp_path_factory):
-    port = _free_port()
     env = {**os.environ, "ESTATE_DATA": str(hostile_pack),
            "ESTATE_CACHE": str(tmp_path_factory.getbasetemp() / "hostile-cache")}
-    log = (tmp_path_factory.getbasetemp() / "hostile-streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start (exit {proc.poll()})")
-            time.sleep(0.3)
+    with streamlit_server(env, tmp_path_factory.getbasetemp() / "hostile-streamlit.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log.close()
 
 
-def test_app_page_runs_no_site_name_and_sandboxes_its_map(app, browser):
+def test_app_page_runs_no_site_name_and_sandboxes_its_map(app, browser):  # noqa: F811
     page = browser.new_page(viewport={"width": 1400, "height": 2000})
     dialogs = _watch(page)
     page.goto(app)
