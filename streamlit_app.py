@@ -18,6 +18,7 @@ import streamlit as st
 
 from estate import drafts, settings, text
 from estate.coverage import THRESHOLDS, CoverageResult
+from estate.evidence import evidence_bands
 from estate.outputs import export, maps, views
 from estate.outputs import ui_text as T
 from estate.outputs.tables import compare_frame, csv_text
@@ -469,39 +470,44 @@ def page_evidence(c: dict[str, Any]) -> None:
     if not use_draft and c["scenario"] == c["base"]:
         st.info("Choose a scenario different from the base in the sidebar: evidence compares the two.")
         return
-    bands = st.multiselect("Time bands", list(T.BAND_CHOICES), default=sorted({"day", c["band"]}),
-                           format_func=T.band_label, key="ev_bands", help=T.HELP["bands_evidence"])
-    if not bands:
-        st.warning("Choose at least one time band.")
-        return
-    if not all(engine_ready(c["mode"], b) for b in {*bands, "day", "night"}):
+    chosen = st.multiselect("Time bands", list(T.BAND_CHOICES), default=sorted({"day", "night", c["band"]}),
+                            format_func=T.band_label, key="ev_bands", help=T.HELP["bands_evidence"])
+    bands = [b.name for b in evidence_bands(chosen)]  # day and night always, as in the CLI's pack
+    if not all(engine_ready(c["mode"], b) for b in bands):
         return
     key = f"{planner().content_key(ref)}:{ref if isinstance(ref, str) else ref.id}"
     ev = _evidence(_config(), scenario_signature(), key, ref, c["base"], c["mode"], tuple(bands))
     st.caption(ev.subtitle())
     for note in ev.notes:
         st.info(note)
-    closed = {case.site_id: case for case in ev.closed}
     st.download_button(
         "Download the evidence pack (ZIP: CSV, XLSX, GeoJSON, HTML, PDF)",
         lambda: export.evidence_pack_zip(planner(), ev),
-        file_name=f"evidence-{ev.scenario_id}-vs-{c['base']}-{c['mode']}.zip", mime="application/zip",
-        key="ev_pack")
-    if not closed:
+        file_name=f"{export.pack_name(ev)}.zip", mime="application/zip", key="ev_pack")
+    if not ev.cases:
         return
-    sid = st.selectbox("Closed site", list(closed), key="ev_site", help=T.HELP["evidence_site"],
-                       format_func=lambda k: f"{closed[k].name} ({closed[k].area_name})")
-    case = closed[sid]
-    st.subheader(case.name)
+    st.markdown("**Every case, by rank** (closures, hours cuts and openings; unlocated sites last)")
+    st.dataframe(views.ranked_cases_frame(ev), hide_index=True)
+    cases = {case.site_id: case for case in ev.cases}
+    sid = st.selectbox("Case", list(cases), key="ev_site", help=T.HELP["evidence_site"],
+                       format_func=lambda k: f"{cases[k].rank or '—'}. {cases[k].name} ({cases[k].change}, "
+                                             f"{cases[k].area_name})")
+    case = cases[sid]
+    st.subheader(f"{case.rank or 'Not ranked'}. {case.name}")
+    st.markdown(f"**{case.verdict}**")
     foot = f"{text.plain(case.footfall)} crimes reported a day" if case.footfall == case.footfall else case.footfall_note
-    st.markdown(f"**Hours before:** {case.hours_before}; **after:** {case.hours_after}. "
-                f"**Footfall:** {foot or 'not published'}.")
+    st.markdown(f"**Severity:** {case.severity}. **Hours before:** {case.hours_before}; **after:** "
+                f"{case.hours_after}. **Footfall:** {foot or 'not published'}.")
     if case.rationale:
         st.markdown(f"**Rationale:** {case.rationale}" + (f" ([source]({case.source}))" if case.source else ""))
     if case.location_note:
         st.warning(f"Not located: {case.location_note}")
-    for flag in case.rule_flags:
+    for flag in case.breach_notes:
         st.warning(flag)
+    for ctx in case.rule_context:
+        st.info(ctx)
+    if case.mitigation:
+        st.info(f"Alternatives: {case.mitigation}")
     for b in bands:
         bc = case.bands.get(b)
         if bc is None:
@@ -510,10 +516,6 @@ def page_evidence(c: dict[str, Any]) -> None:
         if not bc.has_catchment:
             st.caption(bc.note or "Nobody's nearest counter in this band.")
             continue
-        st.markdown(f"Nearest counter for **{text.count(bc.residents)}** residents; their mean journey changes by "
-                    f"**{text.minutes(bc.mean_change, signed=True, unit=True)}**"
-                    + (f"; {text.count(bc.unreachable)} have no counter within reach"
-                                                         if bc.unreachable else "") + ".")
         a, b2 = st.columns(2)
         a.markdown("**Journey times before and after (minutes)**")
         a.dataframe(views.case_times_frame(bc), hide_index=True)
@@ -521,10 +523,10 @@ def page_evidence(c: dict[str, Any]) -> None:
         b2.dataframe(views.case_thresholds_frame(bc), hide_index=True)
         st.markdown("**Who they are**")
         st.dataframe(views.case_groups_frame(bc), hide_index=True)
-        st.markdown("**Where they go instead**")
+        st.markdown("**Where they went before**" if bc.effect == "gain" else "**Where they go instead**")
         st.dataframe(views.case_flows_frame(bc), hide_index=True)
         dest = [f.site_id for f in bc.flows if f.site_id]
-        sites = site_frame(c["base"], c["scenario"], c["mode"], b)
+        sites = site_frame(c["base"], ref, c["mode"], b)
         sites = sites[sites["site_id"].isin([sid, *dest])]
         m = maps.catchment_map(_geometry(_config()), unit_ids=bc.unit_ids,
                                change_minutes=bc.after_min - bc.before_min, sites=sites,

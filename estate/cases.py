@@ -33,10 +33,13 @@ __all__ = [
     "EFFECT_GAIN",
     "EFFECT_LOSS",
     "EFFECT_NONE",
+    "EFFECT_UNLOCATED",
     "BandCase",
     "Evidence",
     "Flow",
+    "HostOption",
     "SiteCase",
+    "SwapOption",
     "TimeStats",
     "time_stats",
 ]
@@ -51,6 +54,8 @@ CHANGE_HOURS = "hours changed"
 EFFECT_LOSS = "loss"
 EFFECT_GAIN = "gain"
 EFFECT_NONE = "none"
+#: a site with no published location: nothing can be computed in any band
+EFFECT_UNLOCATED = "unlocated"
 
 _NIGHT = BANDS["night"]
 _CHANGE_ORDER = {CHANGE_CLOSED: 0, CHANGE_HOURS: 1, CHANGE_OPENED: 2}
@@ -141,6 +146,9 @@ class BandCase:
     effect: str
     #: plain sentence when there is nothing to compute (not located, not open in this band...)
     note: str
+    #: why there is no case, in short words: ``closed in the base``, ``open before and after``,
+    #: ``not open after``, ``no location``; "" when there is one
+    reason: str = ""
     residents: float = 0.0
     #: group key (as in :data:`geodata.areas.GROUPS`) -> residents of the catchment in that group
     group_residents: dict[str, float] = field(default_factory=dict)
@@ -156,6 +164,8 @@ class BandCase:
     newly_beyond: dict[int, float] = field(default_factory=dict)
     #: threshold -> residents with after <= T < before
     newly_within: dict[int, float] = field(default_factory=dict)
+    #: threshold -> group key -> residents of the group newly beyond it
+    newly_beyond_groups: dict[int, dict[str, float]] = field(default_factory=dict)
     #: residents with no open site within reach after (before, for a gain)
     unreachable: float = 0.0
     #: weighted mean of (after - before) minutes: positive = longer journeys
@@ -186,6 +196,7 @@ class BandCase:
         """JSON-ready, nested."""
         out: dict[str, Any] = {
             "band": self.band, "band_label": self.band_label, "effect": self.effect, "note": self.note,
+            "reason": self.reason,
             "catchment": {
                 "units": len(self.units), "residents": round(self.residents),
                 "groups": {g: {"residents": round(self.group_residents.get(g, 0.0)),
@@ -201,6 +212,8 @@ class BandCase:
             "unreachable": round(self.unreachable),
             "newly_beyond": {str(t): round(self.newly_beyond.get(t, 0.0)) for t in thresholds},
             "newly_within": {str(t): round(self.newly_within.get(t, 0.0)) for t in thresholds},
+            "newly_beyond_groups": {str(t): {g: round(v) for g, v in self.newly_beyond_groups.get(t, {}).items()}
+                                    for t in thresholds},
         }
         key = "go_instead" if self.effect == EFFECT_LOSS else "came_from"
         out[key] = [f.to_dict() for f in self.flows]
@@ -208,6 +221,69 @@ class BandCase:
             out["minutes_without_this_site"] = self.without.to_dict() if self.without else None
             out["marginal_saving_min"] = _num(self.marginal_saving)
         return out
+
+
+@dataclass(frozen=True)
+class HostOption:
+    """The candidate host that would recover most of a closure's loss, had it opened with the site's hours."""
+
+    site_id: str
+    name: str
+    host: str
+    area_name: str
+    #: the opening hours it would need: the closed site's own (so it is open in every band of the loss)
+    hours_needed: str
+    #: residents newly beyond the threshold in ``band`` whom it brings back within it
+    recovered: float
+    #: residents newly beyond the threshold in ``band`` in the first place
+    newly_beyond: float
+    #: resident-minutes it saves against the scenario in ``band``
+    minutes_saved: float
+    threshold: int
+    #: the band the figures are for (the case's worst)
+    band: str
+    #: the bands of the loss, over which the host was chosen (their sum)
+    bands: tuple[str, ...]
+
+    @property
+    def share(self) -> float:
+        """Recovered residents as a share of those newly beyond the threshold."""
+        return self.recovered / self.newly_beyond if self.newly_beyond > 0 else math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"site_id": self.site_id, "name": self.name, "host": self.host, "area_name": self.area_name,
+                "hours_needed": self.hours_needed, "recovered": round(self.recovered),
+                "newly_beyond": round(self.newly_beyond), "share": _num(self.share, 4),
+                "minutes_saved": _num(self.minutes_saved, 1), "threshold_min": self.threshold,
+                "band": self.band, "chosen_over_bands": list(self.bands)}
+
+
+@dataclass(frozen=True)
+class SwapOption:
+    """Closing another counter of the same borough instead (and keeping this one), over the whole area."""
+
+    site_id: str
+    name: str
+    #: residents newly beyond the threshold, summed over the case bands: the scenario as it is
+    harm_as_is: float
+    #: the same with this site kept and ``site_id`` closed instead
+    harm_instead: float
+    minutes_as_is: float
+    minutes_instead: float
+    threshold: int
+
+    @property
+    def harms_fewer(self) -> bool:
+        """Would the swap push fewer residents past the threshold (then add fewer resident-minutes)?"""
+        return (self.harm_instead, self.minutes_instead) < (self.harm_as_is, self.minutes_as_is)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"site_id": self.site_id, "name": self.name, "harm_as_is": round(self.harm_as_is),
+                "harm_instead": round(self.harm_instead), "minutes_as_is": _num(self.minutes_as_is, 1),
+                "minutes_instead": _num(self.minutes_instead, 1), "harms_fewer": self.harms_fewer,
+                "threshold_min": self.threshold}
 
 
 @dataclass
@@ -235,8 +311,36 @@ class SiteCase:
     source: str
     location_note: str
     bands: dict[str, BandCase] = field(default_factory=dict)
-    #: rules the scenario breaks in this site's borough
-    rule_flags: list[str] = field(default_factory=list)
+    #: ids of the rules this change breaks, alone or jointly (it removed a qualifying site where the rule held)
+    rule_breaches: list[str] = field(default_factory=list)
+    #: one sentence per breach, naming every change it is jointly blamed on
+    breach_notes: list[str] = field(default_factory=list)
+    #: rules broken in the borough by *other* changes, as context ("... because of Dagenham's hours cut")
+    rule_context: list[str] = field(default_factory=list)
+    #: 1 = the most harmful case; ``None`` for a site with no location
+    rank: int | None = None
+    #: a class of :data:`estate.verdicts.SEVERITIES`
+    severity: str = ""
+    #: one plain sentence a councillor can read aloud
+    verdict: str = ""
+    #: the band the rank and verdict are judged in (the worst one)
+    worst_band: str = ""
+    #: closures: the candidate host recovering most of the loss
+    host_option: HostOption | None = None
+    #: closures: closing each other counter of the borough instead
+    swap_options: list[SwapOption] = field(default_factory=list)
+    #: closures: one sentence on the alternatives
+    mitigation: str = ""
+
+    @property
+    def rule_flags(self) -> list[str]:
+        """The breaches this change is blamed for (sentences)."""
+        return list(self.breach_notes)
+
+    @property
+    def has_effect(self) -> bool:
+        """Does the change move anyone's nearest site in some band?"""
+        return any(bc.effect in (EFFECT_LOSS, EFFECT_GAIN) and bc.has_catchment for bc in self.bands.values())
 
     def to_dict(self, thresholds: Sequence[int]) -> dict[str, Any]:
         """JSON-ready, nested by band."""
@@ -248,7 +352,11 @@ class SiteCase:
             "hours_before": self.hours_before, "hours_after": self.hours_after,
             "footfall_per_day": _num(self.footfall), "footfall_note": self.footfall_note,
             "rationale": self.rationale, "source": self.source, "location_note": self.location_note,
-            "rule_flags": list(self.rule_flags),
+            "rank": self.rank, "severity": self.severity, "verdict": self.verdict, "worst_band": self.worst_band,
+            "rule_breaches": list(self.rule_breaches), "breach_notes": list(self.breach_notes),
+            "rule_context": list(self.rule_context),
+            "host_option": self.host_option.to_dict() if self.host_option else None,
+            "swap_options": [o.to_dict() for o in self.swap_options], "mitigation": self.mitigation,
             "bands": {b: bc.to_dict(thresholds) for b, bc in self.bands.items()},
         }
 

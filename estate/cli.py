@@ -8,6 +8,9 @@
     estate evidence SCENARIO --against BASE --mode transit --band night --out DIR
     estate map BASE SCENARIO --mode walk --band night --out map.html
     estate network download --place "Camden, London" --mode walk --out camden.graphml
+    estate matrix --mode transit --band day --out times.parquet [--max-minutes 60] [--host H]
+    estate access --mode transit --band day [--within 30] [--host H] [--scenario ID] --format csv
+    estate journey FROM TO --mode transit --band day [--format text|json]
 """
 
 from __future__ import annotations
@@ -199,7 +202,7 @@ def write_evidence_pack(
     *,
     against: str,
     mode: str,
-    bands: Sequence[str | TimeBand] = ("day",),
+    bands: Sequence[str | TimeBand] = ("day", "night"),
     out_dir: str | os.PathLike[str],
     rules: RuleSet | None = None,
     progress: ProgressFn | None = None,
@@ -212,7 +215,8 @@ def write_evidence_pack(
     Raises
     ------
     OutputError
-        For an output path that is a file, not writable, or a folder that does not hold a pack.
+        For an output path that is a file, not writable, a folder that does not hold a pack,
+        or inside (or around) the scenarios folder.
     ScenarioError
         When the scenario and the base are the same.
     UnknownScenarioError
@@ -221,16 +225,17 @@ def write_evidence_pack(
     from estate.evidence import build_evidence
     from estate.outputs import export
 
-    export.check_out_dir(out_dir)
+    export.check_out_dir(out_dir, protected={"scenarios folder": planner.scenarios_dir})
     ev = build_evidence(planner, scenario_id, against=against, mode=mode, bands=bands, rules=rules)
     return export.write_evidence(planner, ev, out_dir, progress=progress)
 
 
 def cmd_evidence(args: argparse.Namespace) -> int:
+    from estate.evidence import evidence_bands
     from estate.rules import load_rules
 
     p = _planner(args)
-    bands = ("day", "night") if args.all_bands else (args.band,)
+    bands = evidence_bands(args.band or ())  # day and night always, then any bands named
     rules = load_rules(Path(args.rules)) if args.rules else None
     out = write_evidence_pack(p, args.scenario, against=args.against, mode=args.mode, bands=bands,
                               out_dir=Path(args.out), rules=rules, progress=_progress_bar("evidence"))
@@ -262,6 +267,52 @@ def cmd_map(args: argparse.Namespace) -> int:
     write_output(args.out, maps.map_html(m), force=args.force)
     print(f"wrote {args.out}: one HTML file that opens offline (the base-map tiles need the internet)",
           file=sys.stderr)
+    return 0
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from estate import analysis
+
+    p = _planner(args)
+    p.matrix(args.mode, args.band, progress=_progress_bar(f"{args.mode} matrix"))
+    df = analysis.matrix_long(p, args.mode, args.band, max_minutes=args.max_minutes, host=args.host)
+    out = analysis.write_table(df, Path(args.out), overwrite=args.overwrite)
+    print(f"wrote {out}: {len(df):,} pairs (from_id, to_id, travel_time_min)", file=sys.stderr)
+    return 0
+
+
+def cmd_access(args: argparse.Namespace) -> int:
+    from estate import analysis
+
+    p = _planner(args)
+    p.matrix(args.mode, args.band, progress=_progress_bar(f"{args.mode} matrix"))
+    df = analysis.access_table(p, args.mode, args.band, within=args.within, host=args.host,
+                               scenario=args.scenario)
+    if args.format == "json":
+        recs = [{"unit_id": u, "nearest_min": (None if m != m else float(m)), "sites_within": int(c)}
+                for u, m, c in zip(df["unit_id"], df["nearest_min"], df["sites_within"], strict=True)]
+        _emit(json.dumps({"mode": args.mode, "band": args.band, "within_min": args.within,
+                          "host": args.host, "scenario": args.scenario, "units": recs}, indent=1), args.out)
+    else:
+        _emit(df.to_csv(index=False, na_rep=""), args.out)
+    return 0
+
+
+def cmd_journey(args: argparse.Namespace) -> int:
+    from estate import analysis
+
+    p = _planner(args)
+    if args.mode != "transit":
+        print("error: journeys are transit journeys: use --mode transit", file=sys.stderr)
+        return 2
+    j = analysis.journey(p, args.origin, args.destination, args.band)
+    if args.format == "json":
+        _emit(json.dumps(j, indent=2), args.out)
+    else:
+        lines = [f"{j['from']} -> {j['to']}, {j['band']}: {text.minutes(j['minutes'], unit=True)} "
+                 f"(walking all the way {text.minutes(j['walk_all_the_way_min'], unit=True)})"]
+        lines += [f"  {lg['minutes']:5.1f} min  {lg['text']}" for lg in j["legs"]]
+        _emit("\n".join(lines), args.out)
     return 0
 
 
@@ -327,8 +378,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evidence", help="write the case-by-case closure evidence pack")
     p.add_argument("scenario")
     p.add_argument("--against", required=True, help="the base scenario")
-    mb(p)
-    p.add_argument("--all-bands", action="store_true", help="day and night together")
+    p.add_argument("--mode", default="walk", choices=MODES)
+    p.add_argument("--band", action="append",
+                   help="a band besides day and night, which every pack covers (repeatable): evening, "
+                        "weekend-night, or e.g. 'Sat 03:00'")
+    p.add_argument("--all-bands", action="store_true", help=argparse.SUPPRESS)  # kept for old scripts: now the default
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.add_argument("--rules", help="YAML file of borough rules (default: a counter and a 24/7 counter in every borough)")
     p.set_defaults(func=cmd_evidence)
@@ -342,6 +396,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="the HTML file to write (atomically)")
     force(p)
     p.set_defaults(func=cmd_map)
+    p = sub.add_parser(
+        "matrix",
+        help="the units x sites travel-time matrix in long form (from_id,to_id,travel_time_min)",
+        description="The units x sites matrix in long form, finite pairs only. For all sites by "
+        "day that is about 12 million rows (4,994 units x 2,491 sites): narrow it with "
+        "--max-minutes or --host, or write .parquet (pyarrow).",
+    )
+    mb(p)
+    p.add_argument("--out", required=True, help="a .csv or .parquet file (written atomically)")
+    p.add_argument("--max-minutes", type=float, help="keep pairs within this many minutes")
+    p.add_argument("--host", help="one site type: police, supermarket, library, fire_station, post_office")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.set_defaults(func=cmd_matrix)
+    p = sub.add_parser(
+        "access",
+        help="per unit: minutes to the nearest site and sites within a threshold",
+        description="One row per population unit: unit_id,nearest_min,sites_within. Without "
+        "--host or --scenario it counts every located site (police sites and every candidate "
+        "host), open or not; --host keeps one type; --scenario keeps the sites open in that "
+        "scenario in the band. nearest_min is empty (and sites_within 0) where nothing is reached.",
+    )
+    mb(p)
+    p.add_argument("--within", type=float, default=30.0, help="threshold in minutes (default 30)")
+    p.add_argument("--host", help="one site type: police, supermarket, library, fire_station, post_office")
+    p.add_argument("--scenario", help="count only the sites this scenario has open in the band")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--out", help="write to this file (atomically) instead of stdout")
+    p.set_defaults(func=cmd_access)
+    p = sub.add_parser("journey", help="the fastest public-transport journey between two sites or postcodes, leg by leg")
+    p.add_argument("origin", help="a site id (see `estate sites`) or a postcode")
+    p.add_argument("destination", help="a site id or a postcode")
+    mb(p)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--out", help="write to this file (atomically) instead of stdout")
+    p.set_defaults(func=cmd_journey, mode="transit")
     p = sub.add_parser("network", help="street networks")
     nsub = p.add_subparsers(dest="network_command", required=True)
     d = nsub.add_parser("download", help="download an OSM street network with osmnx (needs the internet)")

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from estate import mitigation, text, verdicts
 from estate.cases import (
     _CHANGE_ORDER,
     _NIGHT,
@@ -42,16 +43,19 @@ from estate.cases import (
     EFFECT_GAIN,
     EFFECT_LOSS,
     EFFECT_NONE,
+    EFFECT_UNLOCATED,
     BandCase,
     Evidence,
     Flow,
+    HostOption,
     SiteCase,
+    SwapOption,
     TimeStats,
     time_stats,
 )
 from estate.coverage import THRESHOLDS, CoverageResult
 from estate.errors import ScenarioError
-from estate.rules import DEFAULT_RULES, RuleSet, check_rules
+from estate.rules import DEFAULT_RULES, RuleReport, RuleSet, check_rules
 from estate.scenario import REGISTER, Change, Scenario, ScenarioState
 from geodata.areas import GROUPS
 from geodata.travel.base import ProgressFn, TimeBand, parse_band, parse_mode
@@ -63,9 +67,11 @@ __all__ = [
     "CHANGE_CLOSED",
     "CHANGE_HOURS",
     "CHANGE_OPENED",
+    "DEFAULT_BANDS",
     "EFFECT_GAIN",
     "EFFECT_LOSS",
     "EFFECT_NONE",
+    "EFFECT_UNLOCATED",
     "BandCase",
     "Evidence",
     "Flow",
@@ -73,6 +79,7 @@ __all__ = [
     "TimeStats",
     "build_evidence",
     "data_sources",
+    "evidence_bands",
     "time_stats",
 ]
 
@@ -164,7 +171,8 @@ def _flows(ctx: _Context, idx: np.ndarray, cols: np.ndarray, minutes: np.ndarray
 def _band_case(ctx: _Context, case: SiteCase) -> BandCase:
     b = ctx.band
     if not case.located:
-        return BandCase(b.name, b.label, EFFECT_NONE, "No location in the sources, catchment not computed.")
+        return BandCase(b.name, b.label, EFFECT_UNLOCATED,
+                        "No published location, so its catchment cannot be computed.", reason="no location")
     col = ctx.estate.column(case.site_id)
     was, now = col in ctx.base_open, col in ctx.scen_open
     if was and not now:
@@ -175,12 +183,16 @@ def _band_case(ctx: _Context, case: SiteCase) -> BandCase:
         mask = ctx.scen_cov.unit_site == col
     else:
         if was:
+            reason = "open before and after"
             note = f"Open at {b.label} both before and after; its catchment changes only through other sites."
         elif case.change == CHANGE_OPENED:
+            reason = "not open after"
             note = f"Not open at {b.label} under its new hours, so it serves nobody in this band."
         else:
-            note = f"Not open at {b.label} in the base, so nobody's nearest counter in this band: its catchment is empty."
-        return BandCase(b.name, b.label, EFFECT_NONE, note)
+            reason = "closed in the base"
+            note = (f"No {b.name} case: it was already closed at {b.label} in the base ({case.hours_before}), "
+                    "so nobody relied on it then.")
+        return BandCase(b.name, b.label, EFFECT_NONE, note, reason=reason)
     idx = np.flatnonzero(mask)
     before = ctx.base_cov.unit_minutes[idx]
     after = ctx.scen_cov.unit_minutes[idx]
@@ -207,8 +219,10 @@ def _band_case(ctx: _Context, case: SiteCase) -> BandCase:
     bc.before = time_stats(before, w)
     bc.after = time_stats(after, w)
     for t in ctx.thresholds:
-        bc.newly_beyond[t] = float(w[(before <= t) & (after > t)].sum())
+        pushed = (before <= t) & (after > t)
+        bc.newly_beyond[t] = float(w[pushed].sum())
         bc.newly_within[t] = float(w[(after <= t) & (before > t)].sum())
+        bc.newly_beyond_groups[t] = {g: float(wg[idx][pushed].sum()) for g, wg in ctx.weights.items() if g != "all"}
     finite = np.isfinite(before) & np.isfinite(after)
     if bc.residents > 0 and finite.all():
         bc.mean_change = float(((after - before) * w).sum() / bc.residents)
@@ -303,6 +317,26 @@ def data_sources(planner: Planner) -> list[dict[str, str]]:
     return out
 
 
+#: The bands every pack covers, whatever else is asked for (the Assembly asked for day and night).
+DEFAULT_BANDS: tuple[str, ...] = ("day", "night")
+
+
+def evidence_bands(named: Iterable[str | TimeBand] = ()) -> tuple[TimeBand, ...]:
+    """Day and night, then any other bands named (each once): what the CLI and the app both evidence.
+
+    Raises
+    ------
+    UnknownBandError
+        For a band name that is neither a named band nor a weekday and time.
+
+    Examples
+    --------
+    >>> [b.name for b in evidence_bands(["Sat 03:00", "night"])]
+    ['day', 'night', 'sat-03:00']
+    """
+    return _unique_bands([*DEFAULT_BANDS, *named])
+
+
 def _unique_bands(bands: Iterable[str | TimeBand]) -> tuple[TimeBand, ...]:
     out: list[TimeBand] = []
     for b in bands:
@@ -333,16 +367,146 @@ def _site_case(planner: Planner, site_id: str, change: str, base: ScenarioState,
     )
 
 
+_CAUSE_WORDS = {CHANGE_CLOSED: "closure", CHANGE_HOURS: "hours cut", CHANGE_OPENED: "opening"}
+
+
+def _cause(case: SiteCase | None, sid: str, planner: Planner) -> str:
+    if case is None:
+        return str(planner.estate.sites.loc[sid, "name"])
+    return f"{case.name}'s {_CAUSE_WORDS[case.change]}"
+
+
+def _joined(parts: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _attribute_rules(planner: Planner, cases: list[SiteCase], report: RuleReport) -> None:
+    """Blame each breach, jointly, on the changes that removed a qualifying site; the rest get context."""
+    by_id = {c.site_id: c for c in cases}
+    broken = report.broken()
+    for c in cases:
+        mine = report.breaches_of(c.site_id)
+        c.rule_breaches = [r.rule_id for r in mine]
+        for r in mine:
+            others = [_cause(by_id.get(s), s, planner) for s in r.removed if s != c.site_id]
+            joint = f", jointly with {_joined(others)}" if others else ""
+            c.breach_notes.append(f"breaks '{r.title}' in {r.area_name} ({r.base_count} → {r.scenario_count} "
+                                  f"sites){joint}")
+        for r in broken:
+            if r.area_code != c.area_code or c.site_id in r.removed:
+                continue
+            causes = _joined([_cause(by_id.get(s), s, planner) for s in r.removed])
+            c.rule_context.append(f"the borough no longer meets '{r.title}' (because of {causes})")
+        for r in report.for_area(c.area_code):
+            if r.status == "already failing in the base":
+                c.rule_context.append(f"'{r.title}' already fails in {r.area_name} in the base "
+                                      "(blamed on no change)")
+
+
+def _host_option(ctxs: dict[str, _Context], case: SiteCase, candidates: np.ndarray) -> HostOption | None:
+    """The candidate host that, opened with the site's old hours, recovers most over the loss bands.
+
+    Chosen on the sum over the bands where the change is a loss; reported in the case's worst band.
+    """
+    t = verdicts.HARM_THRESHOLD
+    per_band: dict[str, mitigation.HostRecovery] = {}
+    for name, bc in case.bands.items():
+        if bc.effect != EFFECT_LOSS or not bc.has_catchment or name not in ctxs:
+            continue
+        ctx = ctxs[name]
+        per_band[name] = mitigation.host_recovery(ctx.times, bc.units, bc.before_min, bc.after_min,
+                                                  ctx.weights["all"][bc.units], candidates, t)
+    if not per_band:
+        return None
+    total = sum(per_band.values(), start=mitigation.HostRecovery.zero(candidates))
+    k = mitigation.best_host(total)
+    if k is None:
+        return None
+    est = next(iter(ctxs.values())).estate
+    sid = str(est.column_ids[int(total.columns[k])])
+    row = est.sites.loc[sid]
+    band = case.worst_band if case.worst_band in per_band else next(iter(per_band))
+    r = per_band[band]
+    return HostOption(sid, str(row["name"]), str(row["host"]), str(row["area_name"]), case.hours_before,
+                      float(r.recovered[k]), r.newly_beyond, float(r.minutes_saved[k]), t, band, tuple(per_band))
+
+
+def _swap_options(ctxs: dict[str, _Context], case: SiteCase, scen: ScenarioState) -> list[SwapOption]:
+    """For a closure: close each other counter of the borough instead (keeping this one), whole area, every band."""
+    est = next(iter(ctxs.values())).estate
+    if not case.located or case.change != CHANGE_CLOSED:
+        return []
+    sites = est.sites
+    others = [s for s in sorted(scen.hours) if s != case.site_id and est.has_column(s)
+              and str(sites.loc[s, "area_code"]) == case.area_code and str(sites.loc[s, "kind"]) == "front_counter"]
+    t = verdicts.HARM_THRESHOLD
+    col = est.column(case.site_id)
+    as_is = instead_harm = None
+    out = []
+    for other in others:
+        o_col = est.column(other)
+        h_as, m_as, h_in, m_in = 0.0, 0.0, 0.0, 0.0
+        for ctx in ctxs.values():
+            w = ctx.weights["all"]
+            before = ctx.base_cov.unit_minutes
+            cols = set(ctx.scen_open)
+            if col in ctx.base_open:
+                cols.add(col)
+            cols.discard(o_col)
+            alt = mitigation.nearest_minutes(ctx.times, np.asarray(sorted(cols), dtype=np.int64))
+            as_is = mitigation.area_harm(before, ctx.scen_cov.unit_minutes, w, t)  # the same for every other
+            instead_harm = mitigation.area_harm(before, alt, w, t)
+            h_as += as_is.newly_beyond
+            m_as += as_is.extra_minutes
+            h_in += instead_harm.newly_beyond
+            m_in += instead_harm.extra_minutes
+        out.append(SwapOption(other, str(sites.loc[other, "name"]), h_as, h_in, m_as, m_in, t))
+    return out
+
+
+def _mitigation_sentence(case: SiteCase) -> str:
+    parts = []
+    h = case.host_option
+    if h is not None:
+        bc = case.bands[h.band]
+        if h.newly_beyond <= 0:
+            parts.append(f"Best alternative host: {h.name} ({h.host.replace('_', ' ')}, {h.area_name}), open "
+                         f"{h.hours_needed}, would save {text.count(h.minutes_saved)} of the "
+                         f"{text.count(bc.total_minutes)} extra resident-minutes {verdicts.band_words(bc)}")
+        else:
+            parts.append(f"Best alternative host: {h.name} ({h.host.replace('_', ' ')}, {h.area_name}), open "
+                         f"{h.hours_needed}, would bring {text.count(h.recovered)} of the "
+                         f"{text.count(h.newly_beyond)} residents newly beyond {h.threshold} minutes "
+                         f"{verdicts.band_words(bc)} back within it ({text.share(h.share, digits=0)})")
+    elif case.change in (CHANGE_CLOSED, CHANGE_HOURS) and case.has_effect:
+        parts.append("No candidate host would bring anyone back within "
+                     f"{verdicts.HARM_THRESHOLD} minutes")
+    if case.change == CHANGE_CLOSED and case.located:
+        better = [o for o in case.swap_options if o.harms_fewer]
+        if better:
+            o = min(better, key=lambda o: (o.harm_instead, o.minutes_instead))
+            parts.append(f"closing {o.name} instead (and keeping this site) would put "
+                         f"{text.count(o.harm_as_is - o.harm_instead)} fewer residents beyond {o.threshold} minutes "
+                         "across London (bands added together)")
+        elif case.swap_options:
+            parts.append("closing another counter in " + (case.area_name or "the borough") +
+                         " instead would not harm fewer residents")
+        else:
+            parts.append(f"{case.area_name or 'the borough'} has no other counter open in the scenario to close instead")
+    return ("; ".join(parts) + ".") if parts else ""
+
+
 def build_evidence(
     planner: Planner,
     scenario_id: str | Scenario,
     *,
     against: str,
     mode: str,
-    bands: Sequence[str | TimeBand] = ("day",),
+    bands: Sequence[str | TimeBand] = DEFAULT_BANDS,
     rules: RuleSet | None = None,
     thresholds: tuple[int, ...] = THRESHOLDS,
-    summary_bands: Sequence[str | TimeBand] = ("day", "night"),
+    summary_bands: Sequence[str | TimeBand] = DEFAULT_BANDS,
     progress: ProgressFn | None = None,
 ) -> Evidence:
     """The case-by-case evidence of ``scenario_id`` against ``against``.
@@ -402,14 +566,16 @@ def build_evidence(
     cases = ([_site_case(planner, s, CHANGE_CLOSED, base, scen, scenario_id, against) for s in closed]
              + [_site_case(planner, s, CHANGE_HOURS, base, scen, scenario_id, against) for s in rehoured]
              + [_site_case(planner, s, CHANGE_OPENED, base, scen, scenario_id, against) for s in opened])
-    cases.sort(key=lambda c: (_CHANGE_ORDER[c.change], c.area_name, c.name))
+    cases.sort(key=lambda c: (_CHANGE_ORDER[c.change], c.area_name, c.name))  # ties in rank keep this order
 
     summary: dict[str, list[dict[str, Any]]] = {}
     eng = planner.engine(mode)
+    ctxs: dict[str, _Context] = {}
     for k, b in enumerate(all_bands):
         ctx = _Context(planner, base, scen, b, mode, tuple(thresholds))
         summary[b.name] = _summary(ctx)
         if b in case_bands:
+            ctxs[b.name] = ctx
             for c in cases:
                 c.bands[b.name] = _band_case(ctx, c)
         if progress:
@@ -417,9 +583,19 @@ def build_evidence(
 
     areas = list(zip(planner.areas["code"].astype(str), planner.areas["name"].astype(str), strict=True))
     report = check_rules(rules or DEFAULT_RULES, est, base, scen, areas)
+    _attribute_rules(planner, cases, report)
+    kinds = est.sites.loc[est.column_ids, "kind"].to_numpy(str)
+    candidates = np.flatnonzero(kinds == "candidate")
     for c in cases:
-        if c.change != CHANGE_OPENED:
-            c.rule_flags = report.flags_for_area(c.area_code)
+        c.worst_band = verdicts.worst_band(c) if c.located else ""
+        if c.change in (CHANGE_CLOSED, CHANGE_HOURS) and c.located:
+            c.host_option = _host_option(ctxs, c, candidates)
+            c.swap_options = _swap_options(ctxs, c, scen)
+            c.mitigation = _mitigation_sentence(c)
+    cases = verdicts.rank_cases(cases)
+    n_ranked = sum(c.rank is not None for c in cases)
+    for c in cases:
+        c.verdict = verdicts.verdict(c, n_ranked, mode)
 
     notes = []
     if not cases:

@@ -43,13 +43,16 @@ from geodata.travel.base import (
 )
 from geodata.travel.cache import cached_matrix, load_arrays, matrix_key, matrix_path
 
-if TYPE_CHECKING:  # the heavy modules load only when the data itself is needed
+if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
     from estate.register import Estate
     from geodata.areas import Units
     from geodata.postcodes import Geocoder
+    from geodata.travel.barrier import (
+        RiverBarrier,  # the heavy modules load only when the data itself is needed
+    )
 
 __all__ = ["Comparison", "Planner"]
 
@@ -122,6 +125,15 @@ class Planner:
         self._results: OrderedDict[tuple[Any, ...], CoverageResult] = OrderedDict()
 
     # ---- data -------------------------------------------------------------------
+    def _river(self) -> RiverBarrier | None:
+        """The Thames barrier from the boroughs (built on first use, then kept)."""
+        if not hasattr(self, "_river_barrier"):
+            from geodata.travel.barrier import barrier_from_areas
+
+            a = self.areas
+            self._river_barrier = barrier_from_areas(list(a["name"]), list(a.geometry))
+        return self._river_barrier
+
     @cached_property
     def areas(self) -> gpd.GeoDataFrame:
         """The boroughs (33 in London)."""
@@ -259,7 +271,7 @@ class Planner:
                     crowfly_settings=crow, street_settings=ss, cache_dir=self.cache_dir,
                 )
             else:
-                self._engines[mode] = CrowflyEngine(mode, crow)
+                self._engines[mode] = CrowflyEngine(mode, crow, barrier=self._river)
         return self._engines[mode]
 
     def _cached(self, facts: EngineFacts, variant: str) -> tuple[np.ndarray, dict[str, Any]] | None:

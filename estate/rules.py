@@ -244,6 +244,18 @@ class RuleCheck:
     exempt_reason: str = ""
 
     @property
+    def removed(self) -> tuple[str, ...]:
+        """Sites that qualified in the base and no longer do in the scenario (closed, or their hours cut).
+
+        These are the causes of a breach: a broken rule is blamed, jointly, on
+        every one of them; a rule already failing in the base on none.
+        """
+        if self.status != STATUS_BROKEN:
+            return ()
+        now = set(self.scenario_sites)
+        return tuple(s for s in self.base_sites if s not in now)
+
+    @property
     def base_ok(self) -> bool:
         """Does the base meet the rule here?"""
         return self.base_count >= self.required
@@ -261,6 +273,7 @@ class RuleCheck:
             "scenario_count": self.scenario_count, "base_ok": self.base_ok,
             "scenario_ok": self.scenario_ok, "status": self.status, "exempt_reason": self.exempt_reason,
             "base_sites": list(self.base_sites), "scenario_sites": list(self.scenario_sites),
+            "blamed_on": list(self.removed),
         }
 
 
@@ -284,9 +297,13 @@ class RuleReport:
         return [c for c in self.checks if c.area_code == area_code]
 
     def flags_for_area(self, area_code: str) -> list[str]:
-        """One sentence per rule the scenario breaks in this borough."""
+        """One sentence per rule the scenario breaks in this borough (whoever caused it)."""
         return [f"breaks '{c.title}' in {c.area_name} ({c.base_count} → {c.scenario_count} sites)"
                 for c in self.broken() if c.area_code == area_code]
+
+    def breaches_of(self, site_id: str) -> list[RuleCheck]:
+        """The broken checks this site's change causes, alone or jointly with others (:attr:`RuleCheck.removed`)."""
+        return [c for c in self.broken() if site_id in c.removed]
 
     def summary(self) -> list[dict[str, Any]]:
         """Per rule: how many boroughs pass, are broken, already failing, exempt."""

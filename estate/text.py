@@ -23,6 +23,7 @@ __all__ = [
     "json_number",
     "minutes",
     "number",
+    "ordinal",
     "plain",
     "share",
 ]
@@ -132,6 +133,18 @@ def share(x: Any, *, digits: int = 1, signed: bool = False) -> str:
     if v is None or math.isinf(v):
         return MISSING
     return f"{v * 100:+.{digits}f} pts" if signed else f"{v * 100:.{digits}f}%"
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th ... 11th, 12th, 13th, 21st.
+
+    Examples
+    --------
+    >>> [ordinal(k) for k in (1, 2, 3, 4, 11, 12, 13, 21, 102)]
+    ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '102nd']
+    """
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def json_number(x: Any, digits: int | None = None) -> Any:

@@ -182,9 +182,13 @@ def test_evidence_page(scen_dir):
     at = _run("Evidence")
     assert at.header[0].value == "Closure evidence"
     sites = at.selectbox(key="ev_site").options
-    assert len(sites) == 10  # outcome-2026 closes ten counters
+    assert len(sites) == 35  # every case of outcome-2026: ten closures and 25 hours cuts
+    assert sites[0].startswith("1. ") and sites[-1].startswith("—. ")  # by rank, unlocated last
     assert at.multiselect(key="ev_bands").value == ["day", "night"]
+    ranked = at.dataframe[0].value
+    assert list(ranked["Rank"])[:3] == ["1", "2", "3"] and all(ranked["Verdict"].str.len() > 0)
     assert any("Where they go instead" in m.value for m in at.markdown)
+    assert any(m.value.startswith("**Cutting ") for m in at.markdown)  # the first case's verdict, an hours cut
     at.selectbox(key="ev_site").select_index(2).run()
     assert not at.exception
 
@@ -194,7 +198,7 @@ def test_evidence_of_the_unsaved_draft(scen_dir):
     at.sidebar.radio(key="page").set_value("Evidence").run()
     at.toggle(key="ev_draft").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert len(at.selectbox(key="ev_site").options) == 10  # the draft closes what outcome-2026 closes
+    assert len(at.selectbox(key="ev_site").options) == 35  # the draft changes what outcome-2026 changes
     files = list(scen_dir.glob("*.yaml"))
     assert len(files) == len(list((ROOT / "scenarios").glob("*.yaml")))  # nothing was saved to get here
 

@@ -70,6 +70,8 @@ def test_compare_formats(capsys):
         (["coverage", "baseline-2024", "--mode", "cycle"], "unknown travel mode 'cycle'"),
         (["coverage", "baseline-2024", "--band", "teatime"], "unknown time band 'teatime'"),
         (["compare", "baseline-2024", "outcom-2026"], "Did you mean 'outcome-2026'"),
+        (["evidence", "outcome-2026", "--against", "baseline-2024", "--band", "teatime", "--out", "x"],
+         "unknown time band 'teatime'"),
     ],
 )
 def test_user_errors_exit_2_with_a_message(capsys, argv, fragment):
@@ -98,3 +100,87 @@ def test_map_writes_a_standalone_html(capsys, tmp_path):
     assert "unpkg.com/leaflet" not in html and "L.map(" in html  # Leaflet inlined: opens offline
     code, _, err = run(capsys, "map", "baseline-2024", "outcome-2026", "--metric", "nope", "--out", str(out))
     assert code == 2 and "unknown metric 'nope'" in err
+
+
+def test_evidence_refuses_an_output_folder_inside_the_scenarios_folder(capsys, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    scen = tmp_path / "scen"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "scenarios", scen)
+    code, _, err = run(capsys, "--scenarios", str(scen), "evidence", "outcome-2026", "--against", "baseline-2024",
+                       "--out", str(scen / "pack"))
+    assert code == 2 and "inside the scenarios folder" in err and "Traceback" not in err
+    assert not (scen / "pack").exists()
+
+
+def test_evidence_refuses_a_rules_file_naming_an_unknown_kind(capsys, tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - {id: pubs, title: A pub in every borough, kinds: [pub]}\n", encoding="utf-8")
+    code, _, err = run(capsys, "evidence", "outcome-2026", "--against", "baseline-2024", "--rules", str(rules),
+                       "--out", str(tmp_path / "pack"))
+    assert code == 2 and "rules.yaml" in err and "expected some of front_counter" in err
+    assert not (tmp_path / "pack").exists()
+
+
+# ---- issue 9: matrix, access, journey ---------------------------------------------
+
+
+def test_access_counts_every_located_site(capsys):
+    code, out, _ = run(capsys, "access", "--mode", "walk", "--band", "day", "--within", "15")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "unit_id,nearest_min,sites_within" and len(lines) == 1 + 4_994
+    rows = [ln.split(",") for ln in lines[1:]]
+    assert all(float(r[1]) >= 0 and int(r[2]) >= 0 for r in rows)
+    code, out, _ = run(capsys, "access", "--mode", "walk", "--band", "night", "--scenario", "outcome-2026",
+                       "--host", "police", "--format", "json")
+    d = json.loads(out)
+    assert code == 0 and len(d["units"]) == 4_994
+    # at night only Charing Cross and Lewisham are open: nobody has three within 30 minutes
+    assert max(u["sites_within"] for u in d["units"]) <= 2
+
+
+def test_matrix_long_form_csv_and_parquet(capsys, tmp_path):
+    import pandas as pd
+
+    csv = tmp_path / "m.csv"
+    code, _, err = run(capsys, "matrix", "--mode", "walk", "--band", "day", "--max-minutes", "20",
+                       "--host", "police", "--out", str(csv))
+    assert code == 0 and "pairs" in err
+    df = pd.read_csv(csv)
+    assert list(df.columns) == ["from_id", "to_id", "travel_time_min"]
+    assert df["travel_time_min"].max() <= 20 and df["from_id"].str.startswith("E01").all()
+    pq = tmp_path / "m.parquet"
+    code, _, _ = run(capsys, "matrix", "--mode", "walk", "--band", "day", "--max-minutes", "20",
+                     "--host", "police", "--out", str(pq))
+    assert code == 0 and pd.read_parquet(pq).equals(df)
+    # never over a file unasked
+    code, _, err = run(capsys, "matrix", "--mode", "walk", "--max-minutes", "20", "--out", str(csv))
+    assert code == 2 and "exists" in err
+
+
+def test_journey_json_has_a_national_rail_leg(capsys):
+    code, out, _ = run(capsys, "journey", "charing-cross", "lewisham", "--mode", "transit", "--band", "day",
+                       "--format", "json")
+    assert code == 0
+    j = json.loads(out)
+    assert set(j) >= {"from", "to", "mode", "band", "minutes", "legs"}
+    assert j["minutes"] < 36
+    assert {lg["kind"] for lg in j["legs"]} <= {"walk", "wait", "ride"}
+    assert any(lg["kind"] == "ride" and lg["operator"] == "Southeastern" for lg in j["legs"])
+    assert sum(lg["minutes"] for lg in j["legs"]) == pytest.approx(j["minutes"], abs=0.3)
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["access", "--host", "castle"], "--host 'castle'"),
+        (["access", "--within", "-5"], "--within"),
+        (["matrix", "--out", "m.txt"], ".csv or .parquet"),
+        (["journey", "charing-cross", "nowhere-station"], "neither a site id"),
+    ],
+)
+def test_analysis_user_errors(capsys, argv, fragment):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and fragment in err

@@ -85,6 +85,8 @@ COLOURS: dict[str, str] = {
     "faint rule": "#dddddd",
     "term": "#333333",
     "link": "#1f5fbf",
+    "box": "#f3f6fb",
+    "box border": "#8da2c8",
 }
 
 #: Site status -> marker colour (the status meanings of :data:`COLOURS`).

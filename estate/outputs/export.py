@@ -36,7 +36,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,7 @@ from geodata.travel.base import ProgressFn
 
 __all__ = [
     "PACK_FILES",
+    "SITE_COLUMNS",
     "catchments_frame",
     "check_out_dir",
     "evidence_frame",
@@ -106,18 +107,42 @@ def _flows_text(flows: Sequence[Any]) -> str:
     return "; ".join(f"{f.name} {text.share(f.share)}" + (f" [{f.hours}]" if f.hours else "") for f in flows)
 
 
+#: The site columns of ``evidence.csv``, in order; the ``<band>_`` columns follow, band by band.
+SITE_COLUMNS: tuple[str, ...] = (
+    "site_id", "name", "change", "located", "rank", "severity", "verdict", "rule_breaches", "rule_context",
+    "kind", "host", "borough_code", "borough", "address", "postcode", "easting", "northing",
+    "hours_before", "hours_after", "footfall_per_day", "footfall_note", "rationale", "source", "location_note",
+    "worst_band", "mitigation", "best_host_id", "best_host", "best_host_hours_needed", "best_host_recovered",
+    "best_host_recovered_share", "swap_harms_fewer",
+)
+
+
 def evidence_frame(ev: Evidence) -> pd.DataFrame:
-    """One row per changed site (``evidence.csv``); band figures prefixed ``<band>_``."""
+    """One row per changed site (``evidence.csv``), sorted by rank (unranked last); band figures ``<band>_``.
+
+    ``rule_breaches`` are the ids of the rules the change breaks, alone or jointly (``;``-separated);
+    ``rule_context`` the rules other changes break in its borough.
+    """
     rows = []
     for c in ev.cases:
+        h = c.host_option
+        better = [o.site_id for o in c.swap_options if o.harms_fewer]
         row: dict[str, Any] = {
-            "site_id": c.site_id, "name": c.name, "change": c.change, "kind": c.kind, "host": c.host,
+            "site_id": c.site_id, "name": c.name, "change": c.change, "located": c.located,
+            "rank": c.rank, "severity": c.severity, "verdict": c.verdict,
+            "rule_breaches": ";".join(c.rule_breaches), "rule_context": "; ".join(c.rule_context),
+            "kind": c.kind, "host": c.host,
             "borough_code": c.area_code, "borough": c.area_name, "address": c.address, "postcode": c.postcode,
-            "located": c.located, "easting": _clean(c.x, 1), "northing": _clean(c.y, 1),
+            "easting": _clean(c.x, 1), "northing": _clean(c.y, 1),
             "hours_before": c.hours_before, "hours_after": c.hours_after,
             "footfall_per_day": _clean(c.footfall), "footfall_note": c.footfall_note,
             "rationale": c.rationale, "source": c.source, "location_note": c.location_note,
-            "rule_flags": "; ".join(c.rule_flags),
+            "worst_band": c.worst_band, "mitigation": c.mitigation,
+            "best_host_id": h.site_id if h else "", "best_host": h.name if h else "",
+            "best_host_hours_needed": h.hours_needed if h else "",
+            "best_host_recovered": _clean(round(h.recovered)) if h else None,
+            "best_host_recovered_share": _clean(h.share, 4) if h else None,
+            "swap_harms_fewer": ";".join(better),
         }
         for b in ev.bands:
             bc = c.bands.get(b.name)
@@ -147,10 +172,10 @@ def evidence_frame(ev: Evidence) -> pd.DataFrame:
             row[p + ("came_from" if bc.effect == EFFECT_GAIN else "go_instead")] = _flows_text(bc.flows)
         rows.append(row)
     if not rows:
-        cols = ["site_id", "name", "change", "kind", "host", "borough_code", "borough", "note"]
-        df = pd.DataFrame(columns=cols)
-        return df
-    return pd.DataFrame(rows)
+        return pd.DataFrame(columns=list(SITE_COLUMNS))
+    df = pd.DataFrame(rows)
+    df["rank"] = df["rank"].astype("Int64")
+    return df
 
 
 def flows_frame(ev: Evidence) -> pd.DataFrame:
@@ -456,9 +481,21 @@ def _is_pack(folder: Path) -> bool:
         return False
 
 
-def check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
-    """Refuse an output path that is a file, unwritable, or a folder holding something other than a pack."""
+def check_out_dir(out_dir: str | os.PathLike[str], *,
+                  protected: Mapping[str, str | os.PathLike[str]] | None = None) -> Path:
+    """Refuse an output path that is a file, unwritable, or a folder holding something other than a pack.
+
+    ``protected`` names folders (e.g. ``{"scenarios folder": path}``) the pack may not be
+    written inside, nor around: the pack replaces its folder whole.
+    """
     out = Path(out_dir).expanduser()
+    for what, folder in (protected or {}).items():
+        f = Path(folder).expanduser().resolve()
+        o = out.resolve()
+        if o == f or f in o.parents or o in f.parents:
+            raise OutputError(f"{out} is {'inside' if f in o.parents or o == f else 'around'} the {what} {f}; "
+                              "the pack replaces its folder whole, so write it somewhere else, "
+                              "e.g. ./evidence-pack beside the scenarios")
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} is a file, not a folder: give a folder path for the evidence pack "
                           "(it is created, or replaced whole if it holds an earlier pack)")

@@ -15,7 +15,6 @@ from estate.outputs.report import (
     PageBreak,
     Para,
     Table,
-    _anchor,
     build_document,
 )
 
@@ -33,6 +32,8 @@ th{{background:{palette.COLOURS["table header"]}}}td.num,th.num{{text-align:righ
 table.small{{font-size:.8em}}tr.hi td{{background:{palette.COLOURS["highlight row"]}}}caption{{caption-side:bottom;text-align:left;
  font-size:.85em;color:{palette.COLOURS["note"]};padding-top:.3em}}
 p.note{{color:{palette.COLOURS["note"]};font-size:.92em}}p.small{{color:{palette.COLOURS["label"]};font-size:.8em}}
+p.verdict{{font-weight:600;font-size:1.05em}}
+p.box{{background:{palette.COLOURS["box"]};border:1px solid {palette.COLOURS["box border"]};padding:.5em .8em;font-size:.9em}}
 p.flag{{background:{palette.COLOURS["flag"]};border-left:4px solid {palette.COLOURS["flag border"]};padding:.35em .6em}}
 dl.facts{{display:grid;grid-template-columns:10em 1fr;gap:.2em 1em;margin:.6em 0 1em}}
 dl.facts dt{{font-weight:600;color:{palette.COLOURS["term"]}}}dl.facts dd{{margin:0}}
@@ -56,9 +57,9 @@ def render_html(ev: Evidence, maps: Mapping[str, bytes]) -> str:
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
              f"<title>{html.escape(ev.title())}</title><style>{_CSS}</style></head><body>",
-             '<nav><a href="#summary">Summary</a><a href="#boroughs">Boroughs</a><a href="#rules">Rules</a>'
-             '<a href="#sites">Sites</a><a href="#method">Method and sources</a></nav>']
-    site_names = {_anchor(c.site_id): c.name for c in ev.cases}
+             '<nav><a href="#summary">What changes</a><a href="#ranked">Ranked cases</a>'
+             '<a href="#breaches">Rule breaches</a><a href="#mitigations">Mitigations</a>'
+             '<a href="#london">London and the boroughs</a><a href="#method">Method and sources</a></nav>']
     for block in build_document(ev, maps=maps):
         if isinstance(block, Heading):
             aid = f' id="{html.escape(block.anchor)}"' if block.anchor else ""
@@ -69,7 +70,7 @@ def render_html(ev: Evidence, maps: Mapping[str, bytes]) -> str:
             items = "".join(f"<dt>{html.escape(k)}</dt><dd>{_link_or_text(v)}</dd>" for k, v in block.rows)
             parts.append(f'<dl class="facts">{items}</dl>')
         elif isinstance(block, Table):
-            parts.append(_html_table(block, ev, site_names))
+            parts.append(_html_table(block))
         elif isinstance(block, Figure):
             data = maps.get(block.key)
             if data is None:
@@ -84,17 +85,17 @@ def render_html(ev: Evidence, maps: Mapping[str, bytes]) -> str:
     return "\n".join(parts)
 
 
-def _html_table(t: Table, ev: Evidence, site_names: Mapping[str, str]) -> str:
+def _html_table(t: Table) -> str:
     cls = ' class="small"' if t.small else ""
     head = "".join(f'<th{" class=num" if i in t.numeric else ""}>{html.escape(c)}</th>' for i, c in enumerate(t.columns))
-    anchors = {name: a for a, name in site_names.items()}
+    link_col = t.columns.index("Site") if "Site" in t.columns else 0
     body = []
     for r, row in enumerate(t.rows):
         cells = []
         for i, v in enumerate(row):
             text = html.escape(v)
-            if i == 0 and t.columns and t.columns[0] == "Site" and v in anchors:
-                text = f'<a href="#{anchors[v]}">{text}</a>'
+            if i == link_col and r in t.links:
+                text = f'<a href="#{html.escape(t.links[r], quote=True)}">{text}</a>'
             cells.append(f'<td{" class=num" if i in t.numeric else ""}>{text}</td>')
         body.append(f'<tr{" class=hi" if r in t.highlight else ""}>{"".join(cells)}</tr>')
     cap = f"<caption>{html.escape(t.caption)}</caption>" if t.caption else ""

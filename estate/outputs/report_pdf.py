@@ -5,6 +5,7 @@ The PDF uses DejaVu Sans (shipped with matplotlib) for full Unicode text.
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Mapping
 from pathlib import Path
@@ -42,13 +43,24 @@ def _fonts() -> tuple[str, str]:
 _HEADING_CHARS, _CELL_CHARS, _FACT_CHARS = 300, 500, 2000
 
 
+def _link_column(t: Table) -> int:
+    """The column whose cells link to a section: the one headed 'Site', else the first."""
+    return t.columns.index("Site") if "Site" in t.columns else 0
+
+
 def _x(text: str, limit: int = PDF_MAX_CHARS) -> str:
     """Text as reportlab paragraph markup (:func:`~estate.outputs._escape.pdf_text`)."""
     return pdf_text(text, limit=limit)
 
 
+def _attr(text: str) -> str:
+    """An attribute value (an anchor name) in reportlab's markup: escaped, quotes too."""
+    return html.escape(text, quote=True)
+
+
 def render_pdf(ev: Evidence, maps: Mapping[str, bytes]) -> bytes:
     """The report laid out for print: A4, numbered pages, bookmarks for every section."""
+    from reportlab import rl_config
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_RIGHT
     from reportlab.lib.pagesizes import A4
@@ -56,6 +68,7 @@ def render_pdf(ev: Evidence, maps: Mapping[str, bytes]) -> bytes:
     from reportlab.lib.units import cm
     from reportlab.platypus import (
         BaseDocTemplate,
+        CondPageBreak,
         Frame,
         Image,
         KeepTogether,
@@ -67,6 +80,8 @@ def render_pdf(ev: Evidence, maps: Mapping[str, bytes]) -> bytes:
     from reportlab.platypus import PageBreak as RLPageBreak
     from reportlab.platypus import Table as RLTable
 
+    # binary image streams: reportlab's pure-Python ASCII85 encoder was most of the PDF's time
+    rl_config.useA85 = 0
     regular, bold = _fonts()
     link = palette.colour("link")
     base = ParagraphStyle("ev-body", fontName=regular, fontSize=9, leading=12, spaceAfter=5)
@@ -74,6 +89,12 @@ def render_pdf(ev: Evidence, maps: Mapping[str, bytes]) -> bytes:
         "body": base,
         "note": ParagraphStyle("ev-note", parent=base, textColor=colors.HexColor(palette.colour("note")), fontSize=8.5),
         "small": ParagraphStyle("ev-small", parent=base, textColor=colors.HexColor(palette.colour("label")), fontSize=7.5),
+        "verdict": ParagraphStyle("ev-verdict", parent=base, fontName=bold, fontSize=10, leading=13.5,
+                                  spaceAfter=6),
+        "box": ParagraphStyle("ev-box", parent=base, fontSize=8, leading=10.5,
+                              backColor=colors.HexColor(palette.colour("box")),
+                              borderColor=colors.HexColor(palette.colour("box border")), borderWidth=0.6,
+                              borderPadding=5, leftIndent=5, rightIndent=5, spaceBefore=8, spaceAfter=8),
         "flag": ParagraphStyle("ev-flag", parent=base, backColor=colors.HexColor(palette.colour("flag")),
                                borderColor=colors.HexColor(palette.colour("flag border")), borderWidth=0, borderPadding=3,
                                leftIndent=3, spaceBefore=3, spaceAfter=7),
@@ -101,7 +122,8 @@ def render_pdf(ev: Evidence, maps: Mapping[str, bytes]) -> bytes:
                bottomMargin=1.6 * cm, title=ev.title()[:_HEADING_CHARS], author="police estate planner",
                subject=ev.subtitle()[:_HEADING_CHARS])
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
-    footer_text = f"{ev.scenario_id} against {ev.against} · {ev.mode} · generated {ev.generated}"[:200]
+    footer_text = (f"{ev.scenario_id} against {ev.against} · {ev.mode}, engine {ev.engine} · "
+                   f"generated {ev.generated}")[:200]
 
     def footer(canvas: Any, d: Any) -> None:
         canvas.saveState()
@@ -114,9 +136,14 @@ def render_pdf(ev: Evidence, maps: Mapping[str, bytes]) -> bytes:
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=footer)])
     story: list[Any] = []
     first = True
+    tail_from: int | None = None  # the story index where the rules and the method start
     for block in build_document(ev, maps=maps):
         if isinstance(block, Heading):
-            p = Paragraph(_x(block.text, _HEADING_CHARS), styles[min(block.level, 3)])
+            target = f'<a name="{_attr(block.anchor)}"/>' if block.anchor else ""
+            p = Paragraph(target + _x(block.text, _HEADING_CHARS), styles[min(block.level, 3)])
+            story.append(CondPageBreak(3.5 * cm))  # never a heading alone at the foot of a page
+            if block.anchor == "rules":
+                tail_from = len(story)
             if block.level <= 3:
                 p._ev_bookmark = (block.text[:_HEADING_CHARS], block.level)
             story.append(p)
@@ -137,9 +164,14 @@ def render_pdf(ev: Evidence, maps: Mapping[str, bytes]) -> bytes:
             right = ParagraphStyle("ev-cell-r", parent=st, alignment=TA_RIGHT)
             head = [Paragraph(f"<b>{_x(c, _HEADING_CHARS)}</b>", right if i in block.numeric else st)
                     for i, c in enumerate(block.columns)]
-            data = [head] + [[Paragraph(_x(v, _CELL_CHARS), right if i in block.numeric else st)
-                              for i, v in enumerate(r)]
-                             for r in block.rows]
+
+            def cell_text(r: int, i: int, v: str, table: Table = block) -> str:
+                a = table.links.get(r) if i == _link_column(table) else None
+                return (f'<a href="#{_attr(a)}" color="{link}">{_x(v, _CELL_CHARS)}</a>' if a
+                        else _x(v, _CELL_CHARS))
+
+            data = [head] + [[Paragraph(cell_text(r, i, v), right if i in block.numeric else st)
+                              for i, v in enumerate(row)] for r, row in enumerate(block.rows)]
             w = block.widths or [1.0] * len(block.columns)
             tot = sum(w)
             t = RLTable(data, colWidths=[doc.width * x / tot for x in w], repeatRows=1)
@@ -167,11 +199,16 @@ def render_pdf(ev: Evidence, maps: Mapping[str, bytes]) -> bytes:
 
             with PILImage.open(io.BytesIO(png)) as im:
                 wpx, hpx = im.size
-            width = doc.width
+            width = doc.width * block.width
             img = Image(io.BytesIO(png), width=width, height=width * hpx / wpx)
             story.append(KeepTogether([img, Paragraph(_x(block.caption, _FACT_CHARS), caption), Spacer(1, 6)]))
         elif isinstance(block, PageBreak) and not first:
-            story.append(RLPageBreak())
+            story.append(CondPageBreak(block.if_less_than_cm * cm) if block.if_less_than_cm else RLPageBreak())
         first = False
+    if tail_from is not None:  # the method ends the report on a page of its own only when it must:
+        flat: list[Any] = []
+        for f in story[tail_from:]:  # nested KeepTogethers measure as "infinitely tall": flatten them
+            flat += f._content if isinstance(f, KeepTogether) else [f]
+        story[tail_from:] = [KeepTogether(flat)]  # never a last page with a few lines
     doc.build(story)
     return buf.getvalue()

@@ -217,14 +217,31 @@ def case_times_frame(bc: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def ranked_cases_frame(ev: Any) -> pd.DataFrame:
+    """Every case of an evidence (closures, hours cuts, openings), by rank: verdict, severity, figures as text."""
+    rows = []
+    for c in ev.cases:
+        bc = c.bands.get(c.worst_band)
+        has = bc is not None and bc.has_catchment
+        rows.append({
+            "Rank": str(c.rank) if c.rank else "not ranked", "Site": c.name, "Change": c.change,
+            "Borough": c.area_name, "Severity": c.severity, "Worst band": c.worst_band if has else "",
+            "Newly beyond 45 min": text.count(bc.newly_beyond.get(45)) if has and bc is not None else "",
+            "Breaks rules": ", ".join(c.rule_breaches), "Verdict": c.verdict,
+        })
+    return pd.DataFrame(rows, columns=["Rank", "Site", "Change", "Borough", "Severity", "Worst band",
+                                       "Newly beyond 45 min", "Breaks rules", "Verdict"])
+
+
 def case_flows_frame(bc: Any) -> pd.DataFrame:
-    """Where a closed site's residents go instead: site, share, minutes, hours."""
+    """Where a closed site's residents go instead (or an opened site's came from): site, share, minutes, hours."""
+    head = "Came from" if bc.effect == "gain" else "Goes to"
     return pd.DataFrame([{
-        "Goes to": f.name or "no counter within reach", "Borough": f.area_name,
-        "Residents": round(float(f.residents)), "Share %": round(f.share * 100, 1),
+        head: f.name or "no counter within reach", "Borough": f.area_name,
+        "Residents": text.count(f.residents), "Share": text.share(f.share),
         "Mean minutes": text.minutes(f.mean_minutes), "Hours": f.hours, "24/7": "yes" if f.is_24_7 else "no",
         "Open at night": "yes" if f.open_at_night else "no",
-    } for f in bc.flows], columns=["Goes to", "Borough", "Residents", "Share %", "Mean minutes", "Hours",
+    } for f in bc.flows], columns=[head, "Borough", "Residents", "Share", "Mean minutes", "Hours",
                                    "24/7", "Open at night"])
 
 
@@ -233,15 +250,15 @@ def case_groups_frame(bc: Any) -> pd.DataFrame:
     from geodata.areas import GROUPS
 
     return pd.DataFrame([{
-        "Group": label, "Residents": round(float(bc.group_residents.get(g, 0.0))),
-        "Catchment %": round(100 * bc.group_share.get(g, np.nan), 1),
-        "Borough %": round(100 * bc.borough_share.get(g, np.nan), 1),
-        "London %": round(100 * bc.london_share.get(g, np.nan), 1),
+        "Group": label, "Residents": text.count(bc.group_residents.get(g, 0.0)),
+        "Catchment": text.share(bc.group_share.get(g)),
+        "Borough": text.share(bc.borough_share.get(g)),
+        "London": text.share(bc.london_share.get(g)),
     } for g, label in GROUPS.items()])
 
 
 def case_thresholds_frame(bc: Any) -> pd.DataFrame:
     """Residents pushed past (or brought within) each threshold."""
     ts = sorted(set(bc.newly_beyond) | set(bc.newly_within))
-    return pd.DataFrame([{"Threshold (min)": t, "Newly beyond": round(float(bc.newly_beyond.get(t, 0.0))),
-                          "Newly within": round(float(bc.newly_within.get(t, 0.0)))} for t in ts])
+    return pd.DataFrame([{"Threshold (min)": t, "Newly beyond": text.count(bc.newly_beyond.get(t, 0.0)),
+                          "Newly within": text.count(bc.newly_within.get(t, 0.0))} for t in ts])

@@ -401,23 +401,29 @@ class TransitEngine:
     def walk_seconds(
         self, origins_xy: np.ndarray, dests_xy: np.ndarray, band: TimeBand | str | None = None
     ) -> np.ndarray:
-        """Walking the whole way (straight line x detour at walking speed; across the
-        Thames by a crossing open in ``band``), seconds."""
+        """Walking the whole way, seconds: straight line (across the Thames by a crossing
+        open in ``band``) x the walking detour factor for that distance (as the crowfly
+        engine's, ``walk_detour_km``) at walking speed."""
+        from geodata.travel.crowfly import detour_factor
+
+        s = self.settings
         o = np.asarray(origins_xy, dtype=np.float64).reshape(-1, 2)
         d = np.asarray(dests_xy, dtype=np.float64).reshape(-1, 2)
         b = self.barrier
+        speed = s.walk_kmh / 3.6
         if b is not None:
             minute = parse_band(band).minute if band is not None else 12 * 60
-            m = b.matrix_metres(o, d, "walk", minute)
-            m /= np.float32(self.settings.walk_mps)
-            return m
-        out = np.empty((len(o), len(d)), dtype=np.float32)
-        for start in range(0, len(o), 1024):
-            blk = o[start : start + 1024]
-            out[start : start + len(blk)] = (
-                np.hypot(blk[:, None, 0] - d[None, :, 0], blk[:, None, 1] - d[None, :, 1])
-                / self.settings.walk_mps
-            )
+            out = b.matrix_metres(o, d, "walk", minute)
+        else:
+            out = np.empty((len(o), len(d)), dtype=np.float32)
+            for start in range(0, len(o), 1024):
+                blk = o[start : start + 1024]
+                out[start : start + len(blk)] = np.hypot(
+                    blk[:, None, 0] - d[None, :, 0], blk[:, None, 1] - d[None, :, 1]
+                )
+        for start in range(0, len(out), 1024):
+            blk = out[start : start + 1024]
+            blk *= (detour_factor(blk, s.walk_detour_km, s.walk_detour) / speed).astype(np.float32)
         return out
 
     def matrix(
@@ -498,7 +504,7 @@ class TransitEngine:
                 Leg(
                     "walk",
                     walk,
-                    f"walk all the way ({walk * s.walk_mps * s.walk_detour:.0f} m walked)",
+                    f"walk all the way ({walk * s.walk_kmh / 3.6:.0f} m walked)",
                 ),
             )
             return Journey(band.label, self.variant(band), secs, walk, legs)

@@ -80,6 +80,9 @@ class TransitSettings:
     walk_kmh: float = 4.8
     #: walked distance / straight-line distance (the crowfly engine's calibrated figure)
     walk_detour: float = CrowflySettings.walk_detour
+    #: walking the whole way: the detour factor by distance (km, factor), as the crowfly
+    #: engine's, so no transit time exceeds the walk the crowfly engine reports
+    walk_detour_km: tuple[tuple[float, float], ...] = CrowflySettings.walk_detour_km
     #: longest walk to the first stop or from the last stop, straight line.  TfL's PTAL
     #: counts bus stops within 640 m and rail stations within 960 m *walked*; 800 m
     #: straight line (about 1 km and 13 min walked) sits between the two

@@ -17,7 +17,8 @@ Travel minutes are given, not computed (:data:`MINUTES`), so every figure can
 be worked out on paper; the expected values in ``test_evidence.py`` were.
 
 Scenarios: ``cuts`` closes alpha and ghost and opens shop (Mo-Sa 08:00-20:00);
-``nochange`` changes nothing; ``nightcut`` only cuts alpha to daytime hours.
+``nochange`` changes nothing; ``nightcut`` only cuts alpha to daytime hours; ``pair``
+closes both of Northam's counters (alpha and beta).
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ open:
     rationale: A contact point in the shop
 """,
     "nochange": "id: nochange\ntitle: Toy no change\nbase: base\n",
+    "pair": "id: pair\ntitle: Toy pair\nbase: base\nclose: [alpha, beta]\n",
     "nightcut": """id: nightcut
 title: Toy night cut
 base: base

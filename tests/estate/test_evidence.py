@@ -25,6 +25,7 @@ from estate.evidence import (
     EFFECT_GAIN,
     EFFECT_LOSS,
     EFFECT_NONE,
+    EFFECT_UNLOCATED,
     Evidence,
     build_evidence,
     time_stats,
@@ -67,7 +68,7 @@ def test_time_stats_weighted():
 
 def test_cases_are_the_changed_sites(cuts):
     assert [(c.site_id, c.change) for c in cuts.cases] == [
-        ("alpha", CHANGE_CLOSED), ("ghost", CHANGE_CLOSED), ("shop", CHANGE_OPENED)]
+        ("alpha", CHANGE_CLOSED), ("shop", CHANGE_OPENED), ("ghost", CHANGE_CLOSED)]  # by rank, unlocated last
     alpha = case(cuts, "alpha")
     assert alpha.rationale == "Low use at night"
     assert alpha.source == "https://example.org/cuts"
@@ -157,8 +158,9 @@ def test_site_without_location_is_noted_not_computed(cuts):
     ghost = case(cuts, "ghost")
     assert not ghost.located
     for bc in ghost.bands.values():
-        assert bc.effect == EFFECT_NONE and bc.residents == 0
-        assert bc.note == "No location in the sources, catchment not computed."
+        assert bc.effect == EFFECT_UNLOCATED and bc.residents == 0
+        assert bc.note == "No published location, so its catchment cannot be computed."
+    assert ghost.rank is None and ghost.verdict == "cannot be assessed: no published location"
     assert "no coordinates" in ghost.location_note
 
 
@@ -170,8 +172,9 @@ def test_daytime_site_has_empty_night_catchment(planner):
     assert shop.rationale == ""
     bc = shop.bands["night"]
     assert bc.effect == EFFECT_NONE and bc.residents == 0
-    assert "Not open at night (Wed 03:00) in the base" in bc.note
-    assert "catchment is empty" in bc.note
+    assert bc.note == ("No night case: it was already closed at night (Wed 03:00) in the base "
+                       "(Mo-Sa 08:00-20:00), so nobody relied on it then.")
+    assert bc.reason == "closed in the base"
 
 
 def test_hours_change_is_a_loss_only_where_hours_are_lost(planner):
@@ -210,7 +213,7 @@ def test_residents_with_no_site_in_reach(planner, tmp_path):
     out = write_evidence(planner, ev, tmp_path / "pack")
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Residents with no open site within reach: 0 → 100" in html
-    assert "100 have no open site within reach" in html
+    assert "100 are left with no open site within reach" in html
 
 
 def test_summary_per_borough_and_london(cuts):
@@ -254,7 +257,7 @@ def test_evidence_json_is_plain_and_complete(cuts):
     assert alpha["bands"]["day"]["catchment"]["residents"] == 500
     assert alpha["bands"]["day"]["go_instead"][0]["share"] == 0.6
     assert alpha["bands"]["day"]["minutes_after"] == {"mean": 18.4, "median": 20.0, "p95": 25.0, "max": 25.0}
-    assert doc["sites"][2]["bands"]["day"]["came_from"][0]["site_id"] == "gamma"
+    assert doc["sites"][1]["bands"]["day"]["came_from"][0]["site_id"] == "gamma"
     assert doc["summary"]["night"]["london"]["newly_beyond_30"] == 400
 
 
@@ -265,7 +268,7 @@ def test_pack_has_every_file_with_the_figures(planner, cuts, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == sorted(PACK_FILES)
 
     csv = pd.read_csv(out / "evidence.csv")
-    assert list(csv["site_id"]) == ["alpha", "ghost", "shop"]
+    assert list(csv["site_id"]) == ["alpha", "shop", "ghost"]  # by rank, unranked last
     row = csv.set_index("site_id").loc["alpha"]
     assert (row["day_residents"], row["night_residents"]) == (500, 900)
     assert (row["day_newly_beyond_15"], row["night_newly_beyond_30"]) == (300, 400)
@@ -290,12 +293,12 @@ def test_pack_has_every_file_with_the_figures(planner, cuts, tmp_path):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<script" not in html and 'src="http' not in html and "<link " not in html
     assert html.count("data:image/png;base64,") == 2 + 3  # two overviews, three site maps
-    for text in ("Alpha Police Station — closes", "Ghost Counter — closes", "Shop Superstore — opens",
-                 "No location in the sources, catchment not computed",
+    for text in ("1. Alpha Police Station — closes", "2. Shop Superstore — opens", "Ghost Counter",
+                 "cannot be assessed: no published location",
                  "breaks &#x27;Every borough keeps a front counter open 24/7&#x27; in Northam",
                  "https://example.org/cuts"):
         assert text in html
-    assert "12.8 to 18.4 minutes" in html  # alpha, day: computed, not typed
+    assert "12.8 → 18.4" in html  # alpha, day: mean minutes before and after, computed, not typed
     assert (out / "report.pdf").read_bytes()[:5] == b"%PDF-"
 
 
@@ -461,11 +464,11 @@ def test_london_sites_without_location_and_part_time_counters(met):
     for sid in ("church-street", "royalty-studios"):
         c = next(c for c in met.closed if c.site_id == sid)
         assert not c.located
-        assert all(bc.note.startswith("No location in the sources") for bc in c.bands.values())
+        assert all(bc.effect == EFFECT_UNLOCATED for bc in c.bands.values())
     mitcham = next(c for c in met.closed if c.site_id == "mitcham")
     assert mitcham.bands["day"].has_catchment
     assert not mitcham.bands["night"].has_catchment
-    assert "catchment is empty" in mitcham.bands["night"].note
+    assert "already closed at night" in mitcham.bands["night"].note
 
 
 @pytest.mark.london

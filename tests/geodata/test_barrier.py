@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,8 @@ from geodata.errors import DataError
 from geodata.travel.barrier import Crossing, barrier_from_areas, load_crossings, thames_barrier
 
 BOROUGHS = (
-    Path(__file__).resolve().parents[3]
-    / "shared" / "london" / "geography" / "boroughs" / "London_Borough_Excluding_MHW.shp"
+    Path(os.environ.get("ESTATE_DATA", Path(__file__).resolve().parents[3] / "shared" / "london"))
+    / "geography" / "boroughs" / "London_Borough_Excluding_MHW.shp"
 )
 
 # two banks, 0..10 km east, with a 500 m river between y = 0 and y = 500

@@ -15,6 +15,7 @@ endings, as RDG ships it): three stations A, B, C 1 km apart on a line, and
 from __future__ import annotations
 
 import datetime as dt
+import os
 import warnings
 import zipfile
 from pathlib import Path
@@ -28,9 +29,7 @@ from geodata.travel._rail import RailSettings, rail_network, timetable_kind
 from geodata.travel.base import parse_band
 
 PACK_CIF = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "london"
+    Path(os.environ.get("ESTATE_DATA", Path(__file__).resolve().parents[3] / "shared" / "london"))
     / "network"
     / "rail"
     / "atoc_cif_timetable_sample_2020-03.zip"

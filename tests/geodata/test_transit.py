@@ -49,6 +49,7 @@ TOY = replace(
     TransitSettings(),
     walk_kmh=3.6,
     walk_detour=1.0,
+    walk_detour_km=(),
     bus_day_kmh=36.0,
     bus_night_kmh=36.0,
     overground_kmh=36.0,
@@ -449,7 +450,7 @@ def test_gtfs_times_past_midnight(gtfs_toy: TransitEngine) -> None:
     # Wed 02:00 is served by Tuesday's N1 trips timed 25:40, 26:10: wait 900 + 60, ride 900
     assert one(gtfs_toy, a, d, "Wed 02:00") == pytest.approx(1860, abs=0.01)
     s = gtfs_toy.settings
-    walk = math.dist(a, c) * s.walk_detour / (s.walk_kmh / 3.6)
+    walk = float(gtfs_toy.walk_seconds(np.array([a]), np.array([c]))[0, 0])
     # C is not on N1: walk all the way, or ride N1 to D and walk on from there (no cap
     # on that last walk: a resident walks as far as it takes)
     via_d = 1860 + math.dist(d, c) * s.walk_detour / (s.walk_kmh / 3.6)

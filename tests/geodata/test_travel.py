@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -18,14 +19,14 @@ def pts(*xy, prefix="p"):
 
 
 def test_crowfly_by_hand():
-    walk = CrowflyEngine("walk", CrowflySettings(walk_kmh=4.8, walk_detour=1.3))
+    walk = CrowflyEngine("walk", CrowflySettings(walk_kmh=4.8, walk_detour=1.3, walk_detour_km=()))
     m = walk.matrix(pts((0, 0), (0, 4000)), pts((3000, 0), (0, 0), prefix="s"), BANDS["day"])
     # 3 km x 1.3 = 3.9 km at 80 m/min = 48.75 min
     assert m.dtype == np.float32 and m.shape == (2, 2)
     assert m[0, 0] == pytest.approx(48.75 * 60)
     assert m[0, 1] == 0
     assert m[1, 0] == pytest.approx(5000 * 1.3 / (4.8 / 3.6))
-    drive = CrowflyEngine("drive")
+    drive = CrowflyEngine("drive", CrowflySettings(drive_detour_km=()))
     day = drive.matrix(pts((0, 0)), pts((10_000, 0)), BANDS["day"])[0, 0]
     night = drive.matrix(pts((0, 0)), pts((10_000, 0)), BANDS["night"])[0, 0]
     assert day == pytest.approx(14_500 / (24 / 3.6)) and night < day
@@ -130,3 +131,27 @@ def test_engine_returning_a_wrong_shape_is_an_engine_error(tmp_path):
 
     with pytest.raises(EngineError, match=r"returned shape \(1, 1\), expected \(2, 1\)"):
         cached_matrix(Broken("walk"), pts((0, 0), (1, 0)), pts((5, 0)), BANDS["day"], cache_dir=tmp_path)
+
+
+def test_crowfly_detour_by_distance_and_the_river():
+    """Issue 9: the factor falls with distance (1.37 at 0.6 km to 1.2 from 4 km) and a trip
+    across the river goes by a crossing."""
+    import shapely
+
+    from geodata.travel.barrier import Crossing, thames_barrier
+
+    s = CrowflySettings(walk_kmh=3.6, walk_detour_km=((0.6, 1.4), (2.0, 1.3), (4.0, 1.2)))
+    walk = CrowflyEngine("walk", s)
+    m = walk.matrix(pts((0, 0)), pts((500, 0), (3000, 0), (8000, 0), prefix="s"), BANDS["day"])
+    # 1 m/s: 500 m x 1.4; 3 km x 1.25 (halfway 1.3 -> 1.2); 8 km x 1.2
+    assert m[0].tolist() == pytest.approx([700.0, 3750.0, 9600.0])
+    river = thames_barrier(
+        [shapely.box(-10_000, 500, 10_000, 10_000), shapely.box(-10_000, -10_000, 10_000, 0)],
+        upstream_pair=None,
+        crossings=(Crossing("bridge", 4_000, 250, True, True, "24/7", "toy"),),
+    )
+    across = CrowflyEngine("walk", s, barrier=river)
+    t = across.matrix(pts((0, 2_000)), pts((0, -2_000), prefix="s"), BANDS["day"])[0, 0]
+    d = math.hypot(4_000, 1_750) + math.hypot(4_000, 2_250)
+    assert t == pytest.approx(d * 1.2, rel=1e-4)  # over 4 km: the flat far factor
+    assert "crossing" in across.describe() and "by distance" in across.describe()

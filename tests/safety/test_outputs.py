@@ -110,11 +110,13 @@ def test_pdf_takes_a_48_kb_title(tmp_path):
     assert (out / "report.pdf").read_bytes()[:5] == b"%PDF-"
 
 
-def test_a_plain_source_is_still_a_link(tmp_path):
-    planner = toy.toy_planner(tmp_path)
-    sid = _scenario(planner, _close_alpha("Closed.", "https://example.org/cuts?x=1"))
-    out = write_evidence_pack(planner, sid, against="base", mode="walk", out_dir=tmp_path / "pack")
-    assert "https://example.org/cuts?x=1" in _pdf_uris((out / "report.pdf").read_bytes())
+def test_only_plain_web_addresses_become_pdf_links():
+    from estate.outputs._escape import pdf_link
+
+    assert pdf_link("https://example.org/cuts?x=1", "#00f").startswith('<link href="https://example.org/cuts?x=1"')
+    for bad in ('https://e.org/a"b', "javascript:alert(1)", "https://good.example@evil.example/",
+                "file:///etc/passwd", "https://e.org/ x", "data:text/html,<b>x</b>"):
+        assert "<link" not in pdf_link(bad, "#00f"), bad
 
 
 # ---- 8. outputs that destroy work -----------------------------------------------------------------
