@@ -4,16 +4,24 @@
     python benchmarks/bench_evidence.py --mode drive --band night
     python benchmarks/bench_evidence.py --scenario outcome-2026
 
-Budget (issue #4): a whole pack for one scenario in under a minute from cached
-matrices.  The matrices are built (or loaded) first and not timed; then each
-stage is timed on its own, and the whole ``write_evidence_pack`` end to end.
-``bench_evidence()`` returns the timings for ``benchmarks/bench.py`` to reuse.
+Budget (issue 10): the whole pack for met-proposal-2025 (every file, day and night), timed from
+the command line as a user waits for it (a fresh ``estate evidence`` process, imports included),
+in under 3 seconds from cached matrices.  The matrices are built (or loaded) first and not timed;
+then each stage is timed on its own (wall and CPU), and the CLI end to end: the median of
+``--runs`` processes, wall clock and CPU (user + system, the map workers included), beside the
+load average (the machine is shared: CPU seconds are the steadier figure).
+``bench_evidence()`` returns the stage timings for ``benchmarks/bench.py`` to reuse.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import resource
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -66,12 +74,29 @@ def bench_evidence(planner: Planner, scenario: str = "met-proposal-2025", agains
     return t
 
 
+def cli_runs(scenario: str, against: str, mode: str, bands: tuple[str, ...], runs: int) -> list[tuple[float, float]]:
+    """(wall, CPU) seconds of ``runs`` fresh ``estate evidence`` processes writing the whole pack."""
+    out = []
+    extra = [a for b in bands if b not in ("day", "night") for a in ("--band", b)]
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(runs):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            s = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "estate", "evidence", scenario, "--against", against, "--mode", mode,
+                            *extra, "--out", os.path.join(tmp, f"pack{k}")], check=True, capture_output=True)
+            wall = time.perf_counter() - s
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            out.append((wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", default="met-proposal-2025")
     ap.add_argument("--against", default="baseline-2024")
     ap.add_argument("--mode", default="walk")
     ap.add_argument("--band", action="append", help="repeatable; default day and night")
+    ap.add_argument("--runs", type=int, default=3, help="CLI processes to time (median)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
     bands = tuple(args.band or ("day", "night"))
@@ -79,8 +104,14 @@ def main() -> None:
     print(f"evidence pack: {args.scenario} vs {args.against}, {args.mode}, bands {', '.join(bands)}")
     for k, v in res.items():
         print(f"  {k:75s} {v:8.2f}" if isinstance(v, float) else f"  {k:75s} {v}")
-    total = res["TOTAL: fresh planner, load data + cached matrices, write the whole pack"]
-    print(f"budget: under 60 s -> {'OK' if total < 60 else 'OVER'} ({total:.1f} s)")
+    runs = cli_runs(args.scenario, args.against, args.mode, bands, args.runs)
+    wall = statistics.median(r[0] for r in runs)
+    cpu = statistics.median(r[1] for r in runs)
+    load = os.getloadavg()[0]
+    print(f"  estate evidence (a fresh process, imports included), median of {len(runs)}: wall {wall:.2f} s, "
+          f"CPU {cpu:.2f} s; runs {', '.join(f'{w:.2f}' for w, _ in runs)}; load average {load:.1f} on "
+          f"{os.cpu_count()} cores")
+    print(f"budget: under 3 s as a user waits -> {'OK' if wall < 3 else 'OVER'} ({wall:.2f} s wall, {cpu:.2f} s CPU)")
 
 
 if __name__ == "__main__":

@@ -227,7 +227,7 @@ def write_evidence_pack(
 
     export.check_out_dir(out_dir, protected={"scenarios folder": planner.scenarios_dir})
     ev = build_evidence(planner, scenario_id, against=against, mode=mode, bands=bands, rules=rules)
-    return export.write_evidence(planner, ev, out_dir, progress=progress)
+    return export.write_evidence(planner, ev, out_dir, progress=progress, workers=min(2, os.cpu_count() or 1))
 
 
 def cmd_evidence(args: argparse.Namespace) -> int:

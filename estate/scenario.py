@@ -39,6 +39,7 @@ import yaml
 from estate._yaml import load_yaml
 from estate.errors import (
     HoursError,
+    OutputError,
     ScenarioError,
     ScenarioExistsError,
     UnknownScenarioError,
@@ -619,7 +620,11 @@ def save_scenario(
         except (ScenarioError, UnknownSiteError, UnknownScenarioError) as exc:
             raise ScenarioError(f"saving {checked.id!r} would break {sid!r}, which is based on it ({exc}); "
                                 f"change {sid!r} first, or save this under another id") from None
-    atomic_write_text(path, text)
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise OutputError(f"cannot save {path} ({exc.strerror or exc}); check that you may write to "
+                          f"{directory}, or save the scenario elsewhere (Download YAML)") from exc
     return path
 
 

@@ -6,6 +6,15 @@ what orange or purple says.  All colours are colour-blind safe: ColorBrewer
 PuOr for change (orange = worse, purple = better), viridis for levels,
 Okabe-Ito for site status.
 
+One colour language (issue 10): **orange is always worse** (longer journeys, more residents
+beyond a threshold, fewer within it), whether the map shows a level or a change; **purple is
+only ever better** (a change for the better); **unreachable** is near-black, never a shade of
+either, and every legend names it in the words of :data:`WORDS`.  Levels use
+:func:`levels` (one hue, light = good to dark = bad), changes :func:`diverging` (purple
+through pale grey to orange).  The app's maps, the exported maps and the report's maps all
+take their classes from here (via :mod:`estate.outputs.scales` and
+:mod:`estate.outputs.staticmaps`).
+
 Meanings (:data:`COLOURS`):
 
 ``worse`` / ``better`` / ``no change``
@@ -34,9 +43,11 @@ __all__ = [
     "PUOR",
     "STATUS_COLOURS",
     "VIRIDIS",
+    "WORDS",
     "categorical",
     "colour",
     "diverging",
+    "levels",
     "ramp",
     "rgba",
 ]
@@ -104,6 +115,33 @@ _CATEGORICAL: tuple[str, ...] = (
     "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896", "#9467bd", "#c5b0d5",
     "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7", "#bcbd22", "#dbdb8d", "#17becf", "#9edae5",
 )
+
+
+#: Seven classes of a level where more is worse, light (good) to dark (bad): the 'worse' hue (ColorBrewer Oranges).
+_WORSE_LEVELS: tuple[str, ...] = ("#fff5eb", "#fee0b6", "#fdb863", "#f1a340", "#e08214", "#b35806", "#7f3b08")
+
+#: What each meaning says in a legend: the same words in the app, the exported maps and the report.
+WORDS: dict[str, str] = {
+    "worse": "worse: longer journeys, more residents beyond",
+    "better": "better: shorter journeys, fewer residents beyond",
+    "no change": "no change",
+    "unreachable": "no open site within reach (beyond the engine's cutoff)",
+    "missing": "no data",
+}
+
+
+def levels(*, more_is_worse: bool = True) -> tuple[str, ...]:
+    """Seven classes of a level (minutes, residents beyond, share within), low to high values.
+
+    Darker orange is always worse: when more is better (a share within a threshold) the
+    ramp runs the other way.
+
+    Examples
+    --------
+    >>> levels()[-1] == levels(more_is_worse=False)[0] == _WORSE_LEVELS[-1]
+    True
+    """
+    return _WORSE_LEVELS if more_is_worse else _WORSE_LEVELS[::-1]
 
 
 def categorical(k: int) -> str:

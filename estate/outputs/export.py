@@ -53,7 +53,7 @@ from estate.outputs.files import check_can_create
 from estate.outputs.geometry import GeographySource, geometry_for
 from estate.outputs.report_html import render_html
 from estate.outputs.report_pdf import render_pdf
-from estate.outputs.staticmaps import canvas_for, evidence_maps
+from estate.outputs.staticmaps import canvas_for, start_evidence_maps
 from estate.text import json_number as _clean
 from geodata import atomic_directory
 from geodata.areas import GROUPS
@@ -510,37 +510,54 @@ def check_out_dir(out_dir: str | os.PathLike[str], *,
     return out
 
 
-def _write_files(source: GeographySource, ev: Evidence, folder: Path, progress: ProgressFn | None) -> None:
+def _write_files(source: GeographySource, ev: Evidence, folder: Path, progress: ProgressFn | None,
+                 workers: int = 1) -> None:
+    """Every file of the pack into ``folder``.
+
+    The maps are started first (in ``workers`` forked processes when more than one), the
+    tables are written while they draw, then the two reports that embed them.
+    """
+    pending = start_evidence_maps(canvas_for(source), ev, workers=workers)
     maps: dict[str, bytes] = {}
-    writers: list[tuple[str, Callable[[Path], None]]] = [
+    tables: list[tuple[str, Callable[[Path], None]]] = [
         ("evidence.csv", lambda p: write_evidence_csv(ev, p)),
         ("evidence.json", lambda p: write_evidence_json(ev, p)),
         ("evidence.xlsx", lambda p: write_evidence_xlsx(ev, p)),
         ("catchments.geojson", lambda p: write_catchments_geojson(source, ev, p)),
-        ("report.html", lambda p: write_report_html(ev, maps, p)),
-        ("report.pdf", lambda p: write_report_pdf(ev, maps, p)),
         ("README.txt", lambda p: _write_text(p, _readme(ev))),
     ]
-    n_files = len(writers)
+    reports: list[tuple[str, Callable[[Path], None]]] = [
+        ("report.html", lambda p: write_report_html(ev, maps, p)),
+        ("report.pdf", lambda p: write_report_pdf(ev, maps, p)),
+    ]
+    total = pending.total + len(tables) + len(reports)
+    done = 0
 
-    def maps_progress(done: int, total: int) -> None:
-        if progress:
-            progress(done, total + n_files)
-
-    maps.update(evidence_maps(canvas_for(source), ev, progress=maps_progress))
-    for i, (name, write) in enumerate(writers, start=1):
-        write(folder / name)
+    def step(name: str) -> None:
+        nonlocal done
+        done += 1
         log.debug("wrote %s", name)
         if progress:
-            progress(len(maps) + i, len(maps) + n_files)
+            progress(done, total)
+
+    for name, write in tables:
+        write(folder / name)
+        step(name)
+    maps.update(pending.result(progress=lambda d, t: progress(done + d, total) if progress else None))
+    done += pending.total
+    for name, write in reports:
+        write(folder / name)
+        step(name)
 
 
 def write_evidence(source: GeographySource, ev: Evidence, out_dir: str | os.PathLike[str], *,
-                   progress: ProgressFn | None = None) -> Path:
+                   progress: ProgressFn | None = None, workers: int = 1) -> Path:
     """Write an already built :class:`Evidence` as a pack in ``out_dir``, atomically.
 
     An earlier pack there is replaced in one step; files a user added to it are
     kept (copied into the new pack).  Staging folders of killed runs are removed.
+    ``workers`` > 1 draws the maps in that many forked processes while the tables are written
+    (the CLI uses two; the app one).
 
     Raises
     ------
@@ -551,7 +568,7 @@ def write_evidence(source: GeographySource, ev: Evidence, out_dir: str | os.Path
     out = check_out_dir(out_dir)
     try:
         with atomic_directory(out, keep=lambda entry: entry.name not in PACK_FILES) as stage:
-            _write_files(source, ev, stage, progress)
+            _write_files(source, ev, stage, progress, workers)
     except OutputError:
         raise
     except OSError as exc:

@@ -145,6 +145,8 @@ def legend_html(scales: Sequence[ColourScale], statuses: Sequence[str] = (), not
             continue
         for col, lab in zip(sc.colours, sc.labels, strict=True):
             parts.append(f'<div class="row"><span class="sw" style="background:{col}"></span>{e(lab)}</div>')
+        parts.append(f'<div class="row"><span class="sw" style="background:{sc.unreachable}"></span>'
+                     f'{e(sc.unreachable_label)}</div>')
         parts.append(f'<div class="row"><span class="sw" style="background:{sc.missing}"></span>{e(sc.missing_label)}</div>')
     if statuses:
         parts.append("<h4>Sites</h4>")

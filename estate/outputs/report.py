@@ -299,10 +299,19 @@ def _case_blocks(ev: Evidence, case: SiteCase, maps: Mapping[str, bytes]) -> lis
         if not bc.has_catchment and bc.note:
             out.append(Para(f"{_cap(bc.band_label)}: {bc.note}", "note"))
     out.append(_figures_table(ev, case))
-    shown = [(b, bc) for b, bc in case.bands.items() if bc.has_catchment and map_key(case.site_id, b) in maps]
-    for b, bc in shown:
+    shown: list[tuple[str, BandCase, list[str]]] = []  # bands that draw the same map share one figure
+    for b, bc in case.bands.items():
+        png = maps.get(map_key(case.site_id, b)) if bc.has_catchment else None
+        if png is None:
+            continue
+        twin = next((s for s in shown if maps[map_key(case.site_id, s[0])] is png), None)
+        if twin is not None:
+            twin[2].append(bc.band_label)
+        else:
+            shown.append((b, bc, [bc.band_label]))
+    for b, bc, labels in shown:
         out.append(Figure(map_key(case.site_id, b),
-                          f"{case.name}, {bc.band_label}: its catchment, LSOAs shaded by minutes "
+                          f"{case.name}, {' and '.join(labels)}: its catchment, LSOAs shaded by minutes "
                           f"{'saved' if bc.effect == EFFECT_GAIN else 'added'}; arrows to "
                           f"{'where residents went before' if bc.effect == EFFECT_GAIN else 'where they go instead'}.",
                           width=0.78 if len(shown) > 1 else 0.9))

@@ -47,8 +47,8 @@ class ColourScale:
     Examples
     --------
     >>> s = ColourScale("Minutes", "minutes", (0, 15, math.inf), ("#fff", "#000"), ("under 15", "15+"))
-    >>> s.colour(10), s.colour(math.inf), s.colour(math.nan)
-    ('#fff', '#000', '#bdbdbd')
+    >>> s.colour(10), s.colour(99), s.colour(math.inf), s.colour(math.nan)
+    ('#fff', '#000', '#252525', '#bdbdbd')
     """
 
     title: str
@@ -57,26 +57,31 @@ class ColourScale:
     colours: tuple[str, ...]
     labels: tuple[str, ...]
     missing: str = palette.colour("missing")
-    missing_label: str = "no data"
+    missing_label: str = palette.WORDS["missing"]
+    #: ``inf`` (no open site within reach) gets its own colour and words, never the last class
+    unreachable: str = palette.colour("unreachable")
+    unreachable_label: str = palette.WORDS["unreachable"]
 
     def __post_init__(self) -> None:
         if not (len(self.edges) == len(self.colours) + 1 == len(self.labels) + 1):
             raise MapError("ColourScale: need one more edge than colours, and one label per colour")
 
     def classify(self, values: np.ndarray | Sequence[float]) -> np.ndarray:
-        """Class index of each value (-1 for ``nan``)."""
+        """Class index of each value (-1 for ``nan``, -2 for ``+inf``: no open site within reach)."""
         v = np.asarray(values, dtype=np.float64)
         idx = np.searchsorted(np.asarray(self.edges[1:-1], dtype=np.float64), v, side="right")
-        return np.where(np.isnan(v), -1, idx)
+        return np.where(np.isnan(v), -1, np.where(np.isposinf(v), -2, idx))
+
+    def _of(self, i: int) -> str:
+        return self.missing if i == -1 else self.unreachable if i == -2 else self.colours[i]
 
     def colour(self, value: float) -> str:
         """The colour of one value."""
-        i = int(self.classify([value])[0])
-        return self.missing if i < 0 else self.colours[i]
+        return self._of(int(self.classify([value])[0]))
 
     def colours_of(self, values: np.ndarray | Sequence[float]) -> list[str]:
         """The colours of many values."""
-        return [self.missing if i < 0 else self.colours[i] for i in self.classify(values)]
+        return [self._of(int(i)) for i in self.classify(values)]
 
 
 def _range_labels(edges: Sequence[float], fmt: Any, *, last_suffix: str = "") -> tuple[str, ...]:
@@ -120,9 +125,9 @@ _SHARE_CHANGE_EDGES = (-math.inf, -20.0, -10.0, -2.0, 2.0, 10.0, 20.0, math.inf)
 
 
 def minutes_scale(title: str = "Minutes to the nearest open counter") -> ColourScale:
-    """Travel minutes: light (short) to dark (long), viridis."""
-    return ColourScale(title, "minutes", _MIN_EDGES, palette.VIRIDIS[::-1],
-                       _range_labels(_MIN_EDGES, _whole, last_suffix=" or none open"))
+    """Travel minutes: light (short) to dark orange (long); no site within reach in its own colour."""
+    return ColourScale(title, "minutes", _MIN_EDGES, palette.levels(),
+                       _range_labels(_MIN_EDGES, _whole))
 
 
 def minutes_change_scale(title: str = "Change in minutes to the nearest open counter") -> ColourScale:
@@ -163,13 +168,13 @@ def metric_scale(metric: str, threshold: int) -> ColourScale:
     m = METRICS[metric]
     title = f"{m.label.format(t=threshold)} ({m.unit})"
     if metric == "beyond":
-        return ColourScale(title, m.unit, _COUNT_EDGES, palette.VIRIDIS[::-1], _range_labels(_COUNT_EDGES, text.count))
+        return ColourScale(title, m.unit, _COUNT_EDGES, palette.levels(), _range_labels(_COUNT_EDGES, text.count))
     if metric == "beyond_change":
         return ColourScale(title, m.unit, _COUNT_CHANGE_EDGES, palette.diverging(),
                            _change_labels(_COUNT_CHANGE_EDGES, text.count, "fewer", "more"))
     if metric == "share_within":
         labels = ("under 25%", "25% to 50%", "50% to 75%", "75% to 90%", "90% to 95%", "95% to 99%", "99% or more")
-        return ColourScale(title, m.unit, _SHARE_EDGES, palette.VIRIDIS, labels)
+        return ColourScale(title, m.unit, _SHARE_EDGES, palette.levels(more_is_worse=False), labels)
     if metric == "share_change":
         return ColourScale(title, m.unit, _SHARE_CHANGE_EDGES, palette.diverging(better_first=False),
                            _change_labels(_SHARE_CHANGE_EDGES, _whole, "points lower", "points higher"))

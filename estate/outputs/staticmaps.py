@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import io
 import logging
+import multiprocessing
+import os
+import textwrap
 from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 
 import numpy as np
 import shapely
@@ -29,6 +33,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from PIL import Image
 
 from estate import text
 from estate.errors import EstateError
@@ -43,9 +48,11 @@ from estate.evidence import (
 from estate.outputs import _palette as palette
 from estate.outputs.geometry import GeographySource, StudyGeometry, geometry_for
 from estate.register import Estate
+from geodata import die_with_parent
 from geodata.travel.base import ProgressFn
 
-__all__ = ["ATTRIBUTION", "MapCanvas", "canvas_for", "evidence_maps", "map_key"]
+__all__ = ["ATTRIBUTION", "DPI", "MapCanvas", "PendingMaps", "canvas_for", "evidence_maps", "map_key",
+           "start_evidence_maps"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +66,8 @@ _BIN_LABELS = ("under 5", "5-10", "10-20", "20-30", "30-45", "45 or more")
 _OPPOSITE_LABEL = {False: "shorter: new site nearer", True: "longer: own site closed"}
 #: share of a site map's width given to the map; the legend sits in the rest
 _MAP_WIDTH = 0.8
+#: The maps' resolution: sharp on screen and in print at the report's width, and quick to draw.
+DPI = 90
 
 
 def map_key(site_id: str, band: str) -> str:
@@ -98,6 +107,7 @@ class MapCanvas:
         pts = estate.sites.loc[estate.column_ids]
         self.site_xy = pts[["x", "y"]].to_numpy(np.float64)
         self.site_names = pts["name"].astype(str).to_numpy()
+        self._legends: dict[tuple[bool, tuple[float, float], int], Image.Image] = {}
 
     # ---- drawing helpers ---------------------------------------------------------
     def _base_axes(self, figsize: tuple[float, float], width: float = 1.0) -> tuple[Figure, Axes]:
@@ -108,7 +118,8 @@ class MapCanvas:
         ax = fig.add_axes((0.0, 0.0, width, 1.0))
         ax.set_aspect("equal")
         ax.set_axis_off()
-        ax.add_collection(LineCollection(self.borough_lines, colors=palette.colour("boundary"), linewidths=0.6, zorder=3))
+        ax.add_collection(LineCollection(self.borough_lines, colors=palette.colour("boundary"), linewidths=0.6, zorder=3),
+                          autolim=False)
         return fig, ax
 
     def _fit(self, ax: Axes, xs: Sequence[float], ys: Sequence[float], figsize: tuple[float, float],
@@ -151,23 +162,41 @@ class MapCanvas:
         return verts, np.asarray(owner, dtype=np.int64)
 
     @staticmethod
-    def _png(fig: Figure, dpi: int) -> bytes:
-        """The figure as an 8-bit palette PNG (about a third of the size of full colour)."""
-        from PIL import Image
-
+    def _render(fig: Figure, dpi: int) -> Image.Image:
+        """The figure drawn at ``dpi``, as an RGB image."""
         fig.set_dpi(dpi)
         canvas = fig.canvas
         assert isinstance(canvas, FigureCanvasAgg)
         canvas.draw()
-        rgba = np.asarray(canvas.buffer_rgba())
-        img = Image.fromarray(rgba[:, :, :3]).quantize(colors=96, method=Image.Quantize.MEDIANCUT)
+        return Image.fromarray(np.asarray(canvas.buffer_rgba())[:, :, :3].copy())
+
+    @staticmethod
+    def _encode(img: Image.Image, dpi: int) -> bytes:
+        """An 8-bit palette PNG (about a third of the size of full colour); fast octree quantisation."""
+        q = img.quantize(colors=96, method=Image.Quantize.FASTOCTREE)
         buf = io.BytesIO()
-        img.save(buf, format="PNG", optimize=True, dpi=(dpi, dpi))
+        q.save(buf, format="PNG", compress_level=6, dpi=(dpi, dpi))
         return buf.getvalue()
+
+    @classmethod
+    def _png(cls, fig: Figure, dpi: int) -> bytes:
+        return cls._encode(cls._render(fig, dpi), dpi)
+
+    def _legend_panel(self, gain: bool, size: tuple[float, float], dpi: int) -> Image.Image:
+        """The legend column of a site map, drawn once per kind of map and reused: it names every class."""
+        key = (gain, size, dpi)
+        if key not in self._legends:
+            fig = Figure(figsize=size, dpi=dpi)
+            FigureCanvasAgg(fig)
+            _legend(fig, gain)
+            fig.text(0.04, 0.015, textwrap.fill(ATTRIBUTION, 34), ha="left", va="bottom", fontsize=4.6,
+                     color=palette.colour("note"))
+            self._legends[key] = self._render(fig, dpi)
+        return self._legends[key]
 
     # ---- maps ------------------------------------------------------------------------
     def site_map(self, case: SiteCase, bc: BandCase, *, figsize: tuple[float, float] = (7.2, 4.6),
-                 dpi: int = 110) -> bytes:
+                 dpi: int = DPI) -> bytes:
         """The PNG map of one site in one band.
 
         Raises
@@ -178,13 +207,14 @@ class MapCanvas:
         if not case.located or not bc.has_catchment:
             raise EstateError(f"{case.site_id} in {bc.band}: no location or empty catchment, so no map")
         gain = bc.effect == EFFECT_GAIN
-        fig, ax = self._base_axes(figsize, _MAP_WIDTH)
+        map_size = (figsize[0] * _MAP_WIDTH, figsize[1])
+        fig, ax = self._base_axes(map_size)
         cats = _categories(bc)
         colours = np.array([to_rgba(c) for c in _palette(gain)])
         verts, owner = self._polys(bc.units)
         if verts:
             ax.add_collection(PolyCollection(verts, facecolors=colours[cats[owner]], edgecolors=palette.colour("background"),
-                                             linewidths=0.2, zorder=2))
+                                             linewidths=0.2, zorder=2), autolim=False)
         xs = [case.x, *self.unit_bounds[bc.units, 0], *self.unit_bounds[bc.units, 2]]
         ys = [case.y, *self.unit_bounds[bc.units, 1], *self.unit_bounds[bc.units, 3]]
         flows = [f for f in bc.flows if f.site_id]
@@ -210,38 +240,17 @@ class MapCanvas:
         ax.annotate(_short(case.name), (case.x, case.y), xytext=(6, -11), textcoords="offset points",
                     fontsize=7.5, fontweight="bold", zorder=8,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
-        self._fit(ax, xs, ys, (figsize[0] * _MAP_WIDTH, figsize[1]))
+        self._fit(ax, xs, ys, map_size)
         self._scalebar(ax)
-        self._legend(ax, gain, np.bincount(cats, minlength=len(_BIN_LABELS) + 2))
-        self._attribution(fig)
-        return self._png(fig, dpi)
-
-    @staticmethod
-    def _legend(ax: Axes, gain: bool, counts: np.ndarray) -> None:
-        labels = [*_BIN_LABELS, _OPPOSITE_LABEL[gain], "no site within reach"]
-        shown = [k for k in range(len(labels)) if k < len(_BIN_LABELS) or counts[k] > 0]
-        pal = _palette(gain)
-        handles: list[object] = [Patch(facecolor=pal[k], edgecolor=palette.colour("swatch edge"), label=labels[k]) for k in shown]
-        if gain:
-            handles.append(Line2D([], [], marker="*", linestyle="", markerfacecolor=palette.colour("new"),
-                                  markeredgecolor="black", markersize=10, label="this site (opens)"))
-            handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor=palette.colour("open"),
-                                  markeredgecolor="black", markersize=7, label="used before"))
-        else:
-            handles.append(Line2D([], [], marker="X", linestyle="", markerfacecolor=palette.colour("closing"),
-                                  markeredgecolor="black", markersize=9, label="this site (closes)"))
-            handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor=palette.colour("open"),
-                                  markeredgecolor="black", markersize=7, label="goes instead: 24/7"))
-            handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor=palette.colour("open part-time"),
-                                  markeredgecolor="black", markersize=7, label="goes instead: part-time"))
-        title = "minutes saved" if gain else "minutes added"
-        fig = ax.get_figure()
-        assert fig is not None
-        fig.legend(handles=handles, title=title, loc="upper left", bbox_to_anchor=(_MAP_WIDTH + 0.005, 0.97),
-                   fontsize=6, title_fontsize=6.5, frameon=False)
+        body = self._render(fig, dpi)
+        legend = self._legend_panel(gain, (figsize[0] - map_size[0], figsize[1]), dpi)
+        out = Image.new("RGB", (body.width + legend.width, max(body.height, legend.height)), palette.colour("background"))
+        out.paste(body, (0, 0))
+        out.paste(legend, (body.width, 0))
+        return self._encode(out, dpi)
 
     def overview_map(self, evidence: Evidence, band: str, *, figsize: tuple[float, float] = (7.2, 5.6),
-                     dpi: int = 110) -> bytes:
+                     dpi: int = DPI) -> bytes:
         """All of London: every changed site, with the catchments of ``band`` shaded."""
         fig, ax = self._base_axes(figsize)
         handles = []
@@ -255,7 +264,7 @@ class MapCanvas:
                 colour = palette.categorical(k)
                 k += 1
                 ax.add_collection(PolyCollection(verts, facecolors=[colour], edgecolors="none", alpha=0.55,
-                                                 zorder=2))
+                                                 zorder=2), autolim=False)
             marker, c = ("*", palette.colour("new")) if bc.effect == EFFECT_GAIN or case.change == CHANGE_OPENED else (
                 "X", palette.colour("closing"))
             ax.scatter([case.x], [case.y], s=70, marker=marker, c=c, edgecolors="black", linewidths=0.6, zorder=6)
@@ -276,6 +285,29 @@ class MapCanvas:
         self._scalebar(ax)
         self._attribution(fig)
         return self._png(fig, dpi)
+
+
+def _legend(fig: Figure, gain: bool) -> None:
+    """Every class of a site map, always (so 'unreachable' is explained on every map), and its markers."""
+    labels = [textwrap.fill(x, 24) for x in (*_BIN_LABELS, _OPPOSITE_LABEL[gain], palette.WORDS["unreachable"])]
+    pal = _palette(gain)
+    handles: list[object] = [Patch(facecolor=pal[k], edgecolor=palette.colour("swatch edge"), label=labels[k])
+                             for k in range(len(labels))]
+    if gain:
+        handles.append(Line2D([], [], marker="*", linestyle="", markerfacecolor=palette.colour("new"),
+                              markeredgecolor="black", markersize=10, label="this site (opens)"))
+        handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor=palette.colour("open"),
+                              markeredgecolor="black", markersize=7, label="used before"))
+    else:
+        handles.append(Line2D([], [], marker="X", linestyle="", markerfacecolor=palette.colour("closing"),
+                              markeredgecolor="black", markersize=9, label="this site (closes)"))
+        handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor=palette.colour("open"),
+                              markeredgecolor="black", markersize=7, label="goes instead: 24/7"))
+        handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor=palette.colour("open part-time"),
+                              markeredgecolor="black", markersize=7, label="goes instead: part-time"))
+    title = "minutes saved" if gain else "minutes added"
+    fig.legend(handles=handles, title=title, loc="upper left", bbox_to_anchor=(0.02, 0.97), alignment="left",
+               fontsize=6, title_fontsize=6.5, frameon=False)
 
 
 def _palette(gain: bool) -> list[str]:
@@ -325,29 +357,94 @@ def canvas_for(source: GeographySource) -> MapCanvas:
     return MapCanvas(geometry_for(source), source.estate)
 
 
+_WORKER_CANVAS: MapCanvas | None = None  # set before forking the map workers, inherited by them
+
+
+def _site_job(job: tuple[str, SiteCase, BandCase, int]) -> tuple[str, bytes]:
+    key, case, bc, dpi = job
+    assert _WORKER_CANVAS is not None
+    return key, _WORKER_CANVAS.site_map(case, bc, dpi=dpi)
+
+
+def _same_map(a: BandCase, b: BandCase) -> bool:
+    """Two bands of a case that would draw the same map (same catchment, same journeys, same flows)."""
+    return (a.effect == b.effect and np.array_equal(a.units, b.units) and np.array_equal(a.before_min, b.before_min)
+            and np.array_equal(a.after_min, b.after_min) and a.flows == b.flows)
+
+
+class PendingMaps:
+    """Maps being drawn: the site maps already submitted to the workers (if any); :meth:`result` finishes them."""
+
+    def __init__(self, canvas: MapCanvas, evidence: Evidence, *, dpi: int = DPI, workers: int = 1) -> None:
+        global _WORKER_CANVAS
+        self.canvas, self.evidence, self.dpi = canvas, evidence, dpi
+        self.overviews = [b.name for b in evidence.bands] if any(c.located for c in evidence.cases) else []
+        self.jobs: list[tuple[str, SiteCase, BandCase, int]] = []
+        self.aliases: dict[str, str] = {}
+        for case in evidence.cases:
+            drawn: list[tuple[str, BandCase]] = []
+            for band, bc in case.bands.items():
+                if not (case.located and bc.has_catchment and bc.effect in (EFFECT_LOSS, EFFECT_GAIN)):
+                    continue
+                twin = next((b for b, other in drawn if _same_map(other, bc)), None)
+                if twin is not None:
+                    self.aliases[map_key(case.site_id, band)] = map_key(case.site_id, twin)
+                    continue
+                drawn.append((band, bc))
+                self.jobs.append((map_key(case.site_id, band), case, bc, dpi))
+        self.total = len(self.jobs) + len(self.overviews)
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: list[Future[tuple[str, bytes]]] = []
+        if workers > 1 and len(self.jobs) > 3 and "fork" in multiprocessing.get_all_start_methods():
+            _WORKER_CANVAS = canvas  # the forked workers inherit it; nothing big is pickled
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=die_with_parent, initargs=(os.getpid(),))
+            self._futures = [self._pool.submit(_site_job, job) for job in self.jobs]
+
+    def result(self, progress: ProgressFn | None = None) -> dict[str, bytes]:
+        """Every map: key -> PNG bytes (see :func:`evidence_maps`)."""
+        global _WORKER_CANVAS
+        out: dict[str, bytes] = {}
+
+        def done(key: str, png: bytes) -> None:
+            out[key] = png
+            if progress:
+                progress(len(out), self.total)
+
+        try:
+            for band in self.overviews:
+                done(f"overview/{band}", self.canvas.overview_map(self.evidence, band, dpi=self.dpi))
+            if self._pool is not None:
+                for fut in as_completed(self._futures):
+                    done(*fut.result())
+            else:
+                for key, case, bc, dpi in self.jobs:
+                    done(key, self.canvas.site_map(case, bc, dpi=dpi))
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
+                _WORKER_CANVAS = None
+        for alias, key in self.aliases.items():
+            out[alias] = out[key]
+        log.debug("drew %d maps (%d shared between bands)", self.total, len(self.aliases))
+        return out
+
+
+def start_evidence_maps(source: GeographySource | MapCanvas, evidence: Evidence, *, dpi: int = DPI,
+                        workers: int = 1) -> PendingMaps:
+    """Start drawing every map of a pack (in ``workers`` forked processes when more than one)."""
+    canvas = source if isinstance(source, MapCanvas) else canvas_for(source)
+    return PendingMaps(canvas, evidence, dpi=dpi, workers=workers)
+
+
 def evidence_maps(source: GeographySource | MapCanvas, evidence: Evidence, *, progress: ProgressFn | None = None,
-                  dpi: int = 110) -> dict[str, bytes]:
+                  dpi: int = DPI, workers: int = 1) -> dict[str, bytes]:
     """Every map of an evidence pack as PNG bytes.
 
     Keys: ``overview/<band>`` for each site band, and :func:`map_key` for each
     site and band with a catchment (nothing for sites with no location or an
-    empty catchment).
+    empty catchment).  Two bands of a site that would draw the same map share
+    one PNG (the same bytes under both keys).  ``workers`` > 1 draws the site
+    maps in that many forked processes (where the platform can fork).
     """
-    canvas = source if isinstance(source, MapCanvas) else canvas_for(source)
-    jobs: list[tuple[str, SiteCase | None, BandCase | None, str]] = []
-    for b in evidence.bands:
-        if any(c.located for c in evidence.cases):
-            jobs.append((f"overview/{b.name}", None, None, b.name))
-    for case in evidence.cases:
-        for band, bc in case.bands.items():
-            if case.located and bc.has_catchment and bc.effect in (EFFECT_LOSS, EFFECT_GAIN):
-                jobs.append((map_key(case.site_id, band), case, bc, band))
-    out: dict[str, bytes] = {}
-    for k, (key, site, bcase, band) in enumerate(jobs):
-        if site is None or bcase is None:
-            out[key] = canvas.overview_map(evidence, band, dpi=dpi)
-        else:
-            out[key] = canvas.site_map(site, bcase, dpi=dpi)
-        if progress:
-            progress(k + 1, len(jobs))
-    return out
+    return start_evidence_maps(source, evidence, dpi=dpi, workers=workers).result(progress)

@@ -174,10 +174,30 @@ def test_pool_workers_die_when_their_parent_is_killed(how, tmp_path):
                 os.kill(p, signal.SIGKILL)
 
 
-def test_the_transit_pool_uses_die_with_parent():
+@pytest.mark.parametrize("module", ["geodata.travel._transit_graph", "estate.outputs.staticmaps"])
+def test_every_worker_pool_uses_die_with_parent(module):
+    import importlib
     import inspect
 
-    from geodata.travel import _transit_graph
-
-    src = inspect.getsource(_transit_graph)
+    src = inspect.getsource(importlib.import_module(module))
     assert src.count("ProcessPoolExecutor(") == src.count("initializer=die_with_parent") >= 1
+
+
+@pytest.mark.parametrize("errno_name", ["EACCES", "EROFS", "ENOSPC"])
+def test_saving_into_a_folder_that_refuses_is_a_plain_error(errno_name, tmp_path, monkeypatch, toy_case):
+    import errno
+
+    from estate import scenario as scenario_module
+    from estate.drafts import save_draft
+    from estate.errors import OutputError
+    from estate.scenario import Scenario
+
+    def refuse(path, text):
+        code = getattr(errno, errno_name)
+        raise OSError(code, os.strerror(code), str(path))
+
+    monkeypatch.setattr(scenario_module, "atomic_write_text", refuse)
+    draft = Scenario("new-one", "New", base="register").toggle("s2", toy_case.estate,
+                                                               scenario_module.resolve("register", {}, toy_case.estate))
+    with pytest.raises(OutputError, match=r"cannot save .*new-one.yaml .*check that you may write to"):
+        save_draft(draft, tmp_path, toy_case.estate, {})

@@ -13,6 +13,7 @@ c1 in Beta.  The scenario closes s2 and opens c1 24/7.  Minutes:
 
 from __future__ import annotations
 
+import html
 import math
 
 import folium
@@ -23,6 +24,7 @@ import pytest
 from shapely.geometry import box
 
 from estate.coverage import evaluate
+from estate.outputs import _palette as palette
 from estate.outputs import maps
 from estate.register import SITE_COLUMNS, Estate
 from estate.scenario import ScenarioState
@@ -98,16 +100,18 @@ def test_colour_scale_classes_edges_inf_and_nan():
     assert s.colour(0) == s.colours[0]
     assert s.colour(15) == s.colours[1]  # a class holds its lower edge
     assert s.colour(14.9) == s.colours[0]
-    assert s.colour(math.inf) == s.colours[-1]
+    assert s.colour(200) == s.colours[-1]
+    assert s.colour(math.inf) == s.unreachable != s.colours[-1]  # no site in reach: its own colour, not "long"
+    assert s.unreachable_label == "no open site within reach (beyond the engine's cutoff)"
     assert s.colour(math.nan) == s.missing
-    assert list(s.classify([5, 200, np.nan])) == [0, 6, -1]
+    assert list(s.classify([5, 200, np.nan, np.inf])) == [0, 6, -1, -2]
 
 
 @pytest.mark.parametrize("metric", list(maps.METRICS))
 def test_every_metric_scale_is_well_formed_and_colour_blind_safe(metric):
     s = maps.metric_scale(metric, 45)
     assert len(s.colours) == len(s.labels) == len(s.edges) - 1
-    assert set(s.colours) <= set(maps.VIRIDIS) | set(maps.PUOR)
+    assert set(s.colours) <= set(palette.levels()) | set(maps.PUOR)
     assert "45" in s.title or metric in ("mean_min", "mean_change", "p95_min")
     assert maps.METRICS[metric].unit in s.title
 
@@ -263,3 +267,20 @@ def test_catchment_map(toy):
     body = _legend(m).body
     assert "Change in minutes for the catchment&#x27;s residents" in body  # title says the unit
     assert "5 to 10 shorter" not in body and "2 to 10 shorter" in body
+
+
+def test_one_colour_language_worse_is_always_orange_and_unreachable_distinct():
+    """The app's level maps, change maps and the report's maps: the worst class is the same hue."""
+    worst = {maps.metric_scale("beyond", 45).colours[-1], maps.metric_scale("mean_min", 45).colours[-1],
+             maps.metric_scale("share_within", 45).colours[0]}
+    assert worst == {palette.levels()[-1]}
+    longer = maps.minutes_change_scale().colour(60)
+    assert longer == palette.colour("worse")
+    assert maps.minutes_change_scale().colour(-60) == palette.colour("better")
+    from estate.outputs import staticmaps
+
+    assert staticmaps._palette(False)[-2] == palette.ramp("better")[2]  # shorter journeys: purple
+    assert staticmaps._palette(False)[0] in palette.ramp("worse") and staticmaps._palette(False)[-1] == \
+        palette.colour("unreachable")
+    for scale in (maps.minutes_scale(), maps.minutes_change_scale()):
+        assert html.escape(palette.WORDS["unreachable"]) in maps.legend_html([scale])
