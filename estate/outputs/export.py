@@ -438,7 +438,9 @@ def write_evidence_xlsx(ev: Evidence, path: Path) -> None:
         r = _write_table(ws, 3, _borough_metrics(ev, code), "Coverage before and after", by_row=True)
         here = sites[sites["borough_code"] == code] if "borough_code" in sites else sites.iloc[0:0]
         if len(here):
-            r = _write_table(ws, r, here.reset_index(drop=True), "Sites closed, re-houred or opened here")
+            cols = [c for c in ("site_id", "name", "change", "rank", "severity", "verdict", "rule_breaches",
+                                "rule_context", "mitigation") if c in here]  # every figure: the Sites sheet
+            r = _write_table(ws, r, here[cols].reset_index(drop=True), "Sites closed, re-houred or opened here")
         else:
             ws.cell(row=r, column=1, value=xlsx_value("No site in this borough is closed, re-houred or opened."))
             r += 2
