@@ -11,11 +11,13 @@
     estate matrix --mode transit --band day --out times.parquet [--max-minutes 60] [--host H]
     estate access --mode transit --band day [--within 30] [--host H] [--scenario ID] --format csv
     estate journey FROM TO --mode transit --band day [--format text|json]
+    estate optimise close --k 18 | open --k 5 --host supermarket | keep-24-7 --m 2
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from estate import text
 from estate.coverage import THRESHOLDS
+from estate.errors import OptimiseError
 from geodata.errors import PlannerError
 from geodata.travel.base import MODES
 
@@ -324,6 +327,156 @@ def cmd_network_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bands(values: Sequence[str] | None, default: str) -> tuple[tuple[str, float], ...]:
+    """``--band night --band day=0.5`` -> ((night, 1.0), (day, 0.5))."""
+    out = []
+    for v in values or [default]:
+        name, _, weight = v.partition("=")
+        try:
+            w = float(weight) if weight else 1.0
+        except ValueError:
+            raise OptimiseError(f"--band {v!r}: the weight after '=' must be a number (e.g. night=2)") from None
+        out.append((name.strip(), w))
+    return tuple(out)
+
+
+def _ids(values: Sequence[str] | None) -> list[str]:
+    """Repeatable, comma-separated site ids."""
+    return [s.strip() for v in values or [] for s in v.split(",") if s.strip()]
+
+
+def cmd_optimise(args: argparse.Namespace) -> int:
+    from estate import optimise as opt
+    from estate.outputs.optimise import answer_text, curve_chart_html, curve_chart_png
+    from estate.rules import DEFAULT_RULES, load_rules
+    from geodata import atomic_write_bytes, atomic_write_text
+
+    q = args.question
+    if args.time_limit is not None and not args.time_limit > 0:
+        raise OptimiseError(f"--time-limit {args.time_limit:g}: give a number of seconds above 0 (e.g. 60)")
+    time_limit = args.time_limit if args.time_limit is not None else 60.0
+    harm = opt.Harm(args.measure, args.threshold, _bands(args.band, "night" if q == "keep-24-7" else "day"),
+                    cutoff_min=args.cutoff, weight_65_plus=args.weight_65, weight_deprived=args.weight_deprived)
+    rules_arg = getattr(args, "rules", None)
+    rules = None if rules_arg == "none" else (load_rules(Path(rules_arg)) if rules_arg else DEFAULT_RULES)
+    p = _planner(args)
+    p.matrix(args.mode, harm.bands[0][0], progress=_progress_bar(f"{args.mode} matrix"))
+    ctx = opt.Context.from_planner(p, args.mode)
+    locks = {"lock_open": _ids(args.lock_open), "lock_closed": _ids(args.lock_closed)}
+    k_total = None
+    if q == "close":
+        if (args.k is None) == (args.keep is None):
+            raise OptimiseError("close: give --k (how many close) or --keep (how many stay open)")
+        inst = opt.close_instance(ctx, args.start, harm, k=args.k, keep=args.keep, rules=rules,
+                                  allow_unlocated=args.allow_unlocated, **locks)
+        k_total = args.k
+    elif q == "open":
+        hours = {}
+        for h in args.hours or []:
+            host, sep, val = h.partition("=")
+            hours[host.strip() if sep else "*"] = (val if sep else host).strip()
+        inst = opt.open_instance(ctx, args.start, harm, k=args.k, hosts=args.host or (), boroughs=args.borough or (),
+                                 retailers=args.retailer or (), host_hours=hours, **locks)
+    else:
+        if (args.m is None) == (args.target is None):
+            raise OptimiseError("keep-24-7: give --m (how many stay 24/7) or --target (a share, e.g. 0.6)")
+        m = args.m if args.m is not None else 1 + len(locks["lock_open"])
+        inst = opt.keep_24_7_instance(ctx, args.start, harm, m=m, rules=rules,
+                                      part_time_hours=args.part_time_hours, **locks)
+    opt.check_feasible(inst, rules, k_total=k_total)
+    if q == "keep-24-7" and args.target is not None:
+        m, _ = opt.smallest_m(ctx, inst, args.target, method=args.method, time_limit=time_limit)
+        inst = dataclasses.replace(inst, p=m - len(locks["lock_open"]))
+    sol = opt.solve(inst, method=args.method, time_limit=time_limit)
+    ans = opt.answer(ctx, inst, sol, scenario_id=args.save, rules=rules)
+    if q == "keep-24-7" and args.target is not None:
+        got = opt.shares_within(ctx, harm, inst.hours_of(sol.x))
+        ans.notes.insert(2, f"the fewest 24/7 counters keeping {text.share(args.target)} of residents within "
+                            f"{harm.threshold} minutes in every band: {m} ("
+                            + ", ".join(f"{b} {text.share(v)}" for b, v in got.items()) + ")")
+    if args.curve or args.chart:
+        if q == "close":
+            counts = range(1, inst.n_sites + 1 + sum(1 for _, w in inst.locked.values() if w == "locked closed"))
+        elif q == "open":
+            counts = range(1, args.curve_max + 1)
+        else:
+            counts = range(1, inst.n_sites + 1 + sum(1 for _, w in inst.locked.values() if w == "locked 24/7"))
+        ans.curve = opt.trade_off(ctx, inst, list(counts))
+    if args.chart and ans.curve:
+        title = f"{ans.harm.describe()} against the number of {q} ({args.mode}, from {args.start})"
+        if args.chart.lower().endswith(".png"):
+            atomic_write_bytes(Path(args.chart), curve_chart_png(ans.curve, q, ans.harm.unit, title))
+        else:
+            atomic_write_text(Path(args.chart), curve_chart_html(ans.curve, q, ans.harm.unit, title))
+        print(f"wrote the trade-off chart to {args.chart}", file=sys.stderr)
+    if args.save:
+        path = opt.save_answer(ans, ctx, p.scenarios_dir, force=args.force)
+        print(f"wrote {path}; read its case with: estate evidence {ans.scenario.id} --against {args.start} "
+              f"--mode {args.mode} --band {harm.bands[0][0]} --out DIR", file=sys.stderr)
+    if args.format == "json":
+        _emit(json.dumps(ans.to_dict(), indent=2), args.out)
+    else:
+        _emit(answer_text(ans, engine_note=p.engine_facts(args.mode).describe), args.out)
+    return 0
+
+
+def _add_optimise(sub: Any) -> None:
+    from estate.optimise import MEASURES, METHODS
+
+    p = sub.add_parser("optimise", help="least-harm closures, the best new contact points, which counters stay 24/7")
+    qsub = p.add_subparsers(dest="question", required=True)
+
+    def common(q: argparse.ArgumentParser, *, rules: bool) -> None:
+        q.add_argument("--from", dest="start", default="register", help="the starting scenario (default register)")
+        q.add_argument("--mode", default="walk", help=f"one of {', '.join(MODES)} (default walk)")
+        q.add_argument("--band", action="append",
+                       help="a band, optionally with a weight: --band night --band day=0.5 (repeatable)")
+        q.add_argument("--measure", choices=MEASURES, default="beyond",
+                       help="beyond: residents beyond --threshold (default); mean: population-weighted mean minutes")
+        q.add_argument("--threshold", type=int, default=45, help="minutes (default 45)")
+        q.add_argument("--cutoff", type=float, default=180.0,
+                       help="mean: minutes at which an unreachable resident is counted (default 180)")
+        q.add_argument("--weight-65", type=float, default=0.0, help="extra weight on residents aged 65+ (e.g. 1 = double)")
+        q.add_argument("--weight-deprived", type=float, default=0.0,
+                       help="extra weight on residents of IMD deciles 1-2 (e.g. 1 = double)")
+        if rules:
+            q.add_argument("--rules", help="YAML borough rules, or 'none' (default: a counter and a 24/7 counter "
+                                           "in every borough, City of London exempt)")
+        q.add_argument("--lock-open", action="append", help="site id(s) that must stay open / be chosen (repeatable, or a,b)")
+        q.add_argument("--lock-closed", action="append", help="site id(s) that must close / not be chosen")
+        q.add_argument("--method", choices=METHODS, default="heuristic",
+                       help="heuristic (greedy + swaps, fast) or exact (HiGHS mixed-integer model, proven gap)")
+        q.add_argument("--time-limit", type=float, help="exact: seconds (default 60)")
+        q.add_argument("--curve", action="store_true", help="also the trade-off curve: harm against the count")
+        q.add_argument("--chart", help="write the curve as a chart: FILE.png or FILE.html")
+        q.add_argument("--save", metavar="ID", help="write the answer as scenarios/ID.yaml")
+        q.add_argument("--force", action="store_true", help="with --save: overwrite an existing file")
+        q.add_argument("--format", choices=("table", "json"), default="table")
+        q.add_argument("--out", help="write to this file (atomically) instead of stdout")
+        q.set_defaults(func=cmd_optimise)
+
+    c = qsub.add_parser("close", help="which open sites to close for least harm")
+    c.add_argument("--k", type=int, help="how many to close")
+    c.add_argument("--keep", type=int, help="or: how many stay open")
+    c.add_argument("--allow-unlocated", action="store_true",
+                   help="let sites with no location close (they are in no travel time, so closing them looks free)")
+    common(c, rules=True)
+    o = qsub.add_parser("open", help="where to open new contact points among the candidate hosts")
+    o.add_argument("--k", type=int, required=True, help="how many to open")
+    o.add_argument("--host", action="append", help="host type(s): supermarket, library, fire_station, post_office")
+    o.add_argument("--borough", action="append", help="only candidates in these boroughs (name or code)")
+    o.add_argument("--retailer", action="append", help="only these retailers (e.g. Tesco)")
+    o.add_argument("--hours", action="append",
+                   help="hours per host type: supermarket='Mo-Su 07:00-23:00' (repeatable), or one for all")
+    o.add_argument("--curve-max", type=int, default=10, help="with --curve: up to this many (default 10)")
+    common(o, rules=False)
+    k = qsub.add_parser("keep-24-7", help="which counters stay open 24/7 (the rest part-time)")
+    k.add_argument("--m", type=int, help="how many stay 24/7")
+    k.add_argument("--target", type=float, help="or: the fewest that keep this share within --threshold (e.g. 0.6)")
+    k.add_argument("--part-time-hours", help="hours of the counters not kept 24/7 (default: the start's commonest)")
+    common(k, rules=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="estate", description="Police estate planner: coverage and evidence for front-counter scenarios.")
     ap.add_argument("--data", help="data directory (default: $ESTATE_DATA or ../shared/london)")
@@ -438,6 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--mode", choices=("walk", "drive"), default="walk")
     d.add_argument("--out", required=True)
     d.set_defaults(func=cmd_network_download)
+    _add_optimise(sub)
     return ap
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from estate.errors import CoverageError
 from estate.text import json_number
 from geodata.travel.base import BANDS, Mode, TimeBand
 
@@ -22,6 +23,7 @@ __all__ = [
     "CoverageResult",
     "area_metrics",
     "group_order",
+    "minute_buckets",
     "nearest",
     "weighted_quantiles",
 ]
@@ -46,12 +48,25 @@ def nearest(times: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndar
     n = times.shape[0]
     if len(columns) == 0:
         return np.full(n, np.inf, dtype=np.float32), np.full(n, -1, dtype=np.int64)
+    columns = np.asarray(columns, dtype=np.int64)
     sub = times[:, columns]
-    arg = sub.argmin(axis=1)
-    best = sub[np.arange(n), arg]
-    col = np.asarray(columns, dtype=np.int64)[arg]
+    if sub.dtype == np.float32 and len(columns) < _KEY_COLUMNS and not (sub < 0).any():
+        # one min over (time bits, position) keys gives the time and the first column holding it;
+        # non-negative float32 bit patterns sort as their values (inf last)
+        key = (sub.view(np.int32).astype(np.int64) << _KEY_BITS) | np.arange(len(columns))
+        low = key.min(axis=1)
+        arg = low & (_KEY_COLUMNS - 1)
+        best = (low >> _KEY_BITS).astype(np.int32).view(np.float32)
+    else:
+        arg = sub.argmin(axis=1)
+        best = sub[np.arange(n), arg]
+    col = columns[arg]
     col[~np.isfinite(best)] = -1
     return best, col
+
+
+_KEY_BITS = 12
+_KEY_COLUMNS = 1 << _KEY_BITS
 
 
 def group_order(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -98,6 +113,25 @@ def weighted_quantiles(
     return out
 
 
+def minute_buckets(minutes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each value's whole-minute bucket, and the bucket count.
+
+    Bucket ``c`` holds minutes in ``(c - 1, c]`` (bucket 0 holds exactly 0); the
+    last bucket holds ``inf`` (no open site within the cutoff).  So ``minutes <= T``
+    is ``bucket <= T`` for every whole-minute ``T``: threshold counts are exact.
+
+    Examples
+    --------
+    >>> minute_buckets(np.array([0.0, 0.5, 1.0, 1.01, np.inf]))
+    (array([0, 1, 1, 2, 3]), 4)
+    """
+    finite = np.isfinite(minutes)
+    top = int(np.ceil(minutes[finite].max())) if finite.any() else 0
+    bucket = np.full(len(minutes), top + 1, dtype=np.int64)
+    bucket[finite] = np.ceil(minutes[finite]).astype(np.int64)
+    return bucket, top + 2
+
+
 def area_metrics(
     minutes: np.ndarray,
     weights: np.ndarray,
@@ -105,38 +139,88 @@ def area_metrics(
     n_groups: int,
     thresholds: tuple[int, ...] = THRESHOLDS,
     *,
-    order: np.ndarray | None = None,
+    buckets: tuple[np.ndarray, int] | None = None,
     cutoff: float | None = None,
 ) -> dict[str, np.ndarray]:
-    """Population-weighted metrics per group (arrays of length ``n_groups``).
+    """Population-weighted metrics per group, plus the whole study area as the last entry.
 
-    Keys: ``population``, ``unreachable`` (residents with no open site within the
-    engine's cutoff), ``mean``, ``median``, ``p95``, and ``within_T`` / ``beyond_T``
-    (residents) for each threshold T.  With ``cutoff`` (minutes) the unreachable count
-    at the cutoff in the mean and quantiles, which are then lower bounds but always
-    numbers; without it they are ``inf`` where anyone is unreachable.
+    Arrays have length ``n_groups + 1``.  Keys: ``population``, ``unreachable``
+    (residents with no open site within the engine's cutoff), ``mean``,
+    ``median``, ``p95``, and ``within_T`` / ``beyond_T`` (residents) for each
+    threshold T (whole minutes).  With ``cutoff`` (minutes) the unreachable
+    count at the cutoff in the mean and quantiles, which are then lower bounds
+    but always numbers; without it they are ``inf`` where anyone is unreachable.
+
+    One ``bincount`` of residents per (group, whole minute) serves everything
+    without sorting: threshold counts are exact, and the median and 95th
+    percentile are exact to the minute (the whole minute at or above the value
+    the sorted weighted quantile gives: the smallest minute by which the share of
+    residents is reached).  The mean is exact.
+
+    Examples
+    --------
+    >>> m = area_metrics(np.array([5.0, 10.0, 61.0]), np.array([1.0, 2.0, 1.0]),
+    ...                  np.array([0, 0, 1]), 2, (15, 60))
+    >>> m["beyond_15"].tolist(), m["median"].tolist(), m["mean"].tolist()
+    ([0.0, 1.0, 1.0], [10.0, 61.0, 10.0], [8.333333333333334, 61.0, 21.5])
     """
-    pop = np.bincount(groups, weights=weights, minlength=n_groups)
+    return _metrics(minutes, weights[None, :], groups, n_groups, thresholds, buckets=buckets, cutoff=cutoff)[0]
+
+
+def _metrics(
+    minutes: np.ndarray,
+    weights: np.ndarray,
+    groups: np.ndarray,
+    n_groups: int,
+    thresholds: tuple[int, ...],
+    *,
+    buckets: tuple[np.ndarray, int] | None = None,
+    cutoff: float | None = None,
+) -> list[dict[str, np.ndarray]]:
+    """:func:`area_metrics` for several weightings at once (``weights`` is weightings x units)."""
+    bucket, nb = buckets if buckets is not None else minute_buckets(minutes)
+    n_w = weights.shape[0]
     finite = np.isfinite(minutes)
-    w_inf = np.bincount(groups, weights=weights * ~finite, minlength=n_groups)
-    capped = minutes if cutoff is None else np.where(finite, minutes, float(cutoff))
-    ok = np.isfinite(capped)
-    wsum = np.bincount(groups, weights=weights * np.where(ok, capped, 0.0), minlength=n_groups)
+    cell = groups * nb + bucket
+    index = (cell[None, :] + (np.arange(n_w) * (n_groups * nb))[:, None]).ravel()
+    hist = np.bincount(index, weights=weights.ravel(), minlength=n_w * n_groups * nb)
+    hist = hist.reshape(n_w, n_groups, nb)
+    hist = np.concatenate([hist, hist.sum(axis=1, keepdims=True)], axis=1)  # the whole study area last
+    fin_min = np.where(finite, minutes, 0.0)
+    gindex = (groups[None, :] + (np.arange(n_w) * n_groups)[:, None]).ravel()
+    wsum = np.bincount(gindex, weights=(weights * fin_min[None, :]).ravel(), minlength=n_w * n_groups)
+    wsum = wsum.reshape(n_w, n_groups)
+    wsum = np.concatenate([wsum, wsum.sum(axis=1, keepdims=True)], axis=1)
+    cum = np.cumsum(hist, axis=2)
+    pop = cum[:, :, -1]
+    empty = pop <= 0
+    unreachable = hist[:, :, -1]
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = wsum / pop if cutoff is not None else np.where(w_inf > 0, np.inf, wsum / pop)
-    mean[pop == 0] = np.nan
-    # capping keeps the order (inf -> cutoff >= every finite time), so one sort serves
-    med, p95 = weighted_quantiles(capped, weights, groups, n_groups, (0.5, 0.95), order=order)
-    out = {"population": pop, "unreachable": w_inf, "mean": mean, "median": med, "p95": p95}
-    # one bincount for every threshold: bucket b holds minutes in (t[b-1], t[b]]
-    nb = len(thresholds) + 1
-    bucket = np.searchsorted(np.asarray(thresholds, dtype=np.float64), minutes, side="left")
-    per = np.bincount(groups * nb + bucket, weights=weights, minlength=n_groups * nb).reshape(n_groups, nb)
-    within_all = np.cumsum(per, axis=1)
-    for k, t in enumerate(thresholds):
-        within = within_all[:, k]
-        out[f"within_{t}"] = within
-        out[f"beyond_{t}"] = pop - within
+        if cutoff is None:
+            mean = np.where(unreachable > 0, np.inf, wsum / pop)
+        else:
+            mean = (wsum + unreachable * float(cutoff)) / pop
+    mean[empty] = np.nan
+    quant = {}
+    for key, q in (("median", 0.5), ("p95", 0.95)):
+        idx = (cum >= (q * pop * (1 - 1e-12))[:, :, None]).argmax(axis=2).astype(np.float64)
+        # in the unreachable bucket: the cutoff (it is at or above every finite time), else inf
+        idx[idx == nb - 1] = np.inf if cutoff is None else float(cutoff)
+        idx[empty] = np.nan
+        quant[key] = idx
+    within: dict[int, np.ndarray] = {}
+    for t in thresholds:
+        if int(t) != t:
+            raise CoverageError(f"threshold {t!r} must be a whole number of minutes (e.g. 45)")
+        within[t] = cum[:, :, min(int(t), nb - 2)]
+    out = []
+    for i in range(n_w):
+        m: dict[str, np.ndarray] = {"population": pop[i], "unreachable": unreachable[i], "mean": mean[i],
+                                    "median": quant["median"][i], "p95": quant["p95"][i]}
+        for t in thresholds:
+            m[f"within_{t}"] = within[t][i]
+            m[f"beyond_{t}"] = pop[i] - within[t][i]
+        out.append(m)
     return out
 
 
@@ -250,14 +334,11 @@ def evaluate(
     n_areas = len(area_codes)
     secs, col = nearest(times, open_columns)
     minutes = secs.astype(np.float64) / 60.0
-    groups = np.concatenate([unit_area, np.full(len(unit_area), n_areas)])
-    mins2 = np.concatenate([minutes, minutes])
-    order = group_order(mins2, groups)  # one sort serves every population group
-    metrics = {}
-    for g, w in weights.items():
-        metrics[g] = area_metrics(
-            mins2, np.concatenate([w, w]), groups, n_areas + 1, thresholds, order=order, cutoff=cutoff_min
-        )
+    names = list(weights)
+    stacked = np.vstack([weights[g] for g in names]) if names else np.zeros((0, len(minutes)))
+    # one bucketing and one bincount serve every population group, area and threshold
+    metrics = dict(zip(names, _metrics(minutes, stacked, unit_area, n_areas, thresholds, cutoff=cutoff_min),
+                       strict=True))
 
     def count(cols: np.ndarray) -> np.ndarray:
         a = site_area[cols] if len(cols) else np.empty(0, np.int64)

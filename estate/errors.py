@@ -5,10 +5,13 @@ from __future__ import annotations
 from geodata.errors import CacheError, DataError, PlannerError
 
 __all__ = [
+    "CoverageError",
     "DuplicateSiteError",
     "EstateError",
     "HoursError",
+    "InfeasibleError",
     "MapError",
+    "OptimiseError",
     "OutputError",
     "OutputExistsError",
     "RegisterError",
@@ -77,6 +80,27 @@ class UnknownNameError(_UnknownKey):
 
 class SettingsError(DataError, EstateError):
     """An environment variable or settings file that cannot be used."""
+
+
+class CoverageError(ValueError, EstateError):
+    """A coverage request that cannot be computed as asked (a threshold that is not whole minutes)."""
+
+
+class OptimiseError(ValueError, EstateError):
+    """An optimisation request that cannot be run as asked (bad k, lock, target, time limit)."""
+
+
+class InfeasibleError(OptimiseError):
+    """No answer meets the request: too many closures for the rules, or a coverage target out of reach.
+
+    ``binding`` names the rules (ids) that stop it, ``most`` the most the rules
+    allow (closures) or the best reachable (coverage share), where known.
+    """
+
+    def __init__(self, message: str, *, binding: tuple[str, ...] = (), most: float | None = None) -> None:
+        super().__init__(message)
+        self.binding = binding
+        self.most = most
 
 
 class RegisterError(DataError, EstateError):

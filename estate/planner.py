@@ -303,7 +303,8 @@ class Planner:
                 found = cached_matrix(self.engine(m), self.units.points, self.estate.points(), b,
                                       cache_dir=self.cache_dir, progress=progress)
             times, report = found
-            self._matrices[key] = times
+            # column-major: a scenario reads whole columns (its open sites), contiguous this way
+            self._matrices[key] = np.asfortranarray(times)
             self.matrix_reports[key] = report
             log.info("matrix %s/%s: %s in %.2f s", mode, key[1], report["status"], report["seconds"])
         return self._matrices[key]

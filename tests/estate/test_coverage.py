@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from estate.coverage import evaluate, nearest, weighted_quantiles
+from estate.coverage import area_metrics, evaluate, nearest, weighted_quantiles
+from estate.errors import CoverageError
 from estate.scenario import ScenarioState
 from geodata.travel.base import Mode, parse_band
 from tests import toy
@@ -114,3 +115,43 @@ def test_nearest_with_no_columns():
 def test_24_7_sites_count_in_every_band(toy_case, band):
     d = run(toy_case, ALL_OPEN, band).to_dict()
     assert d["london"]["open_24_7"] == 2
+
+
+def test_nearest_matches_argmin_with_ties_and_unreachable():
+    rng = np.random.default_rng(7)
+    t = rng.integers(0, 6, size=(200, 9)).astype(np.float32) * 60.0  # many ties
+    t[rng.random(t.shape) < 0.2] = np.inf
+    t[:3] = np.inf  # units that reach nothing
+    cols = np.array([8, 1, 4, 2, 0])
+    best, col = nearest(t, cols)
+    sub = t[:, cols]
+    ref = cols[sub.argmin(axis=1)]
+    ref[~np.isfinite(sub.min(axis=1))] = -1
+    assert np.array_equal(best, sub.min(axis=1))
+    assert np.array_equal(col, ref)  # ties go to the first listed column, as argmin does
+    assert np.array_equal(nearest(np.asfortranarray(t), cols)[1], ref)
+
+
+def test_quantiles_are_exact_to_the_minute():
+    """The histogram quantile is the whole minute at or above the sorted weighted quantile."""
+    rng = np.random.default_rng(3)
+    minutes = rng.gamma(3.0, 9.0, 3000)
+    minutes[rng.random(3000) < 0.01] = np.inf
+    weights = rng.integers(0, 3000, 3000).astype(float)
+    groups = rng.integers(0, 5, 3000)
+    m = area_metrics(minutes, weights, groups, 5, (15, 30, 45, 60))
+    g2 = np.concatenate([groups, np.full(3000, 5)])
+    ref = weighted_quantiles(np.concatenate([minutes, minutes]), np.concatenate([weights, weights]), g2, 6, (0.5, 0.95))
+    assert np.array_equal(m["median"], np.ceil(ref[0]))
+    assert np.array_equal(m["p95"], np.ceil(ref[1]))
+    for t in (15, 30, 45, 60):  # threshold counts exact
+        ref_beyond = [weights[(groups == g) & ~(minutes <= t)].sum() for g in range(5)]
+        assert np.allclose(m[f"beyond_{t}"][:5], ref_beyond, rtol=0, atol=1e-6)
+    assert np.isinf(m["mean"][5])  # someone reaches nothing: the mean is undefined
+    assert m["population"][5] == weights.sum()
+    assert m["population"][0] == weights[groups == 0].sum()
+
+
+def test_whole_minute_thresholds_only():
+    with pytest.raises(CoverageError, match="whole number"):
+        area_metrics(np.array([1.0]), np.array([1.0]), np.array([0]), 1, (12.5,))

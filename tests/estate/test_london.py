@@ -101,6 +101,24 @@ def test_transit_never_slower_than_walking_and_usually_faster(london):
         assert faster > (0.9 if band == "day" else 0.5), f"{band}: only {faster:.0%} of trips beat walking by 20%"
 
 
+def test_coverage_quantiles_exact_to_the_minute_on_london(london):
+    """Histogram medians and 95th percentiles = the sorted weighted quantiles rounded up to the minute."""
+    from estate.coverage import weighted_quantiles
+
+    for mode, band in (("walk", "day"), ("transit", "night")):
+        res = london.coverage("outcome-2026", mode, band)
+        n = len(res.area_codes)
+        groups = np.concatenate([london.units.area_index, np.full(len(london.units.area_index), n)])
+        mins = np.concatenate([res.unit_minutes, res.unit_minutes])
+        capped = mins if res.cutoff_min is None else np.where(np.isfinite(mins), mins, res.cutoff_min)
+        for g, w in london.units.weights().items():
+            ref = weighted_quantiles(capped, np.concatenate([w, w]), groups, n + 1, (0.5, 0.95))
+            assert np.array_equal(res.metrics[g]["median"], np.ceil(ref[0]), equal_nan=True)
+            assert np.array_equal(res.metrics[g]["p95"], np.ceil(ref[1]), equal_nan=True)
+            beyond = np.bincount(groups, weights=np.concatenate([w, w]) * ~(mins <= 45), minlength=n + 1)
+            assert np.allclose(res.metrics[g]["beyond_45"], beyond, rtol=0, atol=1e-6)
+
+
 def test_outcome_2026_night_transit_strands_fewer_than_1pct(london):
     """Issue 9: no access cap strands people; every AREA block says who is unreachable."""
     d = london.coverage("outcome-2026", "transit", "night").to_dict()
