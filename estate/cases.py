@@ -434,7 +434,8 @@ class Evidence:
             "groups": dict(GROUPS),
             "counts": {"closed": len(self.closed), "opened": len(self.opened), "hours_changed": len(self.rehoured)},
             "notes": list(self.notes),
-            "summary": {b: {"label": parse_band(b).label, "london": _json_row(rows[-1]),
+            "summary": {b: {"label": parse_band(b).label, "total": _json_row(rows[-1]),
+                            **({"london": _json_row(rows[-1])} if rows[-1].get("code") == "london" else {}),
                             "areas": [_json_row(r) for r in rows[:-1]]}
                         for b, rows in self.summary.items()},
             "rules": self.rules.to_dict(),

@@ -67,11 +67,13 @@ def _progress_bar(desc: str) -> Any:
 
 def _planner(args: argparse.Namespace) -> Planner:
     from estate.planner import Planner
+    from geodata.studyarea import study_area
 
     return Planner(
         args.data, scenarios_dir=args.scenarios, register_csv=args.register,
         cache_dir=False if args.no_cache else None, settings=args.settings,
         street_network=args.streets, gtfs=args.gtfs,
+        area=study_area(args.area, args.force, national=Path(args.data) if args.data and (args.area or args.force) else None),
     )
 
 
@@ -479,9 +481,15 @@ def _add_optimise(sub: Any) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="estate", description="Police estate planner: coverage and evidence for front-counter scenarios.")
-    ap.add_argument("--data", help="data directory (default: $ESTATE_DATA or ../shared/london)")
+    ap.add_argument("--data", help="data directory (default: $ESTATE_DATA or ../shared/london; "
+                    "with --area/--force other than london: $ESTATE_NATIONAL or ../shared/national)")
+    where = ap.add_mutually_exclusive_group()
+    where.add_argument("--area", help="study area: london (default) or newport")
+    where.add_argument("--force", help="study area: any of the 43 police force areas of England and Wales, "
+                       "by name or PFA 2024 code (e.g. Gwent, W15000002); needs --register")
     ap.add_argument("--scenarios", help="scenario folder (default: the repository's scenarios/)")
-    ap.add_argument("--register", help="a register CSV to use instead of the Met counters in the pack")
+    ap.add_argument("--register", help="a register CSV to use instead of the area's own (London: the Met "
+                    "counters; Newport: its OpenStreetMap police stations)")
     ap.add_argument("--settings", help="YAML file of engine settings (sections crowfly, transit, streets)")
     ap.add_argument("--streets", help="OSM file (PBF, OSM, GraphML) for network walk/drive times (default $ESTATE_STREETS)")
     ap.add_argument("--gtfs", help="GTFS feed for transit instead of the TfL files (default $ESTATE_GTFS)")

@@ -245,6 +245,10 @@ def _block(m: dict[str, np.ndarray], i: int, thresholds: tuple[int, ...], cutoff
     }
 
 
+#: the codes of the whole-study-area row in tables (London's, and any other area's)
+WHOLE_CODES = frozenset({"london", "total"})
+
+
 @dataclass
 class CoverageResult:
     """Coverage of one scenario, mode and band, per area and for the whole study area."""
@@ -267,11 +271,20 @@ class CoverageResult:
     engine_note: str = ""
     #: the engine's cutoff (minutes): unreachable residents count at it in mean/median/p95
     cutoff_min: float | None = None
+    #: the whole study area's (code, name): ("london", "London"), or ("total", e.g. "Newport")
+    whole: tuple[str, str] = ("london", "London")
+    #: what the deprived group means when it is not London's IMD 2019 (said in the JSON)
+    deprivation_note: str = ""
+
+    @property
+    def is_london(self) -> bool:
+        """Is the study area London (whose JSON keeps its ``london`` block)?"""
+        return self.whole[0] == "london"
 
     def area(self, i: int) -> dict[str, Any]:
         """The AREA block (JSON shape) of area ``i``; ``i = len(area_codes)`` is the whole area."""
         n = len(self.area_codes)
-        code, name = (self.area_codes[i], self.area_names[i]) if i < n else ("london", "London")
+        code, name = (self.area_codes[i], self.area_names[i]) if i < n else self.whole
         out: dict[str, Any] = {"code": str(code), "name": str(name)}
         all_ = _block(self.metrics["all"], i, self.thresholds, self.cutoff_min)
         out["population"] = all_.pop("population")
@@ -292,8 +305,10 @@ class CoverageResult:
             "engine": self.engine,
             "engine_note": self.engine_note,
             "thresholds_min": list(self.thresholds),
+            **({"deprivation": self.deprivation_note} if self.deprivation_note else {}),
             "areas": [self.area(i) for i in range(len(self.area_codes))],
-            "london": self.area(len(self.area_codes)),
+            "total": self.area(len(self.area_codes)),
+            **({"london": self.area(len(self.area_codes))} if self.is_london else {}),
         }
 
     def beyond(self, threshold: int, group: str = "all") -> np.ndarray:
@@ -324,6 +339,8 @@ def evaluate(
     engine: str = "",
     engine_note: str = "",
     cutoff_min: float | None = None,
+    whole: tuple[str, str] = ("london", "London"),
+    deprivation_note: str = "",
 ) -> CoverageResult:
     """Evaluate coverage from a matrix and the open columns.
 
@@ -353,6 +370,7 @@ def evaluate(
         area_codes=area_codes, area_names=area_names, metrics=metrics,
         open_sites=count(np.asarray(open_columns, np.int64)), open_24_7=count(both),
         unit_minutes=minutes, unit_site=col, engine_note=engine_note, cutoff_min=cutoff_min,
+        whole=whole, deprivation_note=deprivation_note,
     )
 
 
@@ -374,5 +392,6 @@ class Comparison:
                 {"code": str(b.area_codes[i]), "name": str(b.area_names[i]), "base": b.area(i), "scenario": s.area(i)}
                 for i in range(n)
             ],
-            "london": {"base": b.area(n), "scenario": s.area(n)},
+            "total": {"base": b.area(n), "scenario": s.area(n)},
+            **({"london": {"base": b.area(n), "scenario": s.area(n)}} if s.is_london else {}),
         }

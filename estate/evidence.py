@@ -271,8 +271,8 @@ def _summary(ctx: _Context) -> list[dict[str, Any]]:
     unreach_s = np.bincount(groups, weights=w_all * ~np.isfinite(np.concatenate([after] * 2)), minlength=n + 1)
     rows = []
     for i in range(n + 1):
-        code = "london" if i == n else str(b.area_codes[i])
-        name = "London" if i == n else str(b.area_names[i])
+        code = b.whole[0] if i == n else str(b.area_codes[i])
+        name = b.whole[1] if i == n else str(b.area_names[i])
         pop = float(mb["population"][i])
         row: dict[str, Any] = {"code": code, "name": name, "population": round(pop),
                                "open_sites_base": int(b.open_sites[i]), "open_sites_scenario": int(s.open_sites[i]),
@@ -603,6 +603,8 @@ def build_evidence(
                      "and changes no opening hours. There is no closure to evidence, and coverage is unchanged.")
     elif not closed:
         notes.append(f"{sid} closes no site against {against}.")
+    if getattr(planner, "deprivation_note", ""):  # outside London: England's IMD and Wales's WIMD
+        notes.append(planner.deprivation_note[0].upper() + planner.deprivation_note[1:] + ".")
     if value is not None:
         sc_notes = list(value.notes)
     else:

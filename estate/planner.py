@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from estate import settings as config
+from estate.areas import area_defaults
 from estate.coverage import THRESHOLDS, Comparison, CoverageResult, evaluate
 from estate.derived import EngineFacts, Tables, facts_key, input_stats, load_or_build, tables_key
 from estate.errors import RegisterError, ScenarioError
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from estate.register import Estate
     from geodata.areas import Units
     from geodata.postcodes import Geocoder
+    from geodata.studyarea import StudyArea
     from geodata.travel.barrier import (
         RiverBarrier,  # the heavy modules load only when the data itself is needed
     )
@@ -92,6 +94,12 @@ class Planner:
         default ``$ESTATE_STREETS``; crow-fly when absent or when it does not cover the area.
     gtfs
         A GTFS feed for transit instead of the pack's TfL files (default ``$ESTATE_GTFS``).
+    area
+        The study area: ``"london"`` (the default: the London pack), ``"newport"``, a
+        :class:`~geodata.studyarea.StudyArea` (e.g. a police force area from
+        :func:`~geodata.studyarea.study_area`).  Outside London the units, districts and
+        candidate hosts come from the national pack (:func:`estate.areas.area_defaults`
+        gives its register, scenarios, streets and GTFS).
     """
 
     def __init__(
@@ -104,11 +112,21 @@ class Planner:
         settings: dict[str, dict[str, Any]] | str | os.PathLike[str] | None = None,
         street_network: str | os.PathLike[str] | None = None,
         gtfs: str | os.PathLike[str] | None = None,
+        area: str | StudyArea | None = None,
     ) -> None:
+        from geodata.studyarea import StudyArea, study_area
+
         env = config.environment()
-        self.data_dir = config.data_dir(data_dir)
-        self.scenarios_dir = Path(scenarios_dir) if scenarios_dir else (env.scenarios or SCENARIOS_DIR)
-        self.register_csv = Path(register_csv) if register_csv else None
+        self.area = area if isinstance(area, StudyArea) else study_area(area)
+        defaults = area_defaults(self.area)
+        if self.area.is_london:
+            self.data_dir = config.data_dir(data_dir)
+        else:
+            self.data_dir = config.national_dir(data_dir)
+        # an area's own scenario folder wins over $ESTATE_SCENARIOS (London's)
+        self.scenarios_dir: Path = Path(scenarios_dir) if scenarios_dir else (
+            defaults.scenarios or env.scenarios or SCENARIOS_DIR)
+        self.register_csv = Path(register_csv) if register_csv else defaults.register
         if cache_dir is False:
             self.cache_dir: Path | None = None
         elif cache_dir is None or cache_dir is True:
@@ -117,16 +135,35 @@ class Planner:
             self.cache_dir = Path(cache_dir)
         self.overrides = (config.check_settings(settings) if isinstance(settings, dict)
                           else config.load_overrides(settings))
-        self.street_network = street_network or env.streets
-        self.gtfs = gtfs or env.gtfs
+        self.street_network = street_network or env.streets or defaults.streets
+        self.gtfs = gtfs or env.gtfs or defaults.gtfs
+        self.gtfs_week = defaults.gtfs_week
+        #: feeds merged with ``gtfs`` (the area's trains), unless a feed is given
+        self.gtfs_extra: tuple[Path, ...] = () if (gtfs or env.gtfs) else defaults.gtfs_extra
         self._engines: dict[str, TravelEngine] = {}
         self._matrices: dict[tuple[str, str], np.ndarray] = {}
         self.matrix_reports: dict[tuple[str, str], dict[str, Any]] = {}
         self._results: OrderedDict[tuple[Any, ...], CoverageResult] = OrderedDict()
 
     # ---- data -------------------------------------------------------------------
+    @property
+    def whole(self) -> tuple[str, str]:
+        """The whole study area's (code, name) in results: ``("london", "London")`` or ``("total", label)``."""
+        return ("london", "London") if self.area.is_london else ("total", self.area.label)
+
+    @property
+    def deprivation_note(self) -> str:
+        """What the deprived group means outside London (England's IMD and Wales's WIMD, each within its nation)."""
+        if self.area.is_london:
+            return ""
+        from geodata.studyarea import DEPRIVATION_NOTE
+
+        return DEPRIVATION_NOTE
+
     def _river(self) -> RiverBarrier | None:
-        """The Thames barrier from the boroughs (built on first use, then kept)."""
+        """The Thames barrier from the boroughs (built on first use, then kept); none outside London."""
+        if not self.area.is_london:
+            return None
         if not hasattr(self, "_river_barrier"):
             from geodata.travel.barrier import barrier_from_areas
 
@@ -136,7 +173,11 @@ class Planner:
 
     @cached_property
     def areas(self) -> gpd.GeoDataFrame:
-        """The boroughs (33 in London)."""
+        """The boroughs (33 in London), or the study area's districts."""
+        if not self.area.is_london:
+            from geodata.studyarea import load_area_districts
+
+            return load_area_districts(self.area, self.data_dir, [str(c) for c in self.units.area_codes])
         from geodata.areas import load_areas
 
         return load_areas(self.data_dir)
@@ -144,6 +185,10 @@ class Planner:
     @cached_property
     def units(self) -> Units:
         """Population units (LSOA 2021 centroids)."""
+        if not self.area.is_london:
+            from geodata.studyarea import load_area_units
+
+            return load_area_units(self.area, self.data_dir)
         from geodata.areas import load_units
 
         units = load_units(self.data_dir)
@@ -156,13 +201,21 @@ class Planner:
     @cached_property
     def unit_polygons(self) -> gpd.GeoDataFrame:
         """LSOA 2021 boundaries, for maps and catchments."""
+        if not self.area.is_london:
+            from geodata.studyarea import load_area_unit_polygons
+
+            return load_area_unit_polygons(list(self.units.frame["unit_id"]), self.data_dir)
         from geodata.areas import load_unit_polygons
 
         return load_unit_polygons(self.data_dir)
 
     @cached_property
     def geocoder(self) -> Geocoder:
-        """Offline postcode geocoder."""
+        """Offline postcode geocoder (outside London: Code-Point Open 2025, all of GB)."""
+        if not self.area.is_london:
+            from geodata.studyarea import national_geocoder
+
+            return national_geocoder(self.data_dir)
         from geodata.postcodes import Geocoder
 
         return Geocoder.from_data_dir(self.data_dir)
@@ -180,9 +233,20 @@ class Planner:
 
         if self.register_csv is not None:
             reg = load_register_csv(self.register_csv, self.areas, self.geocoder)
-        else:
+        elif self.area.is_london:
             reg = load_met_register(self.data_dir, self.areas, self.geocoder)
-        places = load_host_places(self.data_dir, self.areas, geocoder=self.geocoder)
+        else:
+            raise RegisterError(
+                f"study area {self.area.label}: there is no national list of front counters; give the "
+                "force's own register with --register CSV (site_id, name, hours, and a postcode or "
+                "easting/northing or lon/lat per row)"
+            )
+        if self.area.is_london:
+            places = load_host_places(self.data_dir, self.areas, geocoder=self.geocoder)
+        else:
+            from geodata.studyarea import load_area_places
+
+            places = load_area_places(self.data_dir, self.areas)
         return build_estate(reg, candidates_from_places(places))
 
     @cached_property
@@ -211,7 +275,9 @@ class Planner:
     # ---- derived tables: what a warm answer needs, cached as arrays ---------------
     def _inputs(self) -> list[tuple[str, int, int]]:
         if not hasattr(self, "_input_stats"):
-            self._input_stats = input_stats([self.data_dir, self.register_csv, self.gtfs, self.street_network])
+            self._input_stats = [(f"area:{self.area.key}:{','.join(self.area.codes)}", 0, 0),
+                                 *input_stats([self.data_dir, self.register_csv, self.gtfs, *self.gtfs_extra,
+                                               self.street_network])]
         return self._input_stats
 
     @cached_property
@@ -259,7 +325,15 @@ class Planner:
 
                 ts = config.override(TransitSettings(), self.overrides.get("transit", {}), "transit")
                 if self.gtfs:
-                    self._engines[mode] = TransitEngine.from_gtfs(Path(self.gtfs), settings=ts)
+                    feed = Path(self.gtfs)
+                    if self.gtfs_extra:
+                        import tempfile
+
+                        from geodata.travel.gtfs_merge import merge_feeds
+
+                        folder = self.cache_dir or Path(tempfile.mkdtemp(prefix="estate-gtfs-"))
+                        feed = merge_feeds([feed, *self.gtfs_extra], folder)
+                    self._engines[mode] = TransitEngine.from_gtfs(feed, settings=ts, week_of=self.gtfs_week)
                 else:
                     self._engines[mode] = TransitEngine(self.data_dir, settings=ts)
             elif self.street_network:
@@ -269,6 +343,7 @@ class Planner:
                 self._engines[mode] = street_engine_or_crowfly(
                     mode, Path(self.street_network), self.units.points,
                     crowfly_settings=crow, street_settings=ss, cache_dir=self.cache_dir,
+                    partial=not self.area.is_london,
                 )
             else:
                 self._engines[mode] = CrowflyEngine(mode, crow, barrier=self._river)
@@ -367,7 +442,8 @@ class Planner:
             weights=t.weights, unit_area=t.area_index, area_codes=t.area_codes,
             area_names=t.area_names, site_area=t.site_area, thresholds=thresholds,
             scenario=state.scenario_id, mode=m, band=b, engine=facts.name, engine_note=facts.describe,
-            cutoff_min=_cutoff_min(facts.settings_key),
+            cutoff_min=_cutoff_min(facts.settings_key), whole=self.whole,
+            deprivation_note=self.deprivation_note,
         )
 
     def coverage(self, ref: str | Scenario, mode: str | Mode, band: str | TimeBand,

@@ -210,13 +210,18 @@ def load_register_csv(path: Path, areas: gpd.GeoDataFrame, geocoder: Geocoder | 
             "footfall": _number(r.get("footfall", ""), where, "footfall"),
             "annual_cost": _number(r.get("annual_cost", ""), where, "annual_cost"),
             "address": r.get("address", ""), "postcode": r.get("postcode", ""), "retailer": "",
-            "source": where, "notes": r.get("notes", ""),
+            "source": f"{r['source']}; {where}" if r.get("source") else where, "notes": r.get("notes", ""),
         })
-    return _validate(pd.DataFrame(rows), str(path), areas, geocoder)
+    return _validate(pd.DataFrame(rows), str(path), areas, geocoder, postcodes_must_place=True)
 
 
-def _validate(df: pd.DataFrame, source: str, areas: gpd.GeoDataFrame, geocoder: Geocoder | None) -> pd.DataFrame:
-    """Check ids, hours, locations and boroughs of a register, once, where it enters."""
+def _validate(df: pd.DataFrame, source: str, areas: gpd.GeoDataFrame, geocoder: Geocoder | None,
+              *, postcodes_must_place: bool = False) -> pd.DataFrame:
+    """Check ids, hours, locations and boroughs of a register, once, where it enters.
+
+    With ``postcodes_must_place`` (a user's register), a row placed only by a postcode the
+    geocoder does not know is an error naming every such row, not a site left out.
+    """
     dup = df["site_id"].duplicated(keep=False)
     if dup.any():
         first = df.loc[dup, "site_id"].iloc[0]
@@ -236,17 +241,27 @@ def _validate(df: pd.DataFrame, source: str, areas: gpd.GeoDataFrame, geocoder: 
     df["x"] = pd.to_numeric(df["x"], errors="coerce")
     df["y"] = pd.to_numeric(df["y"], errors="coerce")
     problems = [""] * len(df)
+    unfound: list[tuple[int, str, str]] = []
     for i, r in enumerate(df.to_dict("records")):
         if not (np.isfinite(r["x"]) and np.isfinite(r["y"])) and r["postcode"] and geocoder is not None:
             try:
                 df.loc[df.index[i], ["x", "y"]] = geocoder.lookup(r["postcode"])
             except UnknownPostcodeError as exc:
                 problems[i] = f"no coordinates, and {exc}"
+                unfound.append((i + 2, str(r["site_id"]), str(r["postcode"])))
         x, y = df["x"].iloc[i], df["y"].iloc[i]
         if np.isfinite(x) and np.isfinite(y):
             check_in_great_britain(float(x), float(y), f"{source} row {i + 2} ({r['site_id']})")
         elif not problems[i]:
             problems[i] = "no coordinates and no postcode in the sources; give easting/northing or a postcode"
+    if unfound and postcodes_must_place:
+        listed = "; ".join(f"row {row} ({sid}): {pc!r}" for row, sid, pc in unfound[:20])
+        more = f" and {len(unfound) - 20} more" if len(unfound) > 20 else ""
+        vintage = getattr(geocoder, "vintage", "")
+        raise RegisterError(
+            f"{source}: {len(unfound)} postcode(s) not found in Code-Point Open {vintage}: {listed}{more}. "
+            "Correct them, or give those rows easting/northing or lon/lat."
+        )
     df["located"] = df["x"].notna() & df["y"].notna()
     # every located site inside the borough it claims
     loc = df[df["located"]]

@@ -18,6 +18,8 @@ arguments take precedence):
     the tool's own records: which output files it wrote (so it may replace them)
     and the traces of unexpected errors (default ``$XDG_STATE_HOME/estate``, else
     ``~/.local/state/estate``).
+``ESTATE_NATIONAL``
+    the England and Wales pack, for study areas other than London (default ``../shared/national``).
 
 The data and cache folders are resolved by :mod:`geodata.settings` (geodata
 reads them too); this module is estate's one door to them.
@@ -49,6 +51,7 @@ __all__ = [
     "data_dir",
     "environment",
     "load_overrides",
+    "national_dir",
     "override",
     "state_dir",
 ]
@@ -66,6 +69,7 @@ REPO_ROOT = _geo.REPO_ROOT
 SCENARIOS_DIR = REPO_ROOT / "scenarios"
 
 data_dir = _geo.data_dir
+national_dir = _geo.national_dir
 cache_dir = _geo.cache_dir
 
 

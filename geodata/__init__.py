@@ -18,7 +18,7 @@ from geodata._io import atomic_directory, atomic_write_bytes, atomic_write_text
 from geodata._proc import die_with_parent
 from geodata.checks import require_columns
 from geodata.crs import BNG, WGS84, bng_to_lonlat, lonlat_to_bng
-from geodata.settings import cache_dir, data_dir
+from geodata.settings import cache_dir, data_dir, national_dir
 
 if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
     from geodata._manifest import LAYERS, Layer, describe_expected, read_layer, read_table, register
@@ -32,6 +32,18 @@ if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
         slugify,
     )
     from geodata.postcodes import Geocoder, UnknownPostcodeError, normalise_postcode
+    from geodata.studyarea import (
+        AREAS,
+        DEPRIVATION_NOTE,
+        StudyArea,
+        force_names,
+        load_area_districts,
+        load_area_places,
+        load_area_unit_polygons,
+        load_area_units,
+        national_geocoder,
+        study_area,
+    )
 
 #: name -> module, for the names loaded on first use
 _LAZY = {
@@ -54,16 +66,34 @@ _LAZY = {
         "geodata.places",
     ),
     **dict.fromkeys(("Geocoder", "UnknownPostcodeError", "normalise_postcode"), "geodata.postcodes"),
+    **dict.fromkeys(
+        (
+            "AREAS",
+            "DEPRIVATION_NOTE",
+            "StudyArea",
+            "force_names",
+            "load_area_districts",
+            "load_area_places",
+            "load_area_unit_polygons",
+            "load_area_units",
+            "national_geocoder",
+            "study_area",
+        ),
+        "geodata.studyarea",
+    ),
 }
 
 __all__ = [
+    "AREAS",
     "BNG",
+    "DEPRIVATION_NOTE",
     "GROUPS",
     "HOSTS",
     "LAYERS",
     "WGS84",
     "Geocoder",
     "Layer",
+    "StudyArea",
     "Units",
     "UnknownPostcodeError",
     "__version__",
@@ -76,12 +106,19 @@ __all__ = [
     "data_dir",
     "describe_expected",
     "die_with_parent",
+    "force_names",
+    "load_area_districts",
+    "load_area_places",
+    "load_area_unit_polygons",
+    "load_area_units",
     "load_areas",
     "load_host_places",
     "load_places_csv",
     "load_unit_polygons",
     "load_units",
     "lonlat_to_bng",
+    "national_dir",
+    "national_geocoder",
     "normalise_postcode",
     "point_from_record",
     "read_layer",
@@ -89,6 +126,7 @@ __all__ = [
     "register",
     "require_columns",
     "slugify",
+    "study_area",
 ]
 
 

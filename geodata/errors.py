@@ -22,6 +22,7 @@ __all__ = [
     "OutsideAreaError",
     "PlannerError",
     "TransitDataWarning",
+    "UnknownAreaError",
     "UnknownBandError",
     "UnknownModeError",
 ]
@@ -55,6 +56,10 @@ class CRSError(DataError):
 
 class OutsideAreaError(DataError):
     """A point lies outside the study area (or outside Great Britain)."""
+
+
+class UnknownAreaError(DataError):
+    """A study area or police force area that is not known (the message suggests the nearest names)."""
 
 
 class UnknownModeError(ValueError, PlannerError):

@@ -43,7 +43,8 @@ def normalise_postcode(text: str) -> str:
 class Geocoder:
     """Postcode -> (easting, northing) in EPSG:27700, offline."""
 
-    def __init__(self, table: pd.DataFrame) -> None:
+    def __init__(self, table: pd.DataFrame, *, vintage: str = "2014") -> None:
+        self.vintage = vintage
         t = table.drop_duplicates("postcode")
         self._xy = pd.DataFrame(
             {"x": t["easting"].to_numpy(np.float64), "y": t["northing"].to_numpy(np.float64)},
@@ -65,7 +66,7 @@ class Geocoder:
             row = self._xy.loc[key]
         except KeyError:
             raise UnknownPostcodeError(
-                f"postcode {key!r} is not in Code-Point Open (2014); it may be newer. "
+                f"postcode {key!r} is not in Code-Point Open ({self.vintage}); it may be newer or retired. "
                 "Give the site's easting/northing or lon/lat instead."
             ) from None
         return float(row["x"]), float(row["y"])

@@ -5,6 +5,8 @@
 * ``ESTATE_CACHE``: the matrix cache folder (default ``.cache/`` in the
   repository, or ``~/.cache/police-estate`` when installed elsewhere).
 * ``ESTATE_CACHE=off`` switches the on-disk cache off.
+* ``ESTATE_NATIONAL``: the England and Wales pack (default ``../shared/national``
+  beside the repository), for study areas other than London.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from geodata.errors import MissingDataError
 
-__all__ = ["REPO_ROOT", "cache_dir", "data_dir"]
+__all__ = ["REPO_ROOT", "cache_dir", "data_dir", "national_dir"]
 
 #: The repository root when running from a source checkout.
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -63,3 +65,24 @@ def cache_dir() -> Path | None:
     if (REPO_ROOT / "pyproject.toml").exists():
         return REPO_ROOT / ".cache"
     return Path.home() / ".cache" / "police-estate"
+
+
+def national_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The England and Wales pack: ``explicit``, then ``$ESTATE_NATIONAL``, then ``../shared/national``.
+
+    Raises
+    ------
+    MissingDataError
+        When the folder does not exist.
+    """
+    given = explicit or os.environ.get("ESTATE_NATIONAL") or None
+    path = Path(given).expanduser() if given else REPO_ROOT.parent / "shared" / "national"
+    if not path.is_dir():
+        why = "the national data folder given" if explicit else (
+            "ESTATE_NATIONAL" if given else "the default ../shared/national")
+        raise MissingDataError(
+            f"{why} is {str(path)!r}, which is not a directory: study areas other than London read "
+            "the England and Wales pack (geography/lsoa21_master_ew.csv and its siblings); set "
+            "ESTATE_NATIONAL to it"
+        )
+    return path.resolve()

@@ -46,6 +46,7 @@ import pandas as pd
 import shapely
 
 from estate import text
+from estate.coverage import WHOLE_CODES
 from estate.errors import OutputError
 from estate.evidence import EFFECT_GAIN, EFFECT_LOSS, Evidence
 from estate.outputs._escape import csv_text, neutralise_workbook, xlsx_value
@@ -407,8 +408,9 @@ def write_evidence_xlsx(ev: Evidence, path: Path) -> None:
         ws.cell(row=i, column=2, value=xlsx_value(v))
     r = len(info) + 3
     summ = summary_frame(ev)
-    r = _write_table(ws, r, summ[summ["code"] == "london"].reset_index(drop=True), "London")
-    r = _write_table(ws, r, summ[summ["code"] != "london"].reset_index(drop=True), "Boroughs")
+    whole = summ["code"].isin(WHOLE_CODES)
+    r = _write_table(ws, r, summ[whole].reset_index(drop=True), str(summ.loc[whole, "name"].iloc[0]) if whole.any() else "Total")
+    r = _write_table(ws, r, summ[~whole].reset_index(drop=True), "Boroughs" if (summ["code"] == "london").any() else "Districts")
     rule_rows = pd.DataFrame(ev.rules.summary())
     for col in ("kinds", "broken", "already_failing", "fixed", "exempt"):
         if col in rule_rows:

@@ -145,7 +145,8 @@ def _summary_blocks(ev: Evidence) -> list[Block]:
     th = ev.thresholds
     for band in ev.summary_bands:
         row = ev.london(band.name)
-        out.append(Heading(f"London: {band.label}", 3))
+        whole = str(row.get("name") or "London")
+        out.append(Heading(f"{whole}: {band.label}", 3))
         para = (f"Open sites {_arrow(str(row['open_sites_base']), str(row['open_sites_scenario']))}; "
                 f"open 24/7 {_arrow(str(row['open_24_7_base']), str(row['open_24_7_scenario']))}. "
                 f"Minutes to the nearest open site: mean {text.minutes(row['mean_min_base'])} → "
@@ -188,7 +189,7 @@ def _summary_blocks(ev: Evidence) -> list[Block]:
             ])
         out.append(Table(["Borough", "Sites", "24/7", "Mean minutes", "Within 30 min",
                           *(f"Newly beyond {t}" for t in th)], rows,
-                         caption=f"Boroughs, {band.label}; the last row is London. 'not reachable': some "
+                         caption=f"Boroughs, {band.label}; the last row is {whole}. 'not reachable': some "
                                  "residents have no open site within the engine's cutoff, so the mean is undefined.",
                          numeric=set(range(1, 5 + len(th))), highlight=hi,
                          widths=[2.6, 0.8, 0.8, 1.5, 1.2, *([1.1] * len(th))], small=True))

@@ -14,7 +14,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from estate import text
-from estate.coverage import CoverageResult
+from estate.coverage import WHOLE_CODES, CoverageResult
 from estate.outputs import _palette as palette
 from estate.outputs.tables import compare_frame
 from estate.outputs.ui_text import TABLE_COLUMNS, band_label, mode_label
@@ -93,7 +93,7 @@ def headline(base: CoverageResult, scenario: CoverageResult, threshold: int, *, 
         BoroughChange(str(scenario.area_codes[i]), str(scenario.area_names[i]), int(b[i]), int(s[i]))
         for i in order[:worst] if s[i] - b[i] > 0
     )
-    london = BoroughChange("london", "London", int(b[n]), int(s[n]))
+    london = BoroughChange(*scenario.whole, int(b[n]), int(s[n]))
     return Headline(threshold, round(float(pop[n])), london, worst_list,
                     float(base.share_within(threshold)[n]), float(scenario.share_within(threshold)[n]))
 
@@ -105,7 +105,7 @@ def borough_table(base: CoverageResult, scenario: CoverageResult, threshold: int
     """
     t = threshold
     df = compare_frame(base, scenario, t)
-    df = df[df["code"] != "london"]
+    df = df[~df["code"].isin(WHOLE_CODES)]
     out = pd.DataFrame({
         "name": df["name"],
         "beyond_base": df[f"beyond_{t}_base"], "beyond_scenario": df[f"beyond_{t}_scenario"],

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
     from geodata.travel.streets import (
         STREET_MODES,
         NetworkArrays,
+        PartialStreetEngine,
         StreetEngine,
         StreetSettings,
         download_street_graph,
@@ -51,6 +52,7 @@ _LAZY = {
         (
             "STREET_MODES",
             "NetworkArrays",
+            "PartialStreetEngine",
             "StreetEngine",
             "StreetSettings",
             "download_street_graph",
@@ -84,6 +86,7 @@ __all__ = [
     "Leg",
     "Mode",
     "NetworkArrays",
+    "PartialStreetEngine",
     "Points",
     "ProgressFn",
     "StreetEngine",

@@ -142,12 +142,20 @@ class GtfsFeed:
     date
         Service date to use (``YYYY-MM-DD``); default: per band, the date of the
         band's weekday with most trips.
+    week_of
+        A date (``YYYY-MM-DD``): each band uses its weekday in that Monday-to-Sunday
+        week (e.g. ``2024-03-06`` gives Wednesday 6 and Saturday 9 March 2024).
     """
 
-    def __init__(self, path: Path, *, date: str | None = None) -> None:
+    def __init__(self, path: Path, *, date: str | None = None, week_of: str | None = None) -> None:
         self.path = Path(path)
         self.date = date
         self._fixed_date = np.datetime64(date, "D") if date else None
+        if week_of:
+            day = np.datetime64(week_of, "D")
+            self._monday: np.datetime64 | None = day - np.timedelta64(_weekday(day), "D")
+        else:
+            self._monday = None
         self._read()
 
     # reading and validation ------------------------------------------------------
@@ -470,6 +478,8 @@ class GtfsFeed:
         """The date used for ``weekday`` (0 Monday): the fixed date, or the busiest one."""
         if self._fixed_date is not None:
             return self._fixed_date
+        if self._monday is not None:
+            return self._monday + np.timedelta64(weekday, "D")
         lo, hi = self._span()
         first = lo + ((weekday - _weekday(lo)) % 7)
         trips_per_service = self.trips.groupby("service_id").size()

@@ -34,6 +34,7 @@ from geodata.travel._osm import DEFAULT_HIGHWAY_MPH, NetworkArrays, parse_maxspe
 from geodata.travel.base import Mode, Points, ProgressFn, TimeBand
 from geodata.travel.cache import digest, load_arrays, save_arrays
 from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
+from geodata.travel.partial import PartialStreetEngine
 from geodata.travel.street_graphs import (
     STREET_MODES,
     download_street_graph,
@@ -45,6 +46,7 @@ __all__ = [
     "DEFAULT_HIGHWAY_MPH",
     "STREET_MODES",
     "NetworkArrays",
+    "PartialStreetEngine",
     "StreetEngine",
     "StreetSettings",
     "download_street_graph",
@@ -480,7 +482,8 @@ def street_engine_or_crowfly(
     crowfly_settings: CrowflySettings | None = None,
     street_settings: StreetSettings | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
-) -> StreetEngine | CrowflyEngine:
+    partial: bool = False,
+) -> StreetEngine | CrowflyEngine | PartialStreetEngine:
     """The street engine if ``network_path`` covers ``origins``, else the crowfly engine.
 
     Parameters
@@ -503,6 +506,10 @@ def street_engine_or_crowfly(
         Settings of the street engine.
     cache_dir
         Folder for the parsed network arrays (see :meth:`StreetEngine.from_file`).
+    partial
+        When the network covers some but not all origins, a
+        :class:`~geodata.travel.partial.PartialStreetEngine` (network times where it
+        reaches, crow-fly for the rest, naming which) instead of the crowfly engine.
 
     Raises
     ------
@@ -518,6 +525,10 @@ def street_engine_or_crowfly(
     settings = street_settings or StreetSettings.from_crowfly(crowfly.settings)
     engine = StreetEngine.from_file(network_path, mode, settings=settings, cache_dir=cache_dir)
     share = engine.coverage_fraction(origins)
+    if partial and 0 < share < 1:
+        logger.info("street network %s covers %.1f%% of the origins: network times there, crow-fly for the rest",
+                    Path(network_path).name, 100 * share)
+        return PartialStreetEngine(engine, crowfly, origins)
     if share < min_coverage:
         logger.warning(
             "street network %s covers %.1f%% of the %d origins (%s needs %.0f%%): "

@@ -173,6 +173,7 @@ class TransitEngine:
         settings: TransitSettings | None = None,
         gtfs: Path | str | None = None,
         gtfs_date: str | None = None,
+        gtfs_week: str | None = None,
         workers: int | None = None,
         cif: Path | str | bool | None = None,
         barrier: RiverBarrier | None = None,
@@ -188,6 +189,7 @@ class TransitEngine:
         self._tfl: TflSource | None = None
         self._feed: GtfsFeed | None = None
         self._gtfs_date = gtfs_date
+        self._gtfs_week = gtfs_week
         self._gtfs: Path | None = None
         if gtfs is not None:
             self._gtfs = Path(gtfs)
@@ -218,10 +220,15 @@ class TransitEngine:
         *,
         settings: TransitSettings | None = None,
         date: str | None = None,
+        week_of: str | None = None,
         workers: int | None = None,
     ) -> TransitEngine:
-        """An engine over a GTFS feed (zip or folder) instead of the TfL files."""
-        return cls(None, settings=settings, gtfs=feed, gtfs_date=date, workers=workers)
+        """An engine over a GTFS feed (zip or folder) instead of the TfL files.
+
+        ``date`` fixes one service date for every band; ``week_of`` takes each
+        band's weekday in that date's week (see :class:`~geodata.travel._gtfs.GtfsFeed`).
+        """
+        return cls(None, settings=settings, gtfs=feed, gtfs_date=date, gtfs_week=week_of, workers=workers)
 
     @property
     def source(self) -> str:
@@ -245,7 +252,7 @@ class TransitEngine:
             if self._feed is None:
                 from geodata.travel._gtfs import GtfsFeed
 
-                self._feed = GtfsFeed(self._gtfs, date=self._gtfs_date)
+                self._feed = GtfsFeed(self._gtfs, date=self._gtfs_date, week_of=self._gtfs_week)
         elif self._tfl is None:
             from geodata.travel._tfl import TflSource
 
@@ -298,6 +305,7 @@ class TransitEngine:
             "mode": self.mode,
             "source": self.source,
             "gtfs_date": self._gtfs_date,
+            **({"gtfs_week": self._gtfs_week} if self._gtfs_week else {}),
             "cif": str(self._cif_path) if self._cif_path is not None else None,
             "rail_service_date": self.settings.rail_service_date,
             "barrier": "thames" if self.settings.thames_barrier else None,
@@ -309,7 +317,9 @@ class TransitEngine:
         s = self.settings
         if self._gtfs is not None:
             return (
-                f"public transport times use the GTFS feed {self._gtfs.name} with waits of "
+                f"public transport times use the GTFS feed {self._gtfs.name}"
+                + (f" (the band's weekday in the week of {self._gtfs_week})" if self._gtfs_week else "")
+                + " with waits of "
                 f"half the headway counted in the {s.gtfs_window_min:g} min around the band's "
                 f"time (not the exact timetable), a {s.board_penalty_min:g} min boarding "
                 f"allowance ({s.rail_board_penalty_min:g} min for rail), and walks of up to "
