@@ -97,13 +97,13 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     df = p.scenario_table()
     bad = p.scenario_problems()
     if args.format == "json":
-        _emit(json.dumps(df.to_dict("records"), indent=2), args.out, args.force)
+        _emit(json.dumps(df.to_dict("records"), indent=2), args.out, args.force_out)
     elif args.format == "csv":
         from estate.outputs.tables import csv_text
 
-        _emit(csv_text(df), args.out, args.force)
+        _emit(csv_text(df), args.out, args.force_out)
     else:
-        _emit(_fmt_table(df), args.out, args.force)
+        _emit(_fmt_table(df), args.out, args.force_out)
     for name, why in bad.items():
         print(f"error: scenario {name} is broken: {' '.join(why.split())}", file=sys.stderr)
     return 2 if bad else 0
@@ -127,13 +127,13 @@ def cmd_sites(args: argparse.Namespace) -> int:
         cols = ["site_id", "name", "host", "retailer", "area_name", "postcode"]
     df = df[cols] if args.format == "table" else df
     if args.format == "json":
-        _emit(df.to_json(orient="records", indent=2), args.out, args.force)
+        _emit(df.to_json(orient="records", indent=2), args.out, args.force_out)
     elif args.format == "csv":
         from estate.outputs.tables import csv_text
 
-        _emit(csv_text(df), args.out, args.force)
+        _emit(csv_text(df), args.out, args.force_out)
     else:
-        _emit(_fmt_table(df.reset_index(drop=True)), args.out, args.force)
+        _emit(_fmt_table(df.reset_index(drop=True)), args.out, args.force_out)
     return 0
 
 
@@ -151,16 +151,16 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     p.matrix(args.mode, args.band, progress=_progress_bar(f"{args.mode} matrix"))
     res = p.coverage(args.scenario, args.mode, args.band)
     if args.format == "json":
-        _emit(json.dumps(res.to_dict(), indent=2), args.out, args.force)
+        _emit(json.dumps(res.to_dict(), indent=2), args.out, args.force_out)
     elif args.format == "csv":
         from estate.outputs.tables import coverage_frame, csv_text
 
-        _emit(csv_text(coverage_frame(res)), args.out, args.force)
+        _emit(csv_text(coverage_frame(res)), args.out, args.force_out)
     else:
         from estate.outputs.tables import coverage_frame
 
         head = f"{args.scenario}: {args.mode}, {args.band} — engine {res.engine}: {res.engine_note}"
-        _emit(head + "\n" + _fmt_table(_table_view(coverage_frame(res), THRESHOLDS)), args.out, args.force)
+        _emit(head + "\n" + _fmt_table(_table_view(coverage_frame(res), THRESHOLDS)), args.out, args.force_out)
     return 0
 
 
@@ -169,7 +169,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     p.matrix(args.mode, args.band, progress=_progress_bar(f"{args.mode} matrix"))
     cmp_ = p.compare(args.base, args.scenario, args.mode, args.band)
     if args.format == "json":
-        _emit(json.dumps(cmp_.to_dict(), indent=2), args.out, args.force)
+        _emit(json.dumps(cmp_.to_dict(), indent=2), args.out, args.force_out)
         return 0
     from estate.outputs.tables import compare_frame
 
@@ -177,7 +177,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.format == "csv":
         from estate.outputs.tables import csv_text
 
-        _emit(csv_text(df), args.out, args.force)
+        _emit(csv_text(df), args.out, args.force_out)
     else:
         t = args.threshold
         view = df[["name", "open_sites_base", "open_sites_scenario", f"beyond_{t}_base",
@@ -185,7 +185,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         view = view.rename(columns=lambda c: c.replace("_scenario", " scen").replace("_base", " base"))
         head = (f"{args.base} -> {args.scenario}: {args.mode}, {args.band}; residents beyond {t} minutes "
                 f"— engine {cmp_.scenario.engine}: {cmp_.scenario.engine_note}")
-        _emit(head + "\n" + _fmt_table(view), args.out, args.force)
+        _emit(head + "\n" + _fmt_table(view), args.out, args.force_out)
     return 0
 
 
@@ -253,7 +253,7 @@ def cmd_map(args: argparse.Namespace) -> int:
     from estate.outputs.files import check_output, write_output
     from geodata.travel.base import parse_band
 
-    check_output(args.out, force=args.force)
+    check_output(args.out, force=args.force_out)
     p = _planner(args)
     p.matrix(args.mode, args.band, progress=_progress_bar(f"{args.mode} matrix"))
     cmp_ = p.compare(args.base, args.scenario, args.mode, args.band)
@@ -269,7 +269,7 @@ def cmd_map(args: argparse.Namespace) -> int:
     title = f"{args.scenario} vs {args.base}: {args.mode}, {band.label}"
     m = maps.coverage_map(geo, borough_values=values, borough_scale=maps.metric_scale(args.metric, args.threshold),
                           sites=sites, band_label=band.label, title=title)
-    write_output(args.out, maps.map_html(m), force=args.force)
+    write_output(args.out, maps.map_html(m), force=args.force_out)
     print(f"wrote {args.out}: one HTML file that opens offline (the base-map tiles need the internet)",
           file=sys.stderr)
     return 0
@@ -503,7 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
         force(p)
 
     def force(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--force", action="store_true",
+        p.add_argument("--force", action="store_true", dest="force_out",
                        help="overwrite an existing --out file that estate did not write")
 
     def mb(p: argparse.ArgumentParser) -> None:
