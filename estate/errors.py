@@ -14,6 +14,7 @@ __all__ = [
     "OptimiseError",
     "OutputError",
     "OutputExistsError",
+    "OutsideAreaError",
     "RegisterError",
     "RulesError",
     "SaveConflictError",
@@ -129,6 +130,10 @@ class SaveConflictError(ScenarioExistsError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class OutsideAreaError(ValueError, EstateError):
+    """A point (a postcode, a click) outside the study area's boroughs."""
 
 
 class TablesCacheError(CacheError, EstateError):

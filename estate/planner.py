@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 import time
 from collections import OrderedDict
 from functools import cached_property
@@ -142,6 +143,7 @@ class Planner:
         self.gtfs_extra: tuple[Path, ...] = () if (gtfs or env.gtfs) else defaults.gtfs_extra
         self._engines: dict[str, TravelEngine] = {}
         self._matrices: dict[tuple[str, str], np.ndarray] = {}
+        self._matrix_lock = threading.Lock()
         self.matrix_reports: dict[tuple[str, str], dict[str, Any]] = {}
         self._results: OrderedDict[tuple[Any, ...], CoverageResult] = OrderedDict()
 
@@ -219,6 +221,14 @@ class Planner:
         from geodata.postcodes import Geocoder
 
         return Geocoder.from_data_dir(self.data_dir)
+
+    @cached_property
+    def postcode_geocoder(self) -> Geocoder:
+        """The newest postcode list at hand, for looking places up (the national Code-Point Open
+        file beside the pack where present, else the pack's 2014 one); sites keep :attr:`geocoder`."""
+        from geodata.postcodes import newest_geocoder
+
+        return newest_geocoder(self.data_dir)
 
     @cached_property
     def estate(self) -> Estate:
@@ -372,17 +382,26 @@ class Planner:
         facts = self.engine_facts(m)
         variant = facts.variant(b)
         key = (str(m), variant)
-        if key not in self._matrices:
-            found = self._cached(facts, variant) if facts.engine is None else None
-            if found is None:
-                found = cached_matrix(self.engine(m), self.units.points, self.estate.points(), b,
-                                      cache_dir=self.cache_dir, progress=progress)
-            times, report = found
-            # column-major: a scenario reads whole columns (its open sites), contiguous this way
-            self._matrices[key] = np.asfortranarray(times)
-            self.matrix_reports[key] = report
-            log.info("matrix %s/%s: %s in %.2f s", mode, key[1], report["status"], report["seconds"])
+        hit = self._matrices.get(key)
+        if hit is not None:
+            return hit
+        with self._matrix_lock:  # one build at a time (the app builds in a background thread too)
+            if key not in self._matrices:
+                found = self._cached(facts, variant) if facts.engine is None else None
+                if found is None:
+                    found = cached_matrix(self.engine(m), self.units.points, self.estate.points(), b,
+                                          cache_dir=self.cache_dir, progress=progress)
+                times, report = found
+                # column-major: a scenario reads whole columns (its open sites), contiguous this way
+                self._matrices[key] = np.asfortranarray(times)
+                self.matrix_reports[key] = report
+                log.info("matrix %s/%s: %s in %.2f s", mode, key[1], report["status"], report["seconds"])
         return self._matrices[key]
+
+    def has_matrix(self, mode: str | Mode, band: str | TimeBand) -> bool:
+        """Is the matrix of ``mode`` in ``band`` in memory already (no wait)?"""
+        m = parse_mode(mode)
+        return (str(m), self.engine_facts(m).variant(parse_band(band))) in self._matrices
 
     def build(self, modes: tuple[str, ...] = MODES, bands: tuple[str, ...] = ("day", "night", "weekend-night"),
               *, progress: ProgressFn | None = None) -> dict[tuple[str, str], dict[str, Any]]:

@@ -31,7 +31,13 @@ if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
         point_from_record,
         slugify,
     )
-    from geodata.postcodes import Geocoder, UnknownPostcodeError, normalise_postcode
+    from geodata.postcodes import (
+        Geocoder,
+        UnknownPostcodeError,
+        national_postcode_file,
+        newest_geocoder,
+        normalise_postcode,
+    )
     from geodata.studyarea import (
         AREAS,
         DEPRIVATION_NOTE,
@@ -65,7 +71,10 @@ _LAZY = {
         ),
         "geodata.places",
     ),
-    **dict.fromkeys(("Geocoder", "UnknownPostcodeError", "normalise_postcode"), "geodata.postcodes"),
+    **dict.fromkeys(
+        ("Geocoder", "UnknownPostcodeError", "national_postcode_file", "newest_geocoder", "normalise_postcode"),
+        "geodata.postcodes",
+    ),
     **dict.fromkeys(
         (
             "AREAS",
@@ -119,6 +128,8 @@ __all__ = [
     "lonlat_to_bng",
     "national_dir",
     "national_geocoder",
+    "national_postcode_file",
+    "newest_geocoder",
     "normalise_postcode",
     "point_from_record",
     "read_layer",

@@ -99,22 +99,27 @@ def test_compare_page_widgets_headline_table_and_scenario_change(scen_dir):
     assert at.get("download_button")
 
 
-def test_map_page_metric_detail_and_export(scen_dir):
-    at = _run("Map")
-    assert at.selectbox(key="map_metric").value == "beyond_change"
-    assert at.radio(key="map_detail").options == ["Boroughs", "LSOAs in one borough", "LSOAs across London (zoom in)"]
-    at.radio(key="map_detail").set_value("borough").run()
-    assert at.selectbox(key="map_borough").value
-    at.selectbox(key="map_metric").set_value("mean_min").run()
+def test_map_page_metric_borough_detail_and_export(scen_dir):
+    at = _run("map")
+    assert at.selectbox(key="metric").value == "beyond_change"
+    at.sidebar.selectbox(key="borough").set_value("E09000022").run()  # Lambeth in detail
+    assert not at.exception
+    at.selectbox(key="metric").set_value("mean_min").run()
     assert not at.exception
     assert any("standalone" in c.value or "internet" in c.value for c in at.caption)
     assert [b for b in at.get("download_button") if "Export this map" in b.proto.label]
 
 
+def _changes(at: AppTest, which: str = "own-"):
+    eds = [d for d in at.data_editor if d.key and d.key.startswith(which)]
+    return eds[0].value if eds else None
+
+
 def test_build_page_add_candidate_save_and_overwrite(scen_dir):
-    at = _run("Build a scenario")
+    at = _run("build")
     assert at.selectbox(key="build_start").value == "outcome-2026"
-    n0 = len(at.dataframe[-1].value)  # the changes table
+    assert _changes(at) is None  # no edits of its own yet
+    assert len(_changes(at, "inherited-")) >= 30  # outcome-2026's changes, folded
     picks = at.selectbox(key="cand_pick").options
     assert picks, "candidate hosts listed"
     p = Planner(scenarios_dir=scen_dir)
@@ -123,8 +128,11 @@ def test_build_page_add_candidate_save_and_overwrite(scen_dir):
     at.text_input(key="cand_why").input("Open late, near the closed counter").run()
     at.button(key="cand_add").click().run()
     assert not at.exception
-    changes = at.dataframe[-1].value
-    assert len(changes) == n0 + 1 and "open" in set(changes["change"])
+    changes = _changes(at)
+    assert len(changes) == 1 and "open" in set(changes["change"])  # the draft's own edit, listed first
+    # the starting scenario's id and title are not offered: saving needs new ones
+    assert at.text_input(key="title-outcome-2026").value == "" and at.text_input(key="id-outcome-2026").value == ""
+    assert at.button(key="save").disabled
     title = at.text_input(key="title-outcome-2026")
     title.input("Outcome plus a supermarket").run()
     at.text_input(key="id-outcome-2026").input("outcome-plus").run()
@@ -134,7 +142,8 @@ def test_build_page_add_candidate_save_and_overwrite(scen_dir):
     assert path.exists()
     assert not (ROOT / "scenarios" / "outcome-plus.yaml").exists()
     sc = load_scenario(path)
-    assert sc.title == "Outcome plus a supermarket" and len(sc.open) == 1
+    assert path.stat().st_mode & 0o777 == (ROOT / "scenarios" / "outcome-2026.yaml").stat().st_mode & 0o777 == 0o644
+    assert sc.title == "Outcome plus a supermarket" and len(sc.open) == 1 and sc.id == "outcome-plus"
     assert sc.open[0].site_id == cid
     assert sc.open[0].site_id in resolve(sc.id, p.scenarios, p.estate).hours
     assert any("Saved outcome-plus.yaml" in s.value for s in at.success)
@@ -149,7 +158,7 @@ def test_build_page_add_candidate_save_and_overwrite(scen_dir):
 
 
 def test_build_page_close_a_counter_from_the_table(scen_dir):
-    at = _run("Build a scenario")
+    at = _run("build")
     (editor,) = [d for d in at.data_editor if d.key and d.key.startswith("sites-")]
     rows = editor.value
     i = int(rows.index[rows["site_id"] == "charing-cross"][0])
@@ -158,13 +167,13 @@ def test_build_page_close_a_counter_from_the_table(scen_dir):
     at.session_state[editor.key] = {"edited_rows": {i: {"open": False}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert not at.exception
-    changes = at.dataframe[-1].value
+    changes = _changes(at)
     assert "charing-cross" in set(changes.loc[changes["change"] == "close", "site_id"])
     assert _metrics(at) != before  # the live figures moved
 
 
 def test_build_page_bad_upload_shows_a_plain_error(scen_dir):
-    at = _run("Build a scenario")
+    at = _run("build")
     at.file_uploader(key="upload").set_value(("bad.yaml", b"id: bad\ntitle: Bad\nclose: [no-such-counter]\n",
                                                "application/x-yaml")).run()
     assert not at.exception
@@ -179,7 +188,7 @@ def test_build_page_bad_upload_shows_a_plain_error(scen_dir):
 
 
 def test_evidence_page(scen_dir):
-    at = _run("Evidence")
+    at = _run("evidence")
     assert at.header[0].value == "Closure evidence"
     sites = at.selectbox(key="ev_site").options
     assert len(sites) == 35  # every case of outcome-2026: ten closures and 25 hours cuts
@@ -194,8 +203,8 @@ def test_evidence_page(scen_dir):
 
 
 def test_evidence_of_the_unsaved_draft(scen_dir):
-    at = _run("Build a scenario")  # starts a draft from outcome-2026
-    at.sidebar.radio(key="page").set_value("Evidence").run()
+    at = _run("build")  # starts a draft from outcome-2026
+    at.sidebar.radio(key="page").set_value("evidence").run()
     at.toggle(key="ev_draft").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.selectbox(key="ev_site").options) == 35  # the draft changes what outcome-2026 changes
@@ -204,7 +213,7 @@ def test_evidence_of_the_unsaved_draft(scen_dir):
 
 
 def test_about_page_sources_licences_and_engines(scen_dir):
-    at = _run("About the data")
+    at = _run("about")
     text = " ".join(m.value for m in at.markdown)
     assert "approximate" in text
     for label in ("Walking", "Driving", "Public transport"):
@@ -237,3 +246,103 @@ def test_a_broken_scenario_file_is_reported_plainly(scen_dir):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
     assert any("malformed YAML" in e.value for e in at.error)
+
+
+def _with_query(**params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def test_sidebar_keys_are_the_query_parameters_and_a_link_reproduces_a_view(scen_dir):
+    at = _with_query(page="map", base="baseline-2024", scenario="met-proposal-2025", mode="drive", band="day",
+                     threshold="30", borough="E09000005")
+    assert not at.exception
+    assert at.sidebar.radio(key="page").value == "map"
+    for key, want in (("base", "baseline-2024"), ("scenario", "met-proposal-2025"), ("mode", "drive"),
+                      ("band", "day"), ("borough", "E09000005")):
+        assert at.sidebar.selectbox(key=key).value == want, key
+    assert at.sidebar.select_slider(key="threshold").value == 30
+    assert at.header[0].value == "Coverage map"
+    # the view goes back into the URL, and the link shown carries it
+    at.sidebar.selectbox(key="band").set_value("night").run()
+    assert at.query_params["band"] == "night" and at.query_params["borough"] == "E09000005"
+    link = at.sidebar.code[0].value
+    assert "page=map" in link and "band=night" in link and "scenario=met-proposal-2025" in link
+
+
+@pytest.mark.parametrize("params", [
+    {"mode": "<script>alert(1)</script>"}, {"band": "![x](https://example.org/x.png)"},
+    {"scenario": "../../etc/passwd"}, {"threshold": "1e9"}, {"page": "javascript:alert(1)"}, {"evil": "1"},
+])
+def test_unknown_or_malicious_link_values_are_ignored_with_a_message(scen_dir, params):
+    at = _with_query(**params)
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert any("were ignored" in w for w in warnings), warnings
+    shown = " ".join(warnings + [m.value for m in at.markdown] + [c.value for c in at.caption])
+    for v in params.values():
+        assert len(v) < 3 or v not in shown  # never echoed
+    assert at.sidebar.selectbox(key="mode").value == "walk" and at.sidebar.radio(key="page").value == "compare"
+
+
+def test_point_page_by_postcode_every_mode_and_band(scen_dir):
+    at = _run("point")
+    assert at.header[0].value.startswith("From a place")
+    at.text_input(key="postcode").input("se1 7pb").run()
+    assert not at.exception and not at.error
+    table = at.table[0].value.reset_index()
+    assert len(table) == 6 and set(table["Time"]) == {"day (Wed 12:00)", "night (Wed 03:00)"}
+    assert set(table["Mode"]) == {"Walking", "Driving", "Public transport"}
+    assert all(v.replace(".", "").isdigit() for v in table["Minutes (outcome-2026)"])
+    assert any("Route by walking" in m.value for m in at.markdown)
+    assert at.query_params["postcode"].upper() == "SE1 7PB"
+
+
+@pytest.mark.parametrize(("postcode", "message"), [
+    ("ZZ99 9ZZ", "not in Code-Point Open, the postcode list of"),
+    ("AB10 1AB", "outside the study area"),
+    ("hello", "is not a UK postcode"),
+])
+def test_point_page_bad_postcodes_are_plain_errors(scen_dir, postcode, message):
+    at = _run("point")
+    at.text_input(key="postcode").input(postcode).run()
+    assert not at.exception
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_point_page_click_outside_london_is_a_plain_error(scen_dir):
+    at = _run("point")
+    at.session_state["point_click"] = (48.8566, 2.3522)  # Paris
+    at.run()
+    assert not at.exception
+    assert any("outside the study area" in e.value for e in at.error)
+
+
+def test_build_page_an_edit_only_by_day_is_explained_at_night(scen_dir):
+    at = _run("build")
+    (editor,) = [d for d in at.data_editor if d.key and d.key.startswith("sites-")]
+    rows = editor.value
+    i = int(rows.index[rows["site_id"] == "acton"][0])  # day-only in outcome-2026
+    at.session_state[editor.key] = {"edited_rows": {i: {"open": False}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    effects = at.table[0].value
+    row = effects.loc["Acton Police Station"]
+    assert row["day (Wed 12:00)"].startswith("+") and "more beyond 45 min" in row["day (Wed 12:00)"]
+    assert row["night (Wed 03:00)"].startswith("no effect") and "not open at night" in row["night (Wed 03:00)"]
+    assert any("changes nothing at night" in i.value for i in at.info)
+
+
+def test_build_page_closing_from_the_map_asks_for_a_rationale(scen_dir):
+    at = _run("build")
+    at.session_state["pending_click"] = "charing-cross"
+    at.run()
+    assert any("Close Charing Cross Police Station?" in m.value for m in at.markdown)
+    at.text_input(key="click_why").input("Lease ends").run()
+    at.button(key="click_confirm").click().run()
+    assert not at.exception
+    changes = _changes(at)
+    row = changes[changes["site_id"] == "charing-cross"].iloc[0]
+    assert row["change"] == "close" and row["rationale"] == "Lease ends"

@@ -3,7 +3,9 @@ localhost port, driven with Playwright against Debian's ``/usr/bin/chromium``.
 
 Changes the scenario and checks that the headline, the table and the map change;
 clicks a counter on the Build page and checks the draft changes; uploads a bad
-file and checks the plain error.  Screenshots go to ``tests/_artifacts/``.  The
+file and checks the plain error; asks from a postcode and from a click; reads the
+Compare chart's bar colours; explains a day-only edit at night; saves a scenario;
+opens a link with query parameters; records every request the pages make.  Screenshots go to ``tests/_artifacts/``.  The
 test stops the server it started.  Run alone with ``pytest -m browser``.
 """
 
@@ -16,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -179,8 +182,14 @@ def test_build_page_marker_click_and_bad_upload(server, browser):
     marker = frame.locator("[data-site-id='charing-cross']")  # a 24/7 counter: closing it matters at night
     marker.wait_for(timeout=30_000)
     srcdoc = _map_srcdoc(page)
-    t0 = time.monotonic()
     marker.click()
+    confirm = page.get_by_role("button", name="Close it")  # the map asks why before closing
+    confirm.wait_for(timeout=30_000)
+    page.get_by_label("Rationale (kept in the scenario file and the evidence)").fill("Lease ends")
+    page.keyboard.press("Tab")
+    _idle(page)
+    t0 = time.monotonic()
+    confirm.click()
     page.wait_for_function(
         "(old) => { const m = document.querySelectorAll('[data-testid=\"stMetricValue\"]'); "
         "return m.length > 1 && m[1].innerText !== old; }", arg=before, timeout=30_000)
@@ -203,3 +212,158 @@ def test_build_page_marker_click_and_bad_upload(server, browser):
     assert sorted(p.name for p in server["scenarios"].glob("*.yaml")) == sorted(
         p.name for p in (ROOT / "scenarios").glob("*.yaml"))
     page.close()
+
+
+#: every request the pages opened by :func:`_open` made: (url, page)
+REQUESTS: list[tuple[str, str]] = []
+LOCAL = {"127.0.0.1", "localhost"}
+TILES = "tile.openstreetmap.org"  # the one named exception
+
+
+def _open(browser, url: str, *, height: int = 2000):
+    page = browser.new_page(viewport={"width": 1400, "height": height})
+    page.on("request", lambda r: REQUESTS.append((r.url, url)))
+    page.goto(url)
+    page.wait_for_timeout(800)
+    _done(page)
+    return page
+
+
+def _done(page, timeout: float = 240_000) -> None:
+    """Wait until the script run has finished (the app's own state attribute)."""
+    page.wait_for_timeout(400)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+    page.wait_for_timeout(400)
+
+
+def _table_text(page) -> str:
+    return " ".join(page.locator("[data-testid='stTable']").all_inner_texts())
+
+
+def test_point_query_by_postcode_and_by_click(server, browser):
+    page = _open(browser, f"{server['url']}/?page=point&mode=walk&band=night&postcode=SE1+7PB")
+    page.get_by_text("From SE1 7PB (Lambeth)").wait_for(timeout=60_000)
+    body, table = page.inner_text("body"), _table_text(page)
+    for mode in ("Walking", "Driving", "Public transport"):
+        assert mode in table
+    assert "day (Wed 12:00)" in table and "night (Wed 03:00)" in table
+    import re
+
+    assert len(re.findall(r"\b\d+\.\d\b", table)) >= 12  # minutes for every mode and band, scenario and base
+    assert "Route by walking" in body and "Charing Cross Police Station" in body
+    frame = page.frame_locator("iframe[data-testid='estate-map']").first
+    frame.locator(".leaflet-container").wait_for(timeout=30_000)
+    assert frame.locator("path.leaflet-interactive").count() > 1000  # LSOAs shaded from the point
+    page.screenshot(path=str(ARTIFACTS / "point-postcode.png"), full_page=True)
+    # a click on the map asks from there instead
+    page.get_by_label("Postcode", exact=True).fill("")
+    page.keyboard.press("Enter")
+    _done(page)
+    box = frame.locator(".leaflet-container")
+    t0 = time.monotonic()
+    box.click(position={"x": 330, "y": 300})
+    page.get_by_text("From the point clicked").wait_for(timeout=60_000)
+    _done(page)
+    print(f"\npoint query by click -> answers in the browser: {time.monotonic() - t0:.2f} s")
+    table = _table_text(page)
+    assert "day (Wed 12:00)" in table and "night (Wed 03:00)" in table and "Public transport" in table
+    page.screenshot(path=str(ARTIFACTS / "point-click.png"), full_page=True)
+    # a postcode that is not in the list, and one outside London
+    for code, said in (("ZZ99 9ZZ", "not in Code-Point Open, the postcode list of October 2025"),
+                       ("AB10 1AB", "outside the study area")):
+        page.get_by_label("Postcode", exact=True).fill(code)
+        page.keyboard.press("Enter")
+        page.locator("[data-testid='stAlert']").filter(has_text=said).wait_for(timeout=30_000)
+    page.close()
+
+
+def test_compare_chart_colours_worse_boroughs_worse_beside_a_zero(server, browser):
+    from estate.outputs import _palette as palette
+
+    # walking at night, 30 min: one borough unchanged, 32 worse (the issue's case)
+    page = _open(browser, f"{server['url']}/?page=compare&mode=walk&band=night&threshold=30")
+    page.locator("[data-testid='stVegaLiteChart'] .mark-rect path").first.wait_for(timeout=60_000)
+    bars = page.evaluate("() => Array.from(document.querySelectorAll("
+                         "'[data-testid=\"stVegaLiteChart\"] .mark-rect path')).map("
+                         "p => [p.getAttribute('fill'), p.getAttribute('aria-label') || ''])")
+    assert len(bars) == 33
+    zero = [f for f, label in bars if "Change: no change" in label]
+    worse = [f for f, label in bars if "more residents" in label]
+    assert len(zero) == 1 and len(worse) == 32
+    assert set(worse) == {palette.colour("worse")} and zero == [palette.colour("no change")]
+    labels = page.evaluate("() => Array.from(document.querySelectorAll("
+                           "'[data-testid=\"stVegaLiteChart\"] .role-axis-label text')).map(t => t.textContent)")
+    assert len([t for t in labels if t and not t.startswith(("+", "−", "-", "0"))]) == 33  # every borough named
+    page.screenshot(path=str(ARTIFACTS / "compare-chart-zero.png"), full_page=True)
+    page.close()
+
+
+def test_build_day_only_edit_is_explained_at_night_then_saved_as_a_new_scenario(server, browser):
+    page = _open(browser, f"{server['url']}/?page=build&mode=walk&band=night", height=3200)
+    frame = page.frame_locator("iframe[data-testid='estate-map']").first
+    marker = frame.locator("[data-site-id='acton']")  # part-time (day only) in outcome-2026
+    marker.wait_for(timeout=60_000)
+    marker.click()
+    page.get_by_role("button", name="Close it").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Close it").click()
+    page.get_by_text("changes nothing at night (Wed 03:00)").wait_for(timeout=60_000)
+    _done(page)
+    effects = _table_text(page)
+    assert "Acton Police Station" in effects and "more beyond 45 min" in effects and "no effect" in effects
+    assert "not open at night" in effects
+    page.screenshot(path=str(ARTIFACTS / "build-day-only-edit.png"), full_page=True)
+
+    page.get_by_label("Title of the new scenario", exact=True).fill("Outcome 2026 without Acton")
+    page.get_by_label("Id (file name)", exact=True).fill("outcome-no-acton")
+    page.get_by_label("Description: what this plan does and why").fill("Closes Acton too.")
+    page.keyboard.press("Tab")
+    _done(page)
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_text("Saved outcome-no-acton.yaml").wait_for(timeout=30_000)
+    path = server["scenarios"] / "outcome-no-acton.yaml"
+    assert path.stat().st_mode & 0o777 == 0o644
+    import yaml
+
+    data = yaml.safe_load(path.read_text())
+    assert data["id"] == "outcome-no-acton" and data["title"] == "Outcome 2026 without Acton"
+    assert data["description"].strip() == "Closes Acton too."
+    page.close()
+
+
+def test_a_link_with_query_parameters_reproduces_the_view(server, browser):
+    page = _open(browser, f"{server['url']}/?page=map&base=baseline-2024&scenario=met-proposal-2025&mode=drive"
+                          "&band=day&threshold=30&borough=E09000005")
+    page.get_by_role("heading", name="Coverage map").wait_for(timeout=60_000)
+    side = page.locator("[data-testid='stSidebar']").inner_text() + " ".join(page.evaluate(
+        "() => Array.from(document.querySelectorAll('[data-testid=\"stSidebar\"] input')).map(i => i.value)"))
+    for shown in ("met-proposal-2025", "Driving", "day (Wed 12:00)", "Brent"):
+        assert shown in side, (shown, side)
+    assert "Threshold (minutes)\n\n30" in page.locator("[data-testid='stSidebar'] [data-testid='stSlider']").inner_text()
+    srcdoc = _map_srcdoc(page)
+    assert "met-proposal-2025 vs baseline-2024: driving, day (Wed 12:00), 30 min" in srcdoc
+    assert "page=map" in page.url and "borough=E09000005" in page.url
+    page.screenshot(path=str(ARTIFACTS / "link-map-brent.png"), full_page=True)
+    page.close()
+    # malicious values are ignored with a message, never run or echoed
+    page = _open(browser, f"{server['url']}/?mode=%3Cscript%3Ewindow.pwned%3D1%3C%2Fscript%3E"
+                          "&band=%3Cimg%20src%3Dx%20onerror%3Dwindow.pwned%3D1%3E")
+    page.get_by_text("they were ignored").wait_for(timeout=60_000)
+    assert page.evaluate("() => window.pwned === undefined")
+    assert "<script>" not in page.inner_text("body") and "onerror" not in page.inner_text("body")
+    page.close()
+
+
+@pytest.mark.parametrize("name", ["compare", "map", "point", "build", "evidence", "about"])
+def test_every_page_screenshot(server, browser, name):
+    page = _open(browser, f"{server['url']}/?page={name}&postcode=SE1+7PB" if name == "point"
+                 else f"{server['url']}/?page={name}", height=2400)
+    page.wait_for_timeout(1500)
+    assert "Traceback" not in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / f"page-{name}.png"), full_page=True)
+    page.close()
+
+
+def test_no_request_leaves_localhost(server, browser):
+    assert len(REQUESTS) > 50  # the pages above were recorded
+    hosts = {urllib.parse.urlsplit(u).hostname for u, _ in REQUESTS if not u.startswith(("data:", "blob:", "about:"))}
+    assert hosts - LOCAL <= {TILES}, sorted(hosts)

@@ -23,7 +23,7 @@ Meanings (:data:`COLOURS`):
     no open site in reach (drawn, not left blank).
 ``missing``
     no data (e.g. no counter open in either scenario).
-``open`` / ``closing`` / ``new`` / ``candidate``
+``open`` / ``closing`` / ``new`` / ``candidate`` / ``closed``
     a site's status; ``open part-time`` a part-time site residents go to instead.
 ``boundary``, ``outline``, ``highlight``, ``marker edge``, ``candidate edge``, ``swatch edge``,
     ``label``, ``note``, ``background``
@@ -76,6 +76,7 @@ COLOURS: dict[str, str] = {
     "closing": OKABE_ITO["vermillion"],
     "new": OKABE_ITO["green"],
     "candidate": OKABE_ITO["grey"],
+    "closed": "#6e6e6e",
     "boundary": "#8a8a8a",
     "outline": "#555555",
     "highlight": "#000000",
@@ -101,7 +102,7 @@ COLOURS: dict[str, str] = {
 }
 
 #: Site status -> marker colour (the status meanings of :data:`COLOURS`).
-STATUS_COLOURS: dict[str, str] = {s: COLOURS[s] for s in ("open", "closing", "new", "candidate")}
+STATUS_COLOURS: dict[str, str] = {s: COLOURS[s] for s in ("open", "closing", "new", "candidate", "closed")}
 
 #: Six classes from slight to large, for a change that is worse or better (PuOr, extended).
 _RAMPS: dict[str, tuple[str, ...]] = {

@@ -29,6 +29,7 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
+from estate import text
 from estate.errors import MapError
 from estate.outputs import _palette as palette
 from estate.outputs._escape import html_in_script
@@ -46,13 +47,18 @@ from estate.outputs.scales import (
     METRICS,
     ColourScale,
     Metric,
+    change_scale,
+    data_scale,
     format_value,
+    level_scale,
+    lsoa_data_scale,
     lsoa_scale,
     lsoa_values,
     metric_scale,
     metric_values,
     minutes_change_scale,
     minutes_scale,
+    value_text,
 )
 from estate.outputs.sites import (
     SITE_COLUMNS,
@@ -74,21 +80,31 @@ __all__ = [
     "PUOR",
     "SITE_COLUMNS",
     "STATUS_COLOURS",
+    "TILE_NOTE",
     "VIRIDIS",
     "ClickBridge",
     "ColourScale",
+    "FastChoropleth",
+    "LabelLayer",
     "Legend",
     "MapGeometry",
     "Metric",
+    "MetricScale",
+    "PointClick",
     "StudyGeometry",
     "ZoomSwitch",
     "candidate_frame",
     "catchment_map",
+    "change_scale",
     "coverage_map",
+    "data_scale",
     "external_assets",
     "geojson_size",
     "geometry_for",
+    "label_layer",
     "legend_html",
+    "level_scale",
+    "lsoa_data_scale",
     "lsoa_scale",
     "lsoa_values",
     "map_geometry",
@@ -98,9 +114,11 @@ __all__ = [
     "minutes_change_scale",
     "minutes_scale",
     "offline_assets_available",
+    "point_map",
     "site_frame",
     "site_icon_svg",
     "site_popup_html",
+    "value_text",
     "values_by_code",
 ]
 
@@ -112,10 +130,13 @@ class Legend(MacroElement):
     _template = Template("""
 {% macro header(this, kwargs) %}
 <style>
-.estate-legend { position: fixed; bottom: 24px; left: 10px; z-index: 9999; background: rgba(255,255,255,0.94);
-  padding: 6px 9px; border-radius: 6px; box-shadow: 0 1px 4px rgba(0,0,0,0.35);
-  font: 11px/1.3 Arial, Helvetica, sans-serif; width: 215px; color: #222;
-  max-height: calc(100% - 110px); overflow-y: auto; }
+.estate-legend { position: fixed; bottom: 22px; right: 10px; z-index: 9999; background: rgba(255,255,255,0.94);
+  padding: 4px 7px; border-radius: 5px; box-shadow: 0 1px 4px rgba(0,0,0,0.35);
+  font: 11px/1.25 Arial, Helvetica, sans-serif; max-width: 190px; color: #222;
+  max-height: 48%; overflow-y: auto; }
+.estate-legend details:not([open]) { max-width: 120px; }
+.estate-label { font: bold 9px/1.05 Arial, Helvetica, sans-serif; color: #1b1b1b; text-align: center;
+  text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; white-space: normal; pointer-events: none; }
 .estate-legend summary { cursor: pointer; font-weight: bold; }
 .estate-legend h4 { margin: 4px 0 3px; font-size: 11px; }
 .estate-legend .row { display: flex; align-items: center; gap: 5px; margin: 1px 0; }
@@ -124,14 +145,126 @@ class Legend(MacroElement):
 </style>
 {% endmacro %}
 {% macro html(this, kwargs) %}
-<div class="estate-legend" id="{{ this.get_name() }}"><details open><summary>Legend</summary>{{ this.body }}</details></div>
+<div class="estate-legend" id="{{ this.get_name() }}"><details {{ 'open' if this.open else '' }}><summary>Legend{{ this.summary }}</summary>{{ this.body }}</details></div>
 {% endmacro %}
 """)
 
-    def __init__(self, body: str) -> None:
+    def __init__(self, body: str, *, open: bool = True, summary: str = "") -> None:
         super().__init__()
         self._name = "Legend"
         self.body = body
+        self.open = open
+        self.summary = f": {html.escape(summary)}" if summary else ""
+
+
+class MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (folium's shows miles and feet too)."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+L.control.scale({metric: true, imperial: false, position: 'bottomleft', maxWidth: 140}).addTo({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
+
+
+class PointClick(MacroElement):
+    """Tell the embedding page (``postMessage``) where the map was clicked, as ``[lat, lon]`` numbers."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+{{ this._parent.get_name() }}.on('click', function (ev) {
+  if (window.parent && window.parent !== window) {
+    window.parent.postMessage({estatePoint: [Number(ev.latlng.lat), Number(ev.latlng.lng)]}, '*');
+  }
+});
+{% endmacro %}
+""")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "PointClick"
+
+
+class FastChoropleth(MacroElement):
+    """Many polygons drawn by one script: the data as JSON (``<`` escaped), each feature's
+    ``fill`` and ``text`` read in the browser, the tooltip set as text (never as HTML).
+
+    For thousands of LSOAs, folium's ``GeoJson`` (a style per feature, serialised one by one)
+    takes seconds; this takes one ``json.dumps``.
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  var data = {{ this.data_json }};
+  var layer = L.geoJSON(data, {
+    style: function (f) { return {fillColor: f.properties.fill, color: {{ this.edge_json }}, weight: {{ this.weight }},
+                                  fillOpacity: {{ this.opacity }}}; },
+    onEachFeature: function (f, l) {
+      var tip = document.createElement('span');
+      tip.textContent = f.properties.text;
+      l.bindTooltip(tip, {sticky: true});
+    }
+  }).addTo({{ this._parent.get_name() }});
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, features: list[dict[str, Any]], *, edge: str, weight: float = 0.2,
+                 opacity: float = 0.72) -> None:
+        super().__init__()
+        self._name = "FastChoropleth"
+        data = {"type": "FeatureCollection", "features": features}
+        self.data_json = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e")
+        self.edge_json = json.dumps(edge)
+        self.weight = float(weight)
+        self.opacity = float(opacity)
+
+
+class LabelLayer(MacroElement):
+    """Text labels (borough names) drawn by one script from JSON data, set as text (never HTML).
+
+    One element for all labels: a folium ``Marker`` each would compile two templates per label.
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  var labels = {{ this.data_json }};
+  labels.forEach(function (d) {
+    var div = document.createElement('div');
+    div.className = 'estate-label';
+    div.textContent = d[2];
+    L.marker([d[0], d[1]], {interactive: false, keyboard: false,
+      icon: L.divIcon({html: div, className: 'estate-label-icon', iconSize: [74, 22], iconAnchor: [37, 8]})
+    }).addTo({{ this._parent.get_name() }});
+  });
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, labels: list[tuple[float, float, str]]) -> None:
+        super().__init__()
+        self._name = "LabelLayer"
+        self.data_json = json.dumps([[round(a, 5), round(b, 5), t] for a, b, t in labels]).replace(
+            "<", "\\u003c").replace(">", "\\u003e")
+
+
+def label_layer(geojson: dict[str, Any]) -> LabelLayer:
+    """Each feature's ``name`` as a text label at a point inside it."""
+    from shapely.geometry import shape
+
+    labels = []
+    for f in geojson["features"]:
+        name = str(f["properties"].get("name", ""))
+        if name:
+            pt = shape(f["geometry"]).representative_point()
+            labels.append((float(pt.y), float(pt.x), name))
+    return LabelLayer(labels)
 
 
 def legend_html(scales: Sequence[ColourScale], statuses: Sequence[str] = (), note: str = "") -> str:
@@ -207,14 +340,15 @@ document.addEventListener('click', function (ev) {
 
 
 def _choropleth(geojson: dict[str, Any], values: Mapping[str, float], scale: ColourScale, name: str,
-                value_label: str, *, show: bool = True, weight: float = 1.0) -> folium.GeoJson:
+                value_label: str, *, show: bool = True, weight: float = 1.0, describe: Any = None,
+                fill_opacity: float = 0.72) -> folium.GeoJson:
     feats = []
     ids = [f["id"] for f in geojson["features"]]
     vals = np.array([values.get(i, np.nan) for i in ids], dtype=np.float64)
     cols = scale.colours_of(vals)
     for f, v, c in zip(geojson["features"], vals, cols, strict=True):
         props = dict(f["properties"])
-        props["value"] = format_value(float(v), scale.unit)
+        props["value"] = describe(float(v)) if describe else format_value(float(v), scale.unit)
         props["fill"] = c
         feats.append({"type": "Feature", "id": f["id"], "properties": props, "geometry": f["geometry"]})
     data = {"type": "FeatureCollection", "features": feats}
@@ -223,9 +357,9 @@ def _choropleth(geojson: dict[str, Any], values: Mapping[str, float], scale: Col
     return folium.GeoJson(
         data, name=name, show=show,
         style_function=lambda ft: {"fillColor": ft["properties"]["fill"], "color": outline,
-                                   "weight": weight, "fillOpacity": 0.72},
+                                   "weight": weight, "fillOpacity": fill_opacity},
         highlight_function=lambda ft: {"weight": 3, "color": highlight},
-        tooltip=folium.GeoJsonTooltip(fields=[label_field, "value"], aliases=["", value_label],
+        tooltip=folium.GeoJsonTooltip(fields=[label_field, "value"], aliases=["", ""],
                                       localize=False, sticky=False),
     )
 
@@ -248,6 +382,22 @@ def _site_group(sites: pd.DataFrame, name: str, band_label: str, *, show: bool =
     return fg
 
 
+def _base_map(tiles: str | None) -> folium.Map:
+    """An empty map: Leaflet and jQuery only (no Bootstrap, Font Awesome or web fonts), a metric scale bar."""
+    m = folium.Map(location=[51.49, -0.11], zoom_start=10, tiles=None, control_scale=False,
+                   prefer_canvas=False, zoom_snap=0.25, zoom_delta=0.5)
+    m.default_js = [("leaflet", LEAFLET_JS), ("jquery", JQUERY_JS)]
+    m.default_css = [("leaflet_css", LEAFLET_CSS)]
+    if tiles:
+        folium.TileLayer(tiles, name="Base map (tile.openstreetmap.org, online only)", control=False).add_to(m)
+    MetricScale().add_to(m)
+    return m
+
+
+#: said on every map with base-map tiles: the one request that leaves the computer
+TILE_NOTE = "Base map tiles: © OpenStreetMap contributors, fetched from tile.openstreetmap.org (online only)."
+
+
 def coverage_map(
     geometry: MapGeometry,
     *,
@@ -264,8 +414,11 @@ def coverage_map(
     clickable: bool = False,
     tiles: str | None = "OpenStreetMap",
     lsoa_min_zoom: int = 13,
+    describe: Any = None,
+    lsoa_describe: Any = None,
+    labels: bool = True,
 ) -> folium.Map:
-    """A coverage map: borough choropleth, optional LSOA choropleth, site markers, legend.
+    """A coverage map: borough choropleth, optional LSOA choropleth, borough names, site markers, legend.
 
     Parameters
     ----------
@@ -278,14 +431,19 @@ def coverage_map(
     lsoa_values, lsoa_scale
         Value per LSOA code, and its classes (needed unless ``lsoa == "off"``).
     lsoa
-        ``"off"``; ``"borough"`` (the LSOAs of ``focus``, shown); or ``"zoom"``
-        (all LSOAs, shown from zoom ``lsoa_min_zoom``).
+        ``"off"``; ``"borough"`` (the LSOAs of ``focus``, shown, the other
+        boroughs as outlines, one legend); or ``"zoom"`` (all LSOAs, shown from
+        zoom ``lsoa_min_zoom``).
     focus
         A borough code to zoom to (and, with ``lsoa="borough"``, whose LSOAs to draw).
     clickable
         Add the click bridge that reports clicked site markers to the embedding page.
     tiles
         A folium tile name, or ``None`` for no base map.
+    describe, lsoa_describe
+        ``value -> text`` for the tooltips (e.g. :func:`estate.outputs.scales.value_text`).
+    labels
+        Draw the borough names.
     """
     if lsoa not in ("off", "borough", "zoom"):
         raise MapError(f"lsoa must be 'off', 'borough' or 'zoom', not {lsoa!r}")
@@ -293,16 +451,13 @@ def coverage_map(
         raise MapError("an LSOA layer needs lsoa_values and lsoa_scale")
     if lsoa == "borough" and not focus:
         raise MapError("lsoa='borough' needs focus=<borough code>")
-    m = folium.Map(location=[51.49, -0.11], zoom_start=10, tiles=None, control_scale=True,
-                   prefer_canvas=False)
-    # Only Leaflet and jQuery (popups): no Bootstrap or Font Awesome (the markers are inline SVG).
-    m.default_js = [("leaflet", LEAFLET_JS), ("jquery", JQUERY_JS)]
-    m.default_css = [("leaflet_css", LEAFLET_CSS)]
-    if tiles:
-        folium.TileLayer(tiles, name="Base map (online only)", control=False).add_to(m)
-    boro = _choropleth(geometry.boroughs, borough_values, borough_scale, "Boroughs", borough_scale.unit)
+    m = _base_map(tiles)
+    one_borough = lsoa == "borough"
+    boro = _choropleth(geometry.boroughs, borough_values, borough_scale, "Boroughs", borough_scale.unit,
+                       describe=describe, fill_opacity=0.0 if one_borough else 0.72,
+                       weight=1.6 if one_borough else 1.0)
     boro.add_to(m)
-    scales = [borough_scale]
+    scales = [] if one_borough else [borough_scale]
     note = ""
     if lsoa != "off":
         assert lsoa_values is not None and lsoa_scale is not None
@@ -312,28 +467,81 @@ def coverage_map(
         else:
             gj = geometry.lsoas
             note = "LSOAs appear when you zoom in."
-        layer = _choropleth(gj, lsoa_values, lsoa_scale, "LSOAs", lsoa_scale.unit, weight=0.4)
+        layer = _choropleth(gj, lsoa_values, lsoa_scale, "LSOAs", lsoa_scale.unit, weight=0.4,
+                            describe=lsoa_describe)
         layer.add_to(m)
         if lsoa == "zoom":
             ZoomSwitch(layer, lsoa_min_zoom).add_to(m)
         scales.append(lsoa_scale)
+    if labels:
+        label_layer(geometry.boroughs).add_to(m)
     statuses: list[str] = []
     if sites is not None and len(sites):
         _site_group(sites, "Sites", band_label).add_to(m)
-        statuses = [s for s in ("open", "closing", "new") if (sites["status"] == s).any()] or ["open"]
+        statuses = [s for s in ("open", "closing", "new", "closed") if (sites["status"] == s).any()] or ["open"]
     if candidates is not None and len(candidates):
         _site_group(candidates, "Candidate hosts", band_label).add_to(m)
         statuses.append("candidate")
     if tiles:
-        note = (note + " " if note else "") + "Base map © OpenStreetMap contributors (online only)."
+        note = (note + " " if note else "") + TILE_NOTE
     heading = f"<h4>{html.escape(title)}</h4>" if title else ""
     Legend(heading + legend_html(scales, statuses, note)).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     if clickable:
         ClickBridge().add_to(m)
-    # leave room on the left for the legend
     m.fit_bounds(geometry.bounds.get(focus or "london", geometry.bounds["london"]),
-                 padding_top_left=(235, 10), padding_bottom_right=(10, 10))
+                 padding_top_left=(8, 8), padding_bottom_right=(8, 8))
+    return m
+
+
+def point_map(
+    geometry: MapGeometry,
+    *,
+    unit_minutes: Mapping[str, float],
+    scale: ColourScale,
+    point: tuple[float, float] | None,
+    sites: pd.DataFrame | None = None,
+    title: str = "",
+    band_label: str = "",
+    tiles: str | None = "OpenStreetMap",
+) -> folium.Map:
+    """Minutes from one point (``(lat, lon)``) to each LSOA, the point, the sites; clicking reports a point.
+
+    LSOAs beyond reach are left unshaded (the legend says so).
+    """
+    import dataclasses
+
+    scale = dataclasses.replace(scale, missing_label="not within reach (left unshaded)")
+    m = _base_map(tiles)
+    folium.GeoJson(geometry.boroughs, name="Boroughs", style_function=lambda ft: {
+        "fillOpacity": 0.0, "color": palette.colour("outline"), "weight": 1.2}, interactive=False).add_to(m)
+    if point is not None:
+        reach = {k: v for k, v in unit_minutes.items() if np.isfinite(v)}
+        feats = [f for f in geometry.lsoas["features"] if f["id"] in reach]
+        vals = [reach[f["id"]] for f in feats]
+        cols = scale.colours_of(np.asarray(vals, dtype=np.float64))
+        small = [{"type": "Feature", "geometry": f["geometry"], "properties": {
+            "fill": c, "text": f"{f['properties'].get('name', f['id'])}: {text.minutes(v, unit=True)} from the place"}}
+            for f, v, c in zip(feats, vals, cols, strict=True)]
+        if small:
+            FastChoropleth(small, edge=palette.colour("outline")).add_to(m)
+    label_layer(geometry.boroughs).add_to(m)
+    statuses: list[str] = []
+    if sites is not None and len(sites):
+        _site_group(sites, "Sites", band_label).add_to(m)
+        statuses = [s for s in ("open", "closing", "new") if (sites["status"] == s).any()]
+    if point is not None:
+        folium.Marker([point[0], point[1]], tooltip="The place asked about", icon=folium.DivIcon(
+            html=f'<svg xmlns="http://www.w3.org/2000/svg" width="22" height="22" viewBox="0 0 22 22">'
+                 f'<circle cx="11" cy="11" r="8" fill="{palette.colour("highlight")}" stroke="{palette.colour("background")}" '
+                 'stroke-width="3"/></svg>', icon_size=(22, 22), icon_anchor=(11, 11))).add_to(m)
+    note = "Click anywhere in London to ask from there. Unshaded: no counter within reach."
+    if tiles:
+        note += " " + TILE_NOTE
+    heading = f"<h4>{html.escape(title)}</h4>" if title and point is None else ""
+    Legend(heading + legend_html([scale] if point is not None else [], statuses, note)).add_to(m)
+    PointClick().add_to(m)
+    m.fit_bounds(geometry.bounds["london"], padding_top_left=(8, 8), padding_bottom_right=(8, 8))
     return m
 
 
@@ -349,7 +557,7 @@ def geojson_size(geometry: MapGeometry) -> dict[str, int]:
 
 #: JavaScript of the app's map component: shows a map's HTML in an iframe and
 #: reports the site marker clicked in it (see :class:`ClickBridge`) as the
-#: trigger value ``site``.  Plain text; the app registers it with streamlit.
+#: trigger value ``site``, and a point clicked (see :class:`PointClick`) as ``point``.  Plain text; the app registers it with streamlit.
 EMBED_JS = """
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
@@ -365,6 +573,10 @@ export default function (component) {
     window.addEventListener('message', (ev) => {
       if (ev.source === frame.contentWindow && ev.data && typeof ev.data.estateSite === 'string') {
         frame.estateTrigger('site', ev.data.estateSite);
+      }
+      const pt = ev.source === frame.contentWindow && ev.data ? ev.data.estatePoint : null;
+      if (Array.isArray(pt) && pt.length === 2 && pt.every((v) => typeof v === 'number' && isFinite(v))) {
+        frame.estateTrigger('point', [pt[0], pt[1]]);
       }
     });
   }
@@ -394,11 +606,7 @@ def catchment_map(
     ``sites`` (columns of :func:`site_frame`) holds the closed site and the
     sites its residents go to instead; the map fits the catchment.
     """
-    m = folium.Map(location=[51.49, -0.11], zoom_start=12, tiles=None, control_scale=True)
-    m.default_js = [("leaflet", LEAFLET_JS), ("jquery", JQUERY_JS)]
-    m.default_css = [("leaflet_css", LEAFLET_CSS)]
-    if tiles:
-        folium.TileLayer(tiles, name="Base map (online only)", control=False).add_to(m)
+    m = _base_map(tiles)
     scale = minutes_change_scale("Change in minutes for the catchment's residents")
     wanted = set(map(str, unit_ids))
     feats = [f for f in geometry.lsoas["features"] if f["id"] in wanted]
@@ -410,13 +618,13 @@ def catchment_map(
     if len(sites):
         _site_group(sites, "Sites", band_label).add_to(m)
     heading = f"<h4>{html.escape(title)}</h4>" if title else ""
-    note = "Base map © OpenStreetMap contributors (online only)." if tiles else ""
+    note = TILE_NOTE if tiles else ""
     Legend(heading + legend_html([scale], statuses, note)).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     lats = [c[1] for f in feats for c in _coords(f["geometry"])] + [float(v) for v in sites["lat"]]
     lons = [c[0] for f in feats for c in _coords(f["geometry"])] + [float(v) for v in sites["lon"]]
     if lats:
-        m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding_top_left=(235, 10))
+        m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding_top_left=(10, 10))
     return m
 
 

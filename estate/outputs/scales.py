@@ -26,13 +26,18 @@ __all__ = [
     "METRICS",
     "ColourScale",
     "Metric",
+    "change_scale",
+    "data_scale",
     "format_value",
+    "level_scale",
+    "lsoa_data_scale",
     "lsoa_scale",
     "lsoa_values",
     "metric_scale",
     "metric_values",
     "minutes_change_scale",
     "minutes_scale",
+    "value_text",
 ]
 
 
@@ -234,3 +239,152 @@ def format_value(v: float, unit: str) -> str:
     if unit == "minutes":
         return text.minutes(v)
     return text.number(v)
+
+
+# ---- classes chosen for the data shown -------------------------------------------
+#: per unit: (how a value reads, the smallest change that is not "no change", words for + and -)
+_UNIT_WORDS: dict[str, tuple[Any, float, str, str]] = {
+    "residents": (text.count, 0.5, "more", "fewer"),
+    "minutes": (lambda v: text.minutes(v, digits=0 if abs(v) >= 10 else 1) + " min", 0.05, "longer", "shorter"),
+    "% of residents": (lambda v: text.number(v, 1), 0.05, "points higher", "points lower"),
+    "percentage points": (lambda v: text.number(v, 1), 0.05, "points higher", "points lower"),
+}
+
+
+def _quantile_edges(values: np.ndarray, k: int) -> list[float]:
+    """Up to ``k`` classes' inner edges from the quantiles of ``values`` (distinct, rounded to 2 figures)."""
+    v = np.sort(values[np.isfinite(values)])
+    if v.size == 0:
+        return []
+    qs = np.quantile(v, np.linspace(0, 1, k + 1)[1:-1])
+    out: list[float] = []
+    for q in qs:
+        r = float(q) if q == 0 else float(f"{q:.2g}")
+        if r > v[0] and (not out or r > out[-1]) and r <= v[-1]:
+            out.append(r)
+    return out
+
+
+def change_scale(title: str, unit: str, values: np.ndarray | Sequence[float], *, higher_is_worse: bool = True,
+                 per_side: int = 3) -> ColourScale:
+    """Classes for a change, chosen from the data: a "no change" class always, then up to
+    ``per_side`` quantile classes of the rises and of the falls (orange worse, purple better).
+
+    Examples
+    --------
+    >>> s = change_scale("Change", "residents", [0, 0, 120, 5_000, 40_000, -300])
+    >>> "no change" in s.labels, s.colour(0.0) == palette.colour("no change")
+    (True, True)
+    >>> s.colour(40_000) == palette.colour("no change"), s.colour(-300) != s.colour(300)
+    (False, True)
+    """
+    fmt, eps, _, _ = _UNIT_WORDS.get(unit, (text.number, 0.05, "higher", "lower"))
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    ups, downs = v[v >= eps], -v[v <= -eps]
+
+    def side(mags: np.ndarray, ramp: tuple[str, ...], sign: str) -> tuple[list[float], list[str], list[str]]:
+        """Inner edges (magnitudes, ascending), colours and labels of one side, small to large."""
+        if mags.size == 0:
+            return [], [], []
+        inner = _quantile_edges(mags, per_side)
+        lows = [float(mags.min()), *inner]
+        highs = [*inner, math.inf]
+        n = len(lows)
+        idx = np.linspace(1, len(ramp) - 1, n).round().astype(int) if n > 1 else np.array([3])
+        labels = [f"{sign}{fmt(lo)} or {'more' if sign == '+' else 'less'}" if math.isinf(hi)
+                  else (f"+{fmt(lo)} to +{fmt(hi)}" if sign == "+" else f"-{fmt(hi)} to -{fmt(lo)}")
+                  for lo, hi in zip(lows, highs, strict=True)]
+        return inner, [ramp[i] for i in idx], labels
+
+    up_inner, up_cols, up_labels = side(ups, palette.ramp("worse" if higher_is_worse else "better"), "+")
+    dn_inner, dn_cols, dn_labels = side(downs, palette.ramp("better" if higher_is_worse else "worse"), "-")
+    edges: list[float] = [-math.inf]
+    if downs.size:
+        edges += [-e for e in reversed(dn_inner)] + [-eps]
+    if ups.size:
+        edges += [eps, *up_inner]
+    edges.append(math.inf)
+    colours = [*reversed(dn_cols), palette.colour("no change"), *up_cols]
+    labels = [*reversed(dn_labels), "no change", *up_labels]
+    return ColourScale(title, unit, tuple(edges), tuple(colours), tuple(labels),
+                       missing_label="no counter open in either")
+
+
+def level_scale(title: str, unit: str, values: np.ndarray | Sequence[float], *, higher_is_worse: bool = True,
+                k: int = 6) -> ColourScale:
+    """Up to ``k`` classes of a level (minutes, residents, a share) from the quantiles of the data.
+
+    Examples
+    --------
+    >>> s = level_scale("Minutes", "minutes", [5, 10, 20, 40, 80, float("inf")], k=3)
+    >>> len(s.colours), s.colour(float("inf")) == palette.colour("unreachable")
+    (3, True)
+    """
+    fmt = _UNIT_WORDS.get(unit, (text.number,))[0]
+    v = np.asarray(values, dtype=np.float64)
+    inner = _quantile_edges(v, k)
+    lo = float(np.nanmin(v[np.isfinite(v)])) if np.isfinite(v).any() else 0.0
+    edges = (min(lo, 0.0), *inner, math.inf)
+    n = len(edges) - 1
+    ramp = palette.VIRIDIS[::-1] if higher_is_worse else palette.VIRIDIS
+    idx = np.linspace(0, len(ramp) - 1, n).round().astype(int) if n > 1 else [len(ramp) // 2]
+    labels = []
+    for a, b in itertools.pairwise(edges):
+        if math.isinf(b):
+            labels.append(f"{fmt(a)} or more" + (" (or none in reach)" if unit == "minutes" else ""))
+        elif a == edges[0]:
+            labels.append(f"under {fmt(b)}")
+        else:
+            labels.append(f"{fmt(a)} to {fmt(b)}")
+    return ColourScale(title, unit, edges, tuple(ramp[i] for i in idx), tuple(labels))
+
+
+#: the metrics whose rise is good news
+_HIGHER_IS_BETTER = {"share_within", "share_change"}
+
+
+def data_scale(metric: str, threshold: int, values: np.ndarray | Sequence[float]) -> ColourScale:
+    """The colour classes of a borough metric chosen for ``values`` (always a "no change" class for changes)."""
+    m = METRICS[metric]
+    title = f"{m.label.format(t=threshold)} ({m.unit})"
+    worse = metric not in _HIGHER_IS_BETTER
+    if m.change:
+        return change_scale(title, m.unit, values, higher_is_worse=worse)
+    return level_scale(title, m.unit, values, higher_is_worse=worse)
+
+
+def lsoa_data_scale(metric: str, values: np.ndarray | Sequence[float]) -> ColourScale:
+    """The LSOA layer's classes for ``metric``, chosen for ``values`` (minutes, or change in minutes)."""
+    if METRICS[metric].change:
+        return change_scale("Neighbourhoods (LSOAs): change in minutes to the nearest open counter", "minutes", values)
+    return level_scale("Neighbourhoods (LSOAs): minutes to the nearest open counter", "minutes", values)
+
+
+def value_text(v: float, unit: str, *, change: bool, threshold: int | None = None) -> str:
+    """A map value as a tooltip reads it: signed with its unit for a change.
+
+    Examples
+    --------
+    >>> value_text(143321.0, "residents", change=True, threshold=45)
+    '+143,321 more residents beyond 45 min'
+    >>> value_text(-2.5, "minutes", change=True)
+    '-2.5 min (shorter)'
+    >>> value_text(0.0, "residents", change=True, threshold=45)
+    'no change'
+    """
+    if not change:
+        if unit == "residents":
+            return f"{text.count(v)} residents" + (f" beyond {threshold} min" if threshold else "")
+        if unit == "minutes":
+            return text.minutes(v, unit=True)
+        return f"{text.number(v)}%" if unit.startswith("%") else text.number(v)
+    _fmt, eps, more, less = _UNIT_WORDS.get(unit, (text.number, 0.05, "higher", "lower"))
+    if v == v and abs(v) < eps:
+        return "no change"
+    if unit == "residents":
+        word = more if v > 0 else less
+        return f"{text.count(v, signed=True)} {word} residents" + (f" beyond {threshold} min" if threshold else "")
+    if unit == "minutes":
+        return f"{text.minutes(v, signed=True, unit=True)} ({more if v > 0 else less})"
+    return f"{text.number(v, signed=True)} {more if v > 0 else less}"

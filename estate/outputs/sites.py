@@ -54,11 +54,12 @@ def _catchment(res: CoverageResult, weights: np.ndarray, n_cols: int,
 
 def site_frame(estate: Estate, base_state: ScenarioState, scenario_state: ScenarioState,
                base: CoverageResult, scenario: CoverageResult, weights: np.ndarray,
-               band: TimeBand | None = None) -> pd.DataFrame:
+               band: TimeBand | None = None, *, include_closed: bool = False) -> pd.DataFrame:
     """The located sites open in ``base`` or ``scenario``, with status and catchment figures.
 
     ``status`` is ``open`` (in both), ``closing`` (base only) or ``new``
-    (scenario only).  Catchment figures are in the band of the results:
+    (scenario only); with ``include_closed``, register sites open in neither are
+    ``closed`` (so a map can offer to reopen them).  Catchment figures are in the band of the results:
     residents whose nearest open site it is and their mean minutes, in the
     scenario (``catchment_*``) and in the base (``base_catchment_*``); for a
     closing site, ``after_mean_min`` is the mean minutes of its base catchment
@@ -70,18 +71,20 @@ def site_frame(estate: Estate, base_state: ScenarioState, scenario_state: Scenar
     pop_b, mean_b = _catchment(base, weights, n_cols)
     _, after = _catchment(base, weights, n_cols, minutes=scenario.unit_minutes)
     ids = sorted(set(base_state.hours) | set(scenario_state.hours))
+    if include_closed:
+        ids = sorted(set(ids) | set(estate.register.index))
     ids = [s for s in ids if estate.has_column(s)]
     sites = estate.sites.loc[ids]
     rows = []
     for sid, r in zip(ids, sites.to_dict("records"), strict=True):
         in_b, in_s = sid in base_state.hours, sid in scenario_state.hours
-        status = "open" if in_b and in_s else ("closing" if in_b else "new")
-        hours = scenario_state.hours[sid] if in_s else base_state.hours[sid]
-        h = estate.hours(hours)
+        status = "open" if in_b and in_s else ("closing" if in_b else ("new" if in_s else "closed"))
+        hours = scenario_state.hours[sid] if in_s else base_state.hours.get(sid, str(r.get("hours") or ""))
+        h = estate.hours(hours) if status != "closed" else None
         c = estate.column(sid)
         rows.append({
             "site_id": sid, "name": r["name"], "status": status, "hours": hours,
-            "is_24_7": h.is_24_7, "open_in_band": h.is_open(b.weekday, b.minute),
+            "is_24_7": bool(h and h.is_24_7), "open_in_band": bool(h and h.is_open(b.weekday, b.minute)),
             "footfall": r["footfall"], "host": r["host"], "retailer": r["retailer"],
             "area_name": r["area_name"], "postcode": r["postcode"], "x": r["x"], "y": r["y"],
             "catchment_residents": float(pop_s[c]) if in_s else 0.0,
@@ -135,6 +138,10 @@ def site_icon_svg(status: str, is_24_7: bool, size: int = 18) -> str:
     elif status == "closing":
         shape = (f'<rect x="2" y="2" width="{s - 4}" height="{s - 4}" fill="{fill}" stroke="{stroke}" stroke-width="{sw}"/>'
                  f'<path d="M5 5 L{s - 5} {s - 5} M{s - 5} 5 L5 {s - 5}" stroke="{white if is_24_7 else c}" stroke-width="2"/>')
+    elif status == "closed":
+        edge = palette.STATUS_COLOURS["closed"]
+        shape = (f'<rect x="2" y="2" width="{s - 4}" height="{s - 4}" fill="{white}" fill-opacity="0.85" stroke="{edge}" '
+                 f'stroke-width="2" stroke-dasharray="3 2"/>')
     elif status == "new":
         shape = f'<polygon points="{s / 2},2 {s - 2},{s - 2} 2,{s - 2}" fill="{fill}" stroke="{stroke}" stroke-width="{sw}"/>'
     else:
@@ -159,7 +166,8 @@ def site_popup_html(row: Mapping[str, Any], band_label: str = "") -> str:
     lines.append(f"Host: {e(host)}; {e(str(row['area_name']))}")
     if status != "candidate":
         when = f" at {band_label}" if band_label else ""
-        lines.append(f"Hours: {e(str(row['hours']))}" + (" (24/7)" if row["is_24_7"] else ""))
+        hours = str(row["hours"])
+        lines.append(f"Hours: {e(hours)}" + (" (open 24/7)" if row["is_24_7"] and hours.strip() != "24/7" else ""))
         lines.append(("Open" if row["open_in_band"] else "Shut") + e(when))
         foot = row.get("footfall")
         lines.append("Footfall: " + (f"{text.plain(foot)} crimes reported a day" if isinstance(foot, float) and np.isfinite(foot)

@@ -16,10 +16,13 @@ __all__ = [
     "ABOUT_APPROXIMATE",
     "ABOUT_DATA_SOURCES",
     "ABOUT_INTRO",
+    "ABOUT_PRIVACY",
     "APP_TITLE",
     "BAND_CHOICES",
     "CANDIDATES_LISTED",
     "CANDIDATES_ON_MAP",
+    "CHART_KEY",
+    "COPY_LINK",
     "DEFAULT_BAND",
     "DEFAULT_BASE",
     "DEFAULT_MODE",
@@ -34,21 +37,118 @@ __all__ = [
     "MODE_CHOICES",
     "MODE_LABELS",
     "PAGES",
+    "POINT_ASK",
+    "POINT_INTRO",
+    "RATIONALE_PLACEHOLDER",
     "STATUS_LABELS",
     "TABLE_COLUMNS",
     "UPLOAD_LIMIT_BYTES",
     "band_label",
+    "building",
     "candidate_labels",
     "candidates_caption",
+    "click_question",
     "draft_caption",
+    "effects_heading",
+    "engine_failed",
+    "inherited_caption",
     "mode_label",
+    "no_effect_note",
     "overwrite_question",
+    "point_heading",
+    "point_map_title",
+    "postcode_note",
+    "route_line",
 ]
 
 APP_TITLE = "Police front counters in London: who can reach one?"
 
-#: Page names, in the order of the sidebar.
-PAGES: tuple[str, ...] = ("Compare", "Map", "Build a scenario", "Evidence", "About the data")
+#: Pages by their id in links (``?page=compare``) -> their name, in the order of the sidebar.
+PAGES: dict[str, str] = {"compare": "Compare", "map": "Map", "point": "From a place", "build": "Build a scenario",
+                         "evidence": "Evidence", "about": "About the data"}
+
+#: Said above the Compare chart.
+CHART_KEY = ("Orange: more residents beyond the threshold (worse); purple: fewer (better); "
+             "light grey outline only: no change. Sorted by the change, largest rise first.")
+
+#: Said above the link in the sidebar.
+COPY_LINK = "Link to this view (copy it with the button at its right):"
+
+
+def building(mode: str, band: str, seconds: float) -> str:
+    """The progress line while a matrix is built.
+
+    Examples
+    --------
+    >>> building("transit", "day", 12.4)
+    'Travel times by public transport, day (Wed 12:00): building in the background (12 s so far); the figures appear when it is done.'
+    """
+    return (f"Travel times by {mode_label(mode).lower()}, {band_label(band)}: building in the background "
+            f"({seconds:.0f} s so far); the figures appear when it is done.")
+
+
+POINT_INTRO = ("Type a postcode or click anywhere on the map: the minutes from there to the nearest counter "
+               "open at each time, by each mode, in the scenario and in its base, and the route. The map shades "
+               "every neighbourhood by its minutes from that place (the sidebar's mode and time).")
+POINT_ASK = "Type a London postcode above, or click a place on the map."
+
+
+def postcode_note(edition: str) -> str:
+    """Which postcode list answers.
+
+    Examples
+    --------
+    >>> postcode_note("October 2025")
+    'Postcodes from OS Code-Point Open, October 2025 (offline).'
+    """
+    return f"Postcodes from OS Code-Point Open, {edition} (offline)." if edition else \
+        "The postcode list is loading in the background (a few seconds)."
+
+
+def point_heading(label: str, area: str) -> str:
+    """The heading over a point query's answers."""
+    return f"From {label} ({area})"
+
+
+def point_map_title(mode: str, band: str) -> str:
+    """The title of the point query's map."""
+    return f"Minutes from the place, {mode_label(mode).lower()}, {band_label(band)}"
+
+
+def route_line(answer: Any) -> str:
+    """The route to the nearest open counter in the scenario, leg by leg (markdown)."""
+    legs = "; ".join(f"{text.minutes(lg.minutes, unit=True)} {lg.text}" for lg in answer.scenario.legs)
+    return f"**Route by {mode_label(answer.mode).lower()}, {answer.band.label}:** {legs}."
+
+
+RATIONALE_PLACEHOLDER = "e.g. lease ends March 2026; footfall under 5 a day"
+
+
+def click_question(name: str, *, closing: bool) -> str:
+    """What a click on a marker asks."""
+    return (f"**Close {name}?** Say why: the rationale goes into the scenario file and the evidence."
+            if closing else f"**Open {name}** in this draft?")
+
+
+def inherited_caption(n: int, start: str) -> str:
+    """The label of the folded list of changes the draft inherited."""
+    return f"{n} change(s) inherited from {start}"
+
+
+def effects_heading(threshold: int, mode: str) -> str:
+    """The heading of the per-edit effects table."""
+    return f"What each of your edits does: residents beyond {threshold} min, {mode_label(mode).lower()}"
+
+
+def no_effect_note(name: str, band: str, reason: str) -> str:
+    """The note under the effects table for an edit that changes nothing in the band shown."""
+    return f"Your edit of {name} changes nothing at {band}: {reason}. The table shows the other times."
+
+
+def engine_failed(mode: str, error: str) -> str:
+    """A plain message for an engine (or its matrix) that failed."""
+    return (f"The {mode_label(mode).lower()} travel-time engine is not available: {error}. "
+            "Choose another mode; the other pages still work.")
 
 DEFAULT_BASE = "baseline-2024"
 DEFAULT_SCENARIO = "outcome-2026"
@@ -78,6 +178,7 @@ STATUS_LABELS: dict[str, str] = {
     "closing": "Closes in this scenario",
     "new": "New or reopened in this scenario",
     "candidate": "Candidate host (click to add)",
+    "closed": "Closed in both (click to reopen)",
 }
 
 #: Column labels of the borough comparison table; ``{t}`` is the threshold in minutes.
@@ -135,6 +236,8 @@ HELP: dict[str, str] = {
     "mode": "How residents travel to the counter. Each mode has its own travel-time engine.",
     "band": "The moment in the week: a counter counts only if its hours cover it.",
     "threshold": "Residents whose nearest open counter is further than this many minutes.",
+    "postcode": "A London postcode; it is looked up offline in OS Code-Point Open.",
+    "borough": "Choose a borough to see its neighbourhoods (LSOAs) on the maps; the other boroughs show as outlines.",
     "metric": "What the colours show, per borough (and per LSOA when zoomed in or chosen).",
     "lsoa": "LSOAs are neighbourhoods of about 1,600 residents (4,994 in London).",
     "start": "The scenario your draft begins from; its changes are kept and can be undone.",
@@ -159,7 +262,12 @@ MESSAGES: dict[str, str] = {
     "uploaded": "Loaded {name}: {n} changes.",
     "filter_to_map": "Filter the candidate hosts above (at most {n}) to show them on the map and add one by clicking.",
     "no_changes": "No changes yet.",
+    "choose_borough": "Choose a borough in the sidebar to see its neighbourhoods (LSOAs).",
     "draft_broken": "This draft cannot be applied: {error}",
+    "no_own_changes": "No edits of your own yet: the changes below come from {start}.",
+    "band_building": "travel times still building…",
+    "title_placeholder": "e.g. Outcome 2026 keeping Walworth open",
+    "needs_title": "Give the new scenario its own title (and id) before saving.",
     "evidence_draft": "Evidence for your draft (Build page), saved or not",
 }
 
@@ -248,6 +356,15 @@ ABOUT_DATA_SOURCES: tuple[tuple[str, str, str], ...] = (
     ("Street networks, police points, base map", "OpenStreetMap",
      "ODbL 1.0, © OpenStreetMap contributors"),
 )
+
+ABOUT_PRIVACY = """
+Nothing about your use of this app leaves this computer: no usage statistics (the
+repository's `.streamlit/config.toml` turns them off), no web fonts, icons or scripts, in the
+app or in any file it exports. **The one exception** is the grey base map behind the maps:
+its tiles are fetched from `tile.openstreetmap.org` (© OpenStreetMap contributors), so that
+server sees which part of London is on screen. Without the internet the maps still draw,
+without the base map.
+"""
 
 ABOUT_APPROXIMATE = """
 **What is approximate**

@@ -16,6 +16,7 @@ from pandas.io.formats.style import Styler
 from estate import text
 from estate.coverage import WHOLE_CODES, CoverageResult
 from estate.outputs import _palette as palette
+from estate.outputs.scales import value_text
 from estate.outputs.tables import compare_frame
 from estate.outputs.ui_text import TABLE_COLUMNS, band_label, mode_label
 from geodata.travel.base import MODES
@@ -28,11 +29,13 @@ __all__ = [
     "case_groups_frame",
     "case_thresholds_frame",
     "case_times_frame",
+    "change_chart",
     "change_chart_frame",
     "comparison_title",
     "engine_failure_message",
     "engine_status",
     "headline",
+    "point_frame",
     "style_borough_table",
     "try_engine",
 ]
@@ -161,14 +164,45 @@ def style_borough_table(df: pd.DataFrame, threshold: int) -> Styler:
 
 
 def change_chart_frame(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """Borough, change in residents beyond the threshold, and a bar colour (the palette's worse / better)."""
+    """Borough, change in residents beyond the threshold, its class and bar colour (the palette's
+    worse / no change / better), and the tooltip text; sorted by change, largest rise first."""
     cols = {k: v.format(t=threshold) for k, v in TABLE_COLUMNS.items()}
-    ch = table[cols["beyond_change"]].astype(float)
-    return pd.DataFrame({
-        "Borough": table[cols["name"]],
-        "Change in residents": ch,
-        "colour": np.where(ch > 0, palette.colour("worse"), palette.colour("better")),
+    ch = table[cols["beyond_change"]].astype(float).round()
+    cls = np.where(ch > 0, "worse", np.where(ch < 0, "better", "no change"))
+    out = pd.DataFrame({
+        "Borough": table[cols["name"]].astype(str).to_numpy(),
+        "Change in residents": ch.to_numpy(),
+        "class": cls,
+        "colour": [palette.colour(c) for c in cls],
+        "Change": [value_text(float(v), "residents", change=True, threshold=threshold) for v in ch],
     })
+    return out.sort_values(["Change in residents", "Borough"], ascending=[False, True]).reset_index(drop=True)
+
+
+def change_chart(table: pd.DataFrame, threshold: int) -> Any:
+    """The borough bar chart of the change in residents beyond ``threshold`` (an Altair chart).
+
+    The bar colours are the frame's own (``scale=None``): a chart library
+    cannot reassign them.  Every borough is labelled; zero is the neutral
+    "no change" colour with an outline so it shows.
+    """
+    import altair as alt
+
+    df = change_chart_frame(table, threshold)
+    order = list(df["Borough"])
+    edge = palette.colour("swatch edge")
+    return (
+        alt.Chart(df)
+        .mark_bar(stroke=edge, strokeWidth=0.5)
+        .encode(
+            x=alt.X("Change in residents:Q", title=f"Change in residents beyond {threshold} min",
+                    axis=alt.Axis(format="+,d")),
+            y=alt.Y("Borough:N", sort=order, title=None, axis=alt.Axis(labelLimit=220, labelOverlap=False)),
+            color=alt.Color("colour:N", scale=None),
+            tooltip=[alt.Tooltip("Borough:N"), alt.Tooltip("Change:N", title="Change")],
+        )
+        .properties(height=alt.Step(17))
+    )
 
 
 def try_engine(planner: Any, mode: str) -> tuple[str, str | None]:
@@ -262,3 +296,20 @@ def case_thresholds_frame(bc: Any) -> pd.DataFrame:
     ts = sorted(set(bc.newly_beyond) | set(bc.newly_within))
     return pd.DataFrame([{"Threshold (min)": t, "Newly beyond": text.count(bc.newly_beyond.get(t, 0.0)),
                           "Newly within": text.count(bc.newly_within.get(t, 0.0))} for t in ts])
+
+
+def point_frame(answer: Any, base_id: str, scenario_id: str) -> pd.DataFrame:
+    """A point query's answers (:class:`estate.pointquery.PointAnswer`): one row per mode and band."""
+    rows = []
+    for a in answer.answers:
+        ch = a.change
+        rows.append({
+            "Mode": mode_label(str(a.mode)), "Time": a.band.label,
+            f"Minutes ({scenario_id})": text.minutes(a.scenario.minutes),
+            f"Nearest open counter ({scenario_id})": a.scenario.name or "none within reach",
+            f"Minutes ({base_id})": text.minutes(a.base.minutes),
+            f"Nearest open counter ({base_id})": a.base.name or "none within reach",
+            "Change": "no change" if ch == 0 else ("none in reach in either" if ch != ch
+                                                   else text.minutes(ch, signed=True, unit=True)),
+        })
+    return pd.DataFrame(rows)

@@ -24,6 +24,7 @@ from geodata.travel.base import (
 )
 from geodata.travel.cache import cache_key, cached_matrix
 from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
+from geodata.travel.from_point import times_from
 
 if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
     from geodata.travel._transit_graph import near_links
@@ -104,6 +105,7 @@ __all__ = [
     "parse_band",
     "parse_mode",
     "street_engine_or_crowfly",
+    "times_from",
 ]
 
 

@@ -1,0 +1,301 @@
+"""What every page shares: the cached planner and shapes, the background matrix builds,
+the sidebar (its keys are the URL's query parameters), the map component and the headline.
+
+No logic of its own: figures come from :mod:`estate`, words from
+:mod:`estate.outputs.ui_text`, links from :mod:`estate.outputs.links`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+import streamlit as st
+
+from estate import drafts, settings, text
+from estate.background import Warmup
+from estate.coverage import THRESHOLDS, CoverageResult
+from estate.outputs import links, maps, views
+from estate.outputs import ui_text as T
+from estate.planner import REGISTER_ID, Planner
+from estate.scenario import Scenario, ScenarioState
+from geodata import normalise_postcode
+from geodata.errors import PlannerError
+
+_map_component = st.components.v2.component("estate_map", js=maps.EMBED_JS)
+
+#: (mode, band) matrices built in the background at start-up, in this order
+WARM_PAIRS: tuple[tuple[str, str], ...] = tuple(
+    (m, b) for b in ("night", "day") for m in T.MODE_CHOICES) + tuple(
+    (m, b) for b in T.BAND_CHOICES if b not in ("night", "day") for m in T.MODE_CHOICES)
+
+
+def page_icon() -> Any:
+    """The tab's icon, drawn here (a named Material icon would be fetched from fonts.gstatic.com)."""
+    from PIL import Image, ImageDraw
+
+    from estate.outputs import _palette as palette
+
+    img = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    d = ImageDraw.Draw(img)
+    d.ellipse((4, 4, 60, 60), fill=palette.colour("open"), outline=palette.colour("marker edge"), width=3)
+    d.rectangle((22, 20, 42, 44), fill=palette.colour("background"))
+    return img
+
+
+# ---- cached data ----------------------------------------------------------------
+def config() -> tuple[str, str]:
+    """(data folder, scenario folder) from the environment: the key of every cache."""
+    return settings.environment().key
+
+
+@st.cache_resource(show_spinner="Loading the data pack…")
+def _planner(data_dir: str, scenarios_dir: str) -> Planner:
+    p = Planner(data_dir or None, scenarios_dir=scenarios_dir or None)
+    _ = p.estate, p.units, p.areas  # load now, once
+    return p
+
+
+def planner() -> Planner:
+    return _planner(*config())
+
+
+@st.cache_resource(show_spinner="Preparing the map shapes…")
+def geometry(cfg: tuple[str, str]) -> maps.MapGeometry:
+    p = planner()
+    return maps.geometry_for(p).web  # the same preparation the evidence pack's maps use
+
+
+@st.cache_resource(show_spinner=False)
+def warmup(cfg: tuple[str, str]) -> Warmup:
+    """The background builds of this server: the postcode list, then every matrix."""
+    p = planner()
+    return Warmup(p, WARM_PAIRS, extra=[lambda: p.postcode_geocoder]).start()
+
+
+@st.cache_resource(show_spinner=False)
+def _last_signature(cfg: tuple[str, str]) -> dict[str, Any]:
+    return {}
+
+
+def scenario_signature() -> tuple[tuple[str, int, int], ...]:
+    """Re-read the scenario folder when any file in it changed (another session saved)."""
+    p = planner()
+    sig = drafts.scenario_folder_signature(p.scenarios_dir)
+    seen = _last_signature(config())
+    if seen.get("sig") != sig:
+        p.reload_scenarios()
+        seen["sig"] = sig
+    return sig
+
+
+def state_of(ref: str | Scenario) -> ScenarioState:
+    scenario_signature()
+    return planner().state(ref)
+
+
+def coverage(ref: str | Scenario, mode: str, band: str) -> CoverageResult:
+    """Coverage of a saved scenario or the draft: the planner keeps results by content."""
+    scenario_signature()
+    return planner().coverage(ref, mode, band)
+
+
+def borough_table(base: str | Scenario, scen: str | Scenario, mode: str, band: str, t: int) -> Any:
+    return views.borough_table(coverage(base, mode, band), coverage(scen, mode, band), t)
+
+
+def site_frame(base: str | Scenario, scen: str | Scenario, mode: str, band: str, *,
+               include_closed: bool = False) -> Any:
+    p = planner()
+    return maps.site_frame(p.estate, state_of(base), state_of(scen), coverage(base, mode, band),
+                           coverage(scen, mode, band), p.units.weights()["all"], include_closed=include_closed)
+
+
+# ---- the sidebar and the link ------------------------------------------------------
+def scenario_label(sid: str) -> str:
+    if sid == REGISTER_ID:
+        return "register (every counter open in the register)"
+    sc = planner().scenarios.get(sid)
+    return f"{sid} — {sc.title}" if sc else sid
+
+
+def scenario_ids() -> list[str]:
+    scenario_signature()
+    return [REGISTER_ID, *sorted(planner().scenarios)]
+
+
+def index_of(options: list[str], wanted: str, fallback: int = 0) -> int:
+    return options.index(wanted) if wanted in options else min(fallback, len(options) - 1)
+
+
+def borough_names() -> dict[str, str]:
+    p = planner()
+    return dict(zip(p.areas["code"], p.areas["name"], strict=True))
+
+
+def _postcode_ok(value: str) -> bool:
+    try:
+        normalise_postcode(value)
+        return True
+    except PlannerError:
+        return False
+
+
+def _choices(pages: list[str], ids: list[str]) -> dict[str, list[str]]:
+    return {"page": pages, "base": ids, "scenario": ids, "mode": list(T.MODE_CHOICES),
+            "band": list(T.BAND_CHOICES), "threshold": [str(t) for t in THRESHOLDS],
+            "borough": ["", *borough_names()], "metric": list(maps.METRICS)}
+
+
+def read_link(pages: list[str]) -> None:
+    """On a session's first run, take the URL's known choices into the widgets; say what was ignored."""
+    if st.session_state.get("_link_read"):
+        return
+    st.session_state["_link_read"] = True
+    view = links.read_view(dict(st.query_params.to_dict()), _choices(pages, scenario_ids()),
+                           free={"postcode": _postcode_ok})
+    for key, val in view.values.items():
+        st.session_state[key] = int(val) if key == "threshold" else val
+    if view.ignored:
+        st.session_state["_link_message"] = view.message()
+
+
+def _init(key: str, default: Any, options: list[Any]) -> None:
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+
+
+def sidebar_controls() -> dict[str, Any]:
+    """Base, scenario, mode and band (select boxes), threshold and borough; keys = query parameter names."""
+    ids = scenario_ids()
+    sb = st.sidebar
+    _init("base", T.DEFAULT_BASE if T.DEFAULT_BASE in ids else ids[0], ids)
+    _init("scenario", T.DEFAULT_SCENARIO if T.DEFAULT_SCENARIO in ids else ids[-1], ids)
+    _init("mode", T.DEFAULT_MODE, list(T.MODE_CHOICES))
+    _init("band", T.DEFAULT_BAND, list(T.BAND_CHOICES))
+    _init("threshold", T.DEFAULT_THRESHOLD, list(THRESHOLDS))
+    names = borough_names()
+    boroughs = ["", *sorted(names, key=lambda k: names[k])]
+    _init("borough", "", boroughs)
+    base = sb.selectbox("Base", ids, key="base", format_func=scenario_label, help=T.HELP["base"])
+    scen = sb.selectbox("Scenario", ids, key="scenario", format_func=scenario_label, help=T.HELP["scenario"])
+    mode = sb.selectbox("Travel mode", list(T.MODE_CHOICES), key="mode", format_func=T.mode_label,
+                        help=T.HELP["mode"])
+    band = sb.selectbox("Time of the week", list(T.BAND_CHOICES), key="band", format_func=T.band_label,
+                        help=T.HELP["band"])
+    t = sb.select_slider("Threshold (minutes)", options=list(THRESHOLDS), key="threshold", help=T.HELP["threshold"])
+    borough = sb.selectbox("Borough (neighbourhood detail)", boroughs, key="borough",
+                           format_func=lambda k: names.get(k, "All London"), help=T.HELP["borough"])
+    return {"base": base, "scenario": scen, "mode": mode, "band": band, "t": int(t), "borough": borough}
+
+
+def share_link(page: str, c: dict[str, Any], **extra: Any) -> None:
+    """Write the view into the URL and show it with a copy button."""
+    values = {"page": page, "base": c["base"], "scenario": c["scenario"], "mode": c["mode"], "band": c["band"],
+              "threshold": c["t"], "borough": c["borough"], **extra}
+    query = links.view_query(values)
+    wanted = {k: _unquote(v) for k, v in (pair.split("=", 1) for pair in query.split("&") if pair)}
+    if dict(st.query_params.to_dict()) != wanted:
+        st.query_params.from_dict(wanted)
+    base = ""
+    try:
+        base = str(st.context.url or "").split("?", 1)[0]
+    except Exception:  # no browser (tests): a relative link still reproduces the view
+        base = ""
+    st.sidebar.caption(T.COPY_LINK)
+    st.sidebar.code(f"{base}?{query}", language=None, wrap_lines=True)
+    msg = st.session_state.pop("_link_message", None)
+    if msg:
+        st.warning(msg, icon=":material/link_off:")
+
+
+def _unquote(v: str) -> str:
+    from urllib.parse import unquote_plus
+
+    return unquote_plus(v)
+
+
+# ---- engines, progress ----------------------------------------------------------------
+def engine_ready(mode: str, band: str) -> bool:
+    """The matrix is ready (else wait for the background build, showing its progress); False on failure."""
+    w = warmup(config())
+    s = w.status(mode, band)
+    if not s.ready and not s.error:
+        w.want(mode, band)
+        bar = st.progress(s.done, text=T.building(mode, band, 0.0))
+        started = time.monotonic()
+        while not s.ready and not s.error:
+            time.sleep(0.25)
+            s = w.status(mode, band)
+            bar.progress(s.done, text=T.building(mode, band, time.monotonic() - started))
+        bar.empty()
+    if s.error:
+        st.error(T.engine_failed(mode, s.error), icon=":material/error:")
+        return False
+    return True
+
+
+def show_map(m: Any, *, key: str, height: int = 580, title: str = "Coverage map",
+             on_click: Any = None, on_point: Any = None) -> None:
+    """Render a folium map in the map component.
+
+    ``on_click(site_id)`` runs, before the rerun, for a clicked marker; ``on_point(lat, lon)`` for a clicked place.
+    """
+    html_text = maps.map_html(m)
+    digest = hashlib.sha1(html_text.encode("utf-8")).hexdigest()
+
+    def clicked() -> None:
+        site = (st.session_state.get(key) or {}).get("site")
+        if site and on_click is not None:
+            on_click(str(site))
+
+    def pointed() -> None:
+        pt = (st.session_state.get(key) or {}).get("point")
+        if on_point is not None and isinstance(pt, list | tuple) and len(pt) == 2:
+            try:
+                on_point(float(pt[0]), float(pt[1]))
+            except (TypeError, ValueError):
+                return
+
+    _map_component(data={"html": html_text, "height": height, "key": digest, "title": title},
+                   key=key, height=height, on_site_change=clicked, on_point_change=pointed)
+
+
+def build_map(base: str | Scenario, scen: str | Scenario, c: dict[str, Any], *, metric: str,
+              candidates: Any = None, clickable: bool = False, title: str = "",
+              include_closed: bool = False) -> Any:
+    """The coverage map of the page: classes chosen for the values shown; the sidebar's borough in detail."""
+    p = planner()
+    b, s = coverage(base, c["mode"], c["band"]), coverage(scen, c["mode"], c["band"])
+    values = maps.metric_values(metric, b, s, c["t"])
+    change = maps.METRICS[metric].change
+    unit = maps.METRICS[metric].unit
+    kw: dict[str, Any] = {}
+    if c.get("borough"):
+        lv = maps.lsoa_values(metric, b, s)
+        in_b = (p.units.frame["area_code"] == c["borough"]).to_numpy()
+        kw = {"lsoa_values": maps.values_by_code(p.units.frame["unit_id"], lv),
+              "lsoa_scale": maps.lsoa_data_scale(metric, lv[in_b]), "lsoa": "borough", "focus": c["borough"],
+              "lsoa_describe": lambda v: maps.value_text(v, "minutes", change=change)}
+    return maps.coverage_map(
+        geometry(config()), borough_values=maps.values_by_code(s.area_codes, values),
+        borough_scale=maps.data_scale(metric, c["t"], values[: len(s.area_codes)]),
+        sites=site_frame(base, scen, c["mode"], c["band"], include_closed=include_closed),
+        candidates=candidates, band_label=T.band_label(c["band"]), title=title, clickable=clickable,
+        describe=lambda v: maps.value_text(v, unit if unit != "% of residents" else "% of residents",
+                                           change=change, threshold=c["t"]), **kw)
+
+
+def headline_block(base: str | Scenario, scen: str | Scenario, c: dict[str, Any],
+                   base_title: str, scen_title: str, *, labels: tuple[str, str] = ("base", "scenario")) -> None:
+    h = views.headline(coverage(base, c["mode"], c["band"]), coverage(scen, c["mode"], c["band"]), c["t"])
+    cols = st.columns(3)
+    cols[0].metric(f"Beyond {c['t']} min: {labels[0]}", text.count(h.london.base))
+    cols[1].metric(f"Beyond {c['t']} min: {labels[1]}", text.count(h.london.scenario),
+                   delta=text.count(h.london.change, signed=True), delta_color="inverse")
+    cols[2].metric(f"Within {c['t']} min: {labels[1]}", text.share(h.scenario_share),
+                   delta=text.share(h.scenario_share - h.base_share, signed=True))
+    st.markdown(h.sentence(base_title, scen_title))
+    if h.worst:
+        st.markdown("**Worst hit:** " + "; ".join(f"{w.name} {w.change:+,}" for w in h.worst))

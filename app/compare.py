@@ -1,0 +1,37 @@
+"""The Compare page: headline, borough table, the change chart and the map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app.common import borough_table, build_map, coverage, engine_ready, headline_block, show_map
+from estate.outputs import ui_text as T
+from estate.outputs import views
+from estate.outputs.tables import compare_frame, csv_text
+
+
+def page(c: dict[str, Any]) -> None:
+    st.header("Compare two scenarios")
+    if not engine_ready(c["mode"], c["band"]):
+        return
+    s = coverage(c["scenario"], c["mode"], c["band"])
+    st.caption(f"{T.mode_label(c['mode'])}, {T.band_label(c['band'])}. Engine {s.engine}: {s.engine_note}")
+    headline_block(c["base"], c["scenario"], c, c["base"], c["scenario"])
+    table = borough_table(c["base"], c["scenario"], c["mode"], c["band"], c["t"])
+    st.subheader("Map")
+    title = views.comparison_title(c["base"], c["scenario"], c["mode"], c["band"], c["t"])
+    show_map(build_map(c["base"], c["scenario"], c, metric="beyond_change", title=title),
+             key="compare_map", height=600, title=title)
+    left, right = st.columns([2, 3])
+    with left:
+        st.subheader(f"Change in residents beyond {c['t']} min")
+        st.caption(T.CHART_KEY)
+        st.altair_chart(views.change_chart(table, c["t"]), width="stretch", key="compare_chart")
+    with right:
+        st.subheader("Boroughs")
+        st.dataframe(views.style_borough_table(table, c["t"]), hide_index=True, height=620, key="compare_table")
+    csv = csv_text(compare_frame(coverage(c["base"], c["mode"], c["band"]), s, c["t"]))
+    st.download_button("Download the table (CSV)", csv, file_name=f"{c['scenario']}-vs-{c['base']}.csv",
+                       mime="text/csv", key="compare_csv")
