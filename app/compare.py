@@ -9,7 +9,7 @@ import streamlit as st
 from app.common import borough_table, build_map, coverage, engine_ready, headline_block, show_map
 from estate.outputs import ui_text as T
 from estate.outputs import views
-from estate.outputs.tables import compare_frame
+from estate.outputs.tables import compare_frame, csv_text
 
 
 def page(c: dict[str, Any]) -> None:
@@ -32,6 +32,6 @@ def page(c: dict[str, Any]) -> None:
     with right:
         st.subheader("Boroughs")
         st.dataframe(views.style_borough_table(table, c["t"]), hide_index=True, height=620, key="compare_table")
-    csv = compare_frame(coverage(c["base"], c["mode"], c["band"]), s, c["t"]).to_csv(index=False)
+    csv = csv_text(compare_frame(coverage(c["base"], c["mode"], c["band"]), s, c["t"]))
     st.download_button("Download the table (CSV)", csv, file_name=f"{c['scenario']}-vs-{c['base']}.csv",
                        mime="text/csv", key="compare_csv")

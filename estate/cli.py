@@ -77,11 +77,11 @@ def _planner(args: argparse.Namespace) -> Planner:
     )
 
 
-def _emit(text: str, out: str | None) -> None:
+def _emit(text: str, out: str | None, force: bool = False) -> None:
     if out:
-        from geodata import atomic_write_text
+        from estate.outputs.files import write_output
 
-        atomic_write_text(Path(out), text)
+        write_output(out, text, force=force)
         print(f"wrote {out}", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -95,13 +95,18 @@ def _fmt_table(df: pd.DataFrame) -> str:
 def cmd_scenarios(args: argparse.Namespace) -> int:
     p = _planner(args)
     df = p.scenario_table()
+    bad = p.scenario_problems()
     if args.format == "json":
-        _emit(json.dumps(df.to_dict("records"), indent=2), args.out)
+        _emit(json.dumps(df.to_dict("records"), indent=2), args.out, args.force_out)
     elif args.format == "csv":
-        _emit(df.to_csv(index=False), args.out)
+        from estate.outputs.tables import csv_text
+
+        _emit(csv_text(df), args.out, args.force_out)
     else:
-        _emit(_fmt_table(df), args.out)
-    return 0
+        _emit(_fmt_table(df), args.out, args.force_out)
+    for name, why in bad.items():
+        print(f"error: scenario {name} is broken: {' '.join(why.split())}", file=sys.stderr)
+    return 2 if bad else 0
 
 
 def cmd_sites(args: argparse.Namespace) -> int:
@@ -122,11 +127,13 @@ def cmd_sites(args: argparse.Namespace) -> int:
         cols = ["site_id", "name", "host", "retailer", "area_name", "postcode"]
     df = df[cols] if args.format == "table" else df
     if args.format == "json":
-        _emit(df.to_json(orient="records", indent=2), args.out)
+        _emit(df.to_json(orient="records", indent=2), args.out, args.force_out)
     elif args.format == "csv":
-        _emit(df.to_csv(index=False), args.out)
+        from estate.outputs.tables import csv_text
+
+        _emit(csv_text(df), args.out, args.force_out)
     else:
-        _emit(_fmt_table(df.reset_index(drop=True)), args.out)
+        _emit(_fmt_table(df.reset_index(drop=True)), args.out, args.force_out)
     return 0
 
 
@@ -144,16 +151,16 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     p.matrix(args.mode, args.band, progress=_progress_bar(f"{args.mode} matrix"))
     res = p.coverage(args.scenario, args.mode, args.band)
     if args.format == "json":
-        _emit(json.dumps(res.to_dict(), indent=2), args.out)
+        _emit(json.dumps(res.to_dict(), indent=2), args.out, args.force_out)
     elif args.format == "csv":
-        from estate.outputs.tables import coverage_frame
+        from estate.outputs.tables import coverage_frame, csv_text
 
-        _emit(coverage_frame(res).to_csv(index=False), args.out)
+        _emit(csv_text(coverage_frame(res)), args.out, args.force_out)
     else:
         from estate.outputs.tables import coverage_frame
 
         head = f"{args.scenario}: {args.mode}, {args.band} — engine {res.engine}: {res.engine_note}"
-        _emit(head + "\n" + _fmt_table(_table_view(coverage_frame(res), THRESHOLDS)), args.out)
+        _emit(head + "\n" + _fmt_table(_table_view(coverage_frame(res), THRESHOLDS)), args.out, args.force_out)
     return 0
 
 
@@ -162,13 +169,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     p.matrix(args.mode, args.band, progress=_progress_bar(f"{args.mode} matrix"))
     cmp_ = p.compare(args.base, args.scenario, args.mode, args.band)
     if args.format == "json":
-        _emit(json.dumps(cmp_.to_dict(), indent=2), args.out)
+        _emit(json.dumps(cmp_.to_dict(), indent=2), args.out, args.force_out)
         return 0
     from estate.outputs.tables import compare_frame
 
     df = compare_frame(cmp_.base, cmp_.scenario, args.threshold)
     if args.format == "csv":
-        _emit(df.to_csv(index=False), args.out)
+        from estate.outputs.tables import csv_text
+
+        _emit(csv_text(df), args.out, args.force_out)
     else:
         t = args.threshold
         view = df[["name", "open_sites_base", "open_sites_scenario", f"beyond_{t}_base",
@@ -176,7 +185,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         view = view.rename(columns=lambda c: c.replace("_scenario", " scen").replace("_base", " base"))
         head = (f"{args.base} -> {args.scenario}: {args.mode}, {args.band}; residents beyond {t} minutes "
                 f"— engine {cmp_.scenario.engine}: {cmp_.scenario.engine_note}")
-        _emit(head + "\n" + _fmt_table(view), args.out)
+        _emit(head + "\n" + _fmt_table(view), args.out, args.force_out)
     return 0
 
 
@@ -241,9 +250,10 @@ def cmd_evidence(args: argparse.Namespace) -> int:
 
 def cmd_map(args: argparse.Namespace) -> int:
     from estate.outputs import maps
-    from geodata import atomic_write_text
+    from estate.outputs.files import check_output, write_output
     from geodata.travel.base import parse_band
 
+    check_output(args.out, force=args.force_out)
     p = _planner(args)
     p.matrix(args.mode, args.band, progress=_progress_bar(f"{args.mode} matrix"))
     cmp_ = p.compare(args.base, args.scenario, args.mode, args.band)
@@ -259,7 +269,7 @@ def cmd_map(args: argparse.Namespace) -> int:
     title = f"{args.scenario} vs {args.base}: {args.mode}, {band.label}"
     m = maps.coverage_map(geo, borough_values=values, borough_scale=maps.metric_scale(args.metric, args.threshold),
                           sites=sites, band_label=band.label, title=title)
-    atomic_write_text(Path(args.out), maps.map_html(m))
+    write_output(args.out, maps.map_html(m), force=args.force_out)
     print(f"wrote {args.out}: one HTML file that opens offline (the base-map tiles need the internet)",
           file=sys.stderr)
     return 0
@@ -490,6 +500,11 @@ def build_parser() -> argparse.ArgumentParser:
     def fmt(p: argparse.ArgumentParser) -> None:
         p.add_argument("--format", choices=("table", "csv", "json"), default="table")
         p.add_argument("--out", help="write to this file (atomically) instead of stdout")
+        force(p)
+
+    def force(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--force", action="store_true", dest="force_out",
+                       help="overwrite an existing --out file that estate did not write")
 
     def mb(p: argparse.ArgumentParser) -> None:
         p.add_argument("--mode", default="walk", help=f"one of {', '.join(MODES)} (default walk)")
@@ -540,6 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", default="beyond_change",
                    help="beyond_change (default), beyond, share_within, share_change, mean_min, mean_change, p95_min")
     p.add_argument("--out", required=True, help="the HTML file to write (atomically)")
+    force(p)
     p.set_defaults(func=cmd_map)
     p = sub.add_parser(
         "matrix",
@@ -587,19 +603,64 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+#: the exit status of an unexpected error (a bug), as BSD's EX_SOFTWARE
+EXIT_BUG = 70
+
+
+def _crash_log(exc: BaseException) -> Path | None:
+    """Write the full trace of an unexpected error to the state folder (else the temporary folder)."""
+    import tempfile
+    import time
+    import traceback
+
+    from estate.settings import state_dir
+
+    trace = "".join(traceback.format_exception(exc))
+    name = f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    head = f"estate {' '.join(sys.argv[1:])}\n\n"
+    for folder in (state_dir() / "logs", Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / name
+            path.write_text(head + trace, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit status (2 for a user error, with a plain message)."""
+    """Run the CLI; return the exit status.
+
+    0 on success; 2 for a bad input (one line naming the file and the key, row or
+    line at fault, and the fix); 70 for an unexpected error (a bug: a short message
+    and where its full trace was written); 130 when interrupted.
+    """
     args = build_parser().parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
     try:
         return int(args.func(args))
     except PlannerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except FileExistsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("error: ran out of memory; use a smaller register or study area, or a machine with more "
+              "memory", file=sys.stderr)
+        return EXIT_BUG
+    except Exception as exc:  # the boundary: a bug must not look like a bad input
+        path = _crash_log(exc)
+        where = f"the full trace is in {path}" if path else "the full trace could not be written"
+        print(f"error: unexpected {type(exc).__name__}: {_one_line(exc)[:300]} (a bug in estate, not "
+              f"your input; {where}; please report it with the command you ran)", file=sys.stderr)
+        return EXIT_BUG
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,7 @@ __all__ = [
     "MapError",
     "OptimiseError",
     "OutputError",
+    "OutputExistsError",
     "OutsideAreaError",
     "RegisterError",
     "RulesError",
@@ -61,6 +62,13 @@ class ScenarioError(ValueError, EstateError):
 
 class OutputError(OSError, EstateError):
     """An output path that cannot be written."""
+
+
+class OutputExistsError(FileExistsError, OutputError):
+    """An output would replace a file the tool did not write (or that was changed since), unasked."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "output exists"
 
 
 class MapError(ValueError, EstateError):

@@ -116,7 +116,10 @@ def parse_hours(text: str) -> Hours:
             start, end = h1 * 60 + m1, h2 * 60 + m2
             if h1 > 23 or m1 > 59 or m2 > 59 or end > 1440:
                 raise HoursError(_msg(text, f"impossible time in {span.strip()!r}"))
-            if end <= start:  # passes midnight
+            if end == start:
+                raise HoursError(_msg(text, f"{span.strip()!r} opens and closes at the same time; for a whole "
+                                             "day write 00:00-24:00, for none write off"))
+            if end < start:  # passes midnight
                 end += 1440
             for d in days:
                 idx = (d * 1440 + np.arange(start, end)) % _MIN_PER_WEEK

@@ -22,14 +22,15 @@ from estate import settings as config
 from estate.areas import area_defaults
 from estate.coverage import THRESHOLDS, Comparison, CoverageResult, evaluate
 from estate.derived import EngineFacts, Tables, facts_key, input_stats, load_or_build, tables_key
-from estate.errors import RegisterError
+from estate.errors import RegisterError, ScenarioError
 from estate.scenario import (
     REGISTER,
     Scenario,
+    ScenarioFolder,
     ScenarioState,
-    load_scenarios,
     resolve,
     resolve_value,
+    scan_scenarios,
 )
 from estate.siteindex import SiteIndex
 from geodata.errors import CacheError
@@ -133,7 +134,8 @@ class Planner:
             self.cache_dir = config.cache_dir()
         else:
             self.cache_dir = Path(cache_dir)
-        self.overrides = settings if isinstance(settings, dict) else config.load_overrides(settings)
+        self.overrides = (config.check_settings(settings) if isinstance(settings, dict)
+                          else config.load_overrides(settings))
         self.street_network = street_network or env.streets or defaults.streets
         self.gtfs = gtfs or env.gtfs or defaults.gtfs
         self.gtfs_week = defaults.gtfs_week
@@ -258,13 +260,24 @@ class Planner:
         return build_estate(reg, candidates_from_places(places))
 
     @cached_property
+    def scenario_folder(self) -> ScenarioFolder:
+        """The scenario folder as read: good files, and broken ones with their errors."""
+        return scan_scenarios(self.scenarios_dir)
+
+    @cached_property
     def scenarios(self) -> dict[str, Scenario]:
-        """Scenario files by id."""
-        return load_scenarios(self.scenarios_dir)
+        """The good scenario files by id (a broken one is named by :attr:`broken_scenarios`)."""
+        return self.scenario_folder.good
+
+    @property
+    def broken_scenarios(self) -> dict[str, ScenarioError]:
+        """Each scenario file that cannot be read, by its name, with its error."""
+        return self.scenario_folder.broken
 
     def reload_scenarios(self) -> dict[str, Scenario]:
         """Re-read the scenario folder (after a save)."""
         self.__dict__.pop("scenarios", None)
+        self.__dict__.pop("scenario_folder", None)
         self._states: dict[str, ScenarioState] = {}
         self._results.clear()
         return self.scenarios
@@ -430,7 +443,7 @@ class Planner:
         key = ref if isinstance(ref, str) else f"value:{self.content_key(ref)}:{ref.id}"
         if key not in self._states:
             if isinstance(ref, str):
-                self._states[key] = resolve(ref, self.scenarios, self.site_index)
+                self._states[key] = resolve(ref, self.scenarios, self.site_index, broken=self.broken_scenarios)
             else:
                 if len(self._states) > 4 * RESULTS_KEPT:  # an app session's many drafts: keep the files' states
                     self._states = {k: v for k, v in self._states.items() if not k.startswith("value:")}
@@ -480,16 +493,31 @@ class Planner:
                           self.coverage(scenario, mode, band, thresholds=thresholds))
 
     def scenario_table(self) -> pd.DataFrame:
-        """One row per scenario: id, title, base, counts of changes, open sites."""
+        """One row per scenario: id, title, base, counts of changes, open sites (the good ones; see
+        :meth:`scenario_problems` for the others)."""
         import pandas as pd
 
         rows = []
+        bad = self.scenario_problems()
         for sid, sc in sorted(self.scenarios.items()):
+            if sid in bad:
+                continue
             st = self.state(sid)
             rows.append({"id": sid, "title": sc.title, "base": sc.base, "close": len(st.closed),
                          "open": len(st.opened), "set_hours": len(st.rehoured), "open_sites": len(st.hours),
                          "open_24_7": sum(self.estate.hours(h).is_24_7 for h in st.hours.values())})
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=["id", "title", "base", "close", "open", "set_hours", "open_sites",
+                                           "open_24_7"])
+
+    def scenario_problems(self) -> dict[str, str]:
+        """Each scenario that cannot be used, by file name: its file is broken, or it (or a base) does not resolve."""
+        out = {name: str(exc) for name, exc in self.broken_scenarios.items()}
+        for sid in sorted(self.scenarios):
+            try:
+                self.state(sid)
+            except (ScenarioError, KeyError) as exc:
+                out[sid] = str(exc)
+        return dict(sorted(out.items()))
 
 
 REGISTER_ID = REGISTER

@@ -113,18 +113,86 @@ def load_met_register(data_dir: Path, areas: gpd.GeoDataFrame, geocoder: Geocode
     return _validate(pd.DataFrame(rows), MET_COUNTERS.path, areas, geocoder)
 
 
+#: the words a yes/no column of a register may hold (any case); anything else is an error
+TRUE_WORDS = frozenset({"true", "yes", "y", "1", "open"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0", "closed"})
+
+#: the most sites a register may hold: the matrices are units x sites per mode and band
+MAX_SITES = 20_000
+#: the largest register file read
+MAX_REGISTER_BYTES = 50_000_000
+
+
+def parse_bool(value: object, where: str, column: str, *, default: bool) -> bool:
+    """A register's yes/no cell: true/false, yes/no, y/n, 1/0, open/closed (any case); empty = ``default``.
+
+    Examples
+    --------
+    >>> parse_bool("FALSE", "r.csv row 2", "open", default=True), parse_bool(" Open ", "", "open", default=False)
+    (False, True)
+    """
+    v = str(value if value is not None else "").strip().lower()
+    if not v:
+        return default
+    if v in TRUE_WORDS:
+        return True
+    if v in FALSE_WORDS:
+        return False
+    raise RegisterError(f"{where}: {column} is {value!r}; write one of true/false, yes/no, y/n, 1/0, open/closed")
+
+
+def _number(value: str, where: str, column: str) -> float:
+    v = (value or "").strip().replace(",", "")
+    if not v:
+        return np.nan
+    try:
+        out = float(v)
+    except ValueError:
+        raise RegisterError(f"{where}: {column} is {value!r}, not a number; write a plain number "
+                            "such as 12.5, or leave it empty") from None
+    if not np.isfinite(out) or out < 0:
+        raise RegisterError(f"{where}: {column} is {value!r}; expected a number of 0 or more")
+    return out
+
+
+def _read_register_table(path: Path) -> pd.DataFrame:
+    """The register CSV as text cells, after the early checks (it exists, its size, its row count)."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise RegisterError(f"{path}: cannot be read ({exc.strerror or exc}); check the --register path") from None
+    if not p.is_file():
+        raise RegisterError(f"{path} is a folder, not a CSV file; give the register's CSV file")
+    if size > MAX_REGISTER_BYTES:
+        raise RegisterError(f"{path}: {size / 1e6:,.0f} MB is more than a register holds; at most "
+                            f"{MAX_SITES:,} sites ({MAX_REGISTER_BYTES / 1e6:,.0f} MB) fit")
+    with open(p, "rb") as fh:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+    if lines - 1 > MAX_SITES:
+        raise RegisterError(
+            f"{path}: about {lines - 1:,} rows; at most {MAX_SITES:,} sites fit (each mode and band keeps a "
+            f"matrix of every resident unit to every site: 4,994 LSOAs x {lines - 1:,} sites would be "
+            f"{4994 * (lines - 1) * 4 / 1e9:,.1f} GB). Split the register, or keep only the sites in question.")
+    try:
+        t = pd.read_csv(p, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, OSError) as exc:
+        raise RegisterError(f"{path}: cannot be read as CSV ({exc}); save it as UTF-8 CSV with a header row") from exc
+    if t.empty:
+        raise RegisterError(f"{path}: has a header but no sites; add one row per site below the header")
+    return t
+
+
 def load_register_csv(path: Path, areas: gpd.GeoDataFrame, geocoder: Geocoder | None = None) -> pd.DataFrame:
     """Load a user's register CSV: ``site_id``, ``name``, ``hours`` and a location.
 
     Optional columns: ``kind`` (default front_counter), ``host`` (police),
     ``borough`` (GSS code or name; else found from the location), ``open``
-    (1/0, default 1), ``footfall``, ``annual_cost``, ``address``, ``postcode``.
-    A location is ``easting``/``northing``, ``lon``/``lat``, or a ``postcode``.
+    (a yes/no word, :func:`parse_bool`; default open), ``footfall``, ``annual_cost``,
+    ``address``, ``postcode``.  A location is ``easting``/``northing``,
+    ``lon``/``lat``, or a ``postcode``.  At most :data:`MAX_SITES` rows.
     """
-    try:
-        t = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise RegisterError(f"{path}: cannot be read as CSV ({exc}); save it as UTF-8 CSV with a header row") from exc
+    t = _read_register_table(path)
     require_columns(t.columns, ("site_id", "name", "hours"), str(path),
                     fix="a register needs site_id, name, hours and a location")
     lookup = _area_lookup(areas)
@@ -138,9 +206,9 @@ def load_register_csv(path: Path, areas: gpd.GeoDataFrame, geocoder: Geocoder | 
         rows.append({
             "site_id": r["site_id"].strip(), "name": r["name"], "kind": r.get("kind") or "front_counter",
             "host": r.get("host") or "police", "area_code": code, "area_name": names.get(code, b),
-            "x": x, "y": y, "hours": r["hours"], "open": (r.get("open") or "1").strip() not in {"0", "false", "no"},
-            "footfall": float(r["footfall"]) if r.get("footfall") else np.nan,
-            "annual_cost": float(r["annual_cost"]) if r.get("annual_cost") else np.nan,
+            "x": x, "y": y, "hours": r["hours"], "open": parse_bool(r.get("open"), where, "open", default=True),
+            "footfall": _number(r.get("footfall", ""), where, "footfall"),
+            "annual_cost": _number(r.get("annual_cost", ""), where, "annual_cost"),
             "address": r.get("address", ""), "postcode": r.get("postcode", ""), "retailer": "",
             "source": f"{r['source']}; {where}" if r.get("source") else where, "notes": r.get("notes", ""),
         })
@@ -211,11 +279,34 @@ def _validate(df: pd.DataFrame, source: str, areas: gpd.GeoDataFrame, geocoder: 
         elif claimed != row["in_code"]:
             problems[pos] = (problems[pos] + f" claims {df.at[idx, 'area_name']} but lies in {row['in_name']}").strip()
     df["problem"] = problems
+    _check_study_area(df, j, zones, source)
     for r in df[df["problem"] != ""].itertuples():
         log.warning("site %s (%s): %s", r.site_id, r.name, r.problem)
     df["footfall"] = pd.to_numeric(df["footfall"], errors="coerce")
     df["annual_cost"] = pd.to_numeric(df["annual_cost"], errors="coerce")
     return df[list(SITE_COLUMNS)].reset_index(drop=True)
+
+
+def _check_study_area(df: pd.DataFrame, joined: pd.DataFrame, zones: gpd.GeoDataFrame, source: str) -> None:
+    """Refuse a register most of whose located sites lie outside the study area, naming the likely cause."""
+    loc = df[df["located"]]
+    located, outside = len(loc), int(joined["in_code"].isna().sum())
+    if located < 3 or outside * 2 <= located:
+        return
+    x, y = loc["x"].to_numpy(float), loc["y"].to_numpy(float)
+    swapped = gpd.GeoDataFrame(geometry=gpd.points_from_xy(y, x), crs=27700)
+    inside_if_swapped = gpd.sjoin(swapped, zones, how="inner", predicate="within").index.nunique()
+    hint = ""
+    if inside_if_swapped * 2 > located:
+        hint = " Most would fall inside if easting and northing were swapped: check the order of the two columns."
+    elif np.all(np.abs(x) <= 180) and np.all(np.abs(y) <= 90):
+        hint = " The values look like longitude and latitude: name those columns lon and lat."
+    else:
+        hint = " Is the register for another area than the data pack's?"
+    raise RegisterError(
+        f"{source}: {outside} of {located} located sites lie outside every borough of the study area "
+        f"(e.g. {loc['site_id'].iloc[0]!r} at {x[0]:.0f}, {y[0]:.0f}).{hint} Fix the coordinates, "
+        "or use the data pack of the register's area.")
 
 
 def candidates_from_places(places: pd.DataFrame) -> pd.DataFrame:

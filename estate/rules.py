@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from estate._yaml import load_yaml
 from estate.errors import RulesError
 from estate.hours import Hours
 from estate.register import Estate
@@ -175,6 +174,9 @@ def _rule_from_dict(item: Any, i: int, where: str) -> Rule:
     kinds = item.get("kinds", ["front_counter"])
     if isinstance(kinds, str):
         kinds = [kinds]
+    if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) for k in kinds):
+        raise RulesError(f"{where}: rule {item['id']!r}: 'kinds' must be a kind or a list of kinds "
+                         f"(e.g. [front_counter]), not {kinds!r}")
     exempt = item.get("exempt") or {}
     if isinstance(exempt, list):
         exempt = {str(c): "exempt" for c in exempt}
@@ -199,12 +201,7 @@ def parse_rules(text: str, *, path: str = "<rules>") -> RuleSet:
     >>> rs.rules[0].kinds, rs.rules[0].hours
     (('front_counter',), 'any')
     """
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise RulesError(f"{path}{where}: malformed YAML ({getattr(exc, 'problem', None) or exc})") from None
+    data = load_yaml(text, path=path, error=RulesError)
     if isinstance(data, list):
         data = {"rules": data}
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):

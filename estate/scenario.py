@@ -36,8 +36,10 @@ from typing import Any
 import numpy as np
 import yaml
 
+from estate._yaml import load_yaml
 from estate.errors import (
     HoursError,
+    OutputError,
     ScenarioError,
     ScenarioExistsError,
     UnknownScenarioError,
@@ -51,23 +53,25 @@ from geodata.travel.base import TimeBand
 __all__ = [
     "DEFAULT_NEW_HOURS",
     "ID_RE",
+    "MAX_BASE_DEPTH",
     "Change",
     "Scenario",
+    "ScenarioFolder",
     "ScenarioState",
+    "check_changes",
+    "dependants",
     "load_scenario",
     "load_scenarios",
     "parse_scenario",
     "resolve",
     "resolve_value",
     "save_scenario",
+    "scan_scenarios",
     "scenario_to_yaml",
     "suggest_id",
 ]
 
 log = logging.getLogger(__name__)
-
-#: libyaml's safe loader when PyYAML has it (5-10x faster than the pure-Python one), else the pure one.
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _KEYS = {"id", "title", "description", "base", "close", "open", "set_hours", "notes"}
@@ -308,6 +312,11 @@ def _line_of(text: str, needle: str) -> int | None:
     return None
 
 
+def _lines_of(text: str, needle: str) -> list[int]:
+    return [i for i, line in enumerate(text.splitlines(), start=1)
+            if re.search(rf"(^|[\s:'\"-]){re.escape(needle)}($|[\s'\",#])", line)]
+
+
 def _where(path: str, text: str, needle: str) -> str:
     line = _line_of(text, needle) if text else None
     return f"{path} line {line}: " if line else (f"{path}: " if path else "")
@@ -344,13 +353,7 @@ def _changes(raw: Any, key: str, path: str, text: str, *, need_hours: bool) -> t
 
 def parse_scenario(text: str, *, path: str = "<scenario>", expect_id: str | None = None) -> Scenario:
     """Safe-load and validate a scenario's YAML text (site ids are checked by :func:`resolve`)."""
-    try:
-        data = yaml.load(text, Loader=_SAFE_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(f"{path}{where}: malformed YAML ({problem}). Check indentation and quoting.") from None
+    data = load_yaml(text, path=path, error=ScenarioError)
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: a scenario is a YAML mapping with at least 'id' and 'title'")
     unknown = set(data) - _KEYS
@@ -363,10 +366,15 @@ def parse_scenario(text: str, *, path: str = "<scenario>", expect_id: str | None
         raise ScenarioError(f"{path}: id {sid!r} must match the file name {expect_id!r}")
     if not data.get("title"):
         raise ScenarioError(f"{path}: needs a 'title'")
+    if sid == REGISTER:
+        raise ScenarioError(f"{path}: id 'register' is the built-in register's name, so this file would be "
+                            "ignored; give the scenario (and its file) another id")
     notes = data.get("notes") or []
     if isinstance(notes, str):
         notes = [notes]
-    return Scenario(
+    if not isinstance(notes, list):
+        raise ScenarioError(f"{path}: 'notes' must be a list of text lines")
+    sc = Scenario(
         id=sid, title=str(data["title"]), description=str(data.get("description") or "").strip(),
         base=str(data.get("base") or REGISTER),
         close=_changes(data.get("close"), "close", path, text, need_hours=False),
@@ -374,6 +382,36 @@ def parse_scenario(text: str, *, path: str = "<scenario>", expect_id: str | None
         set_hours=_changes(data.get("set_hours"), "set_hours", path, text, need_hours=True),
         notes=tuple(str(n) for n in notes), path=path,
     )
+    check_changes(sc, text)
+    return sc
+
+
+def check_changes(sc: Scenario, text: str = "") -> None:
+    """One meaning per site: refuse a site changed twice in one scenario, or opened with hours that never open.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the site, the lists and (from ``text``) the lines.
+    """
+    if sc.base == sc.id:
+        raise ScenarioError(f"{sc.path or sc.id}: scenario {sc.id!r} names itself as its base")
+    seen: dict[str, str] = {}
+    for kind in ("close", "open", "set_hours"):
+        for ch in getattr(sc, kind):
+            lines = _lines_of(text, ch.site_id) if text else []
+            at = f" (lines {', '.join(map(str, lines))})" if len(lines) > 1 else ""
+            if ch.site_id in seen:
+                first = seen[ch.site_id]
+                if first == kind:
+                    raise ScenarioError(f"{sc.path or sc.id}: {kind} names {ch.site_id!r} twice{at}; "
+                                        "list each site once (merge the two entries)")
+                raise ScenarioError(f"{sc.path or sc.id}: {ch.site_id!r} is under both {first} and {kind}{at}; "
+                                    "a scenario changes a site one way: keep one of the two")
+            seen[ch.site_id] = kind
+            if kind != "close" and ch.hours and not parse_hours(ch.hours).open_minutes.any():
+                raise ScenarioError(f"{_where(sc.path, text, ch.site_id)}{kind} gives {ch.site_id!r} the hours "
+                                    f"{ch.hours!r}, which never open; to close the site, list it under close")
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -386,39 +424,92 @@ def load_scenario(path: Path) -> Scenario:
     return parse_scenario(text, path=str(path), expect_id=path.stem)
 
 
-def load_scenarios(directory: Path) -> dict[str, Scenario]:
-    """Every ``*.yaml`` scenario in ``directory``, by id."""
-    out: dict[str, Scenario] = {}
+@dataclass(frozen=True)
+class ScenarioFolder:
+    """A scenario folder as read: the good files by id, and each broken file's error by its name."""
+
+    good: dict[str, Scenario]
+    broken: dict[str, ScenarioError]
+
+
+def scan_scenarios(directory: Path) -> ScenarioFolder:
+    """Read every ``*.yaml`` of ``directory``; a broken file is named, not fatal to the others."""
+    good: dict[str, Scenario] = {}
+    broken: dict[str, ScenarioError] = {}
     for p in sorted(Path(directory).glob("*.yaml")):
-        s = load_scenario(p)
-        out[s.id] = s
-    return out
+        try:
+            s = load_scenario(p)
+        except ScenarioError as exc:
+            broken[p.stem] = exc
+            continue
+        good[s.id] = s
+    return ScenarioFolder(good, broken)
 
 
-def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: SiteLookup, *, _seen: tuple[str, ...] = ()) -> ScenarioState:
+def load_scenarios(directory: Path) -> dict[str, Scenario]:
+    """Every good ``*.yaml`` scenario in ``directory``, by id (broken ones are logged; see :func:`scan_scenarios`)."""
+    folder = scan_scenarios(directory)
+    for name, exc in folder.broken.items():
+        log.warning("scenario %s left out: %s", name, exc)
+    return folder.good
+
+
+#: the longest chain of bases a scenario may stand on
+MAX_BASE_DEPTH = 64
+
+
+def _chain(scenario_id: str, scenarios: dict[str, Scenario],
+           broken: dict[str, ScenarioError] | None) -> list[Scenario]:
+    """The scenario and its bases, top first (the register excluded)."""
+    chain: list[Scenario] = []
+    sid = scenario_id
+    while sid != REGISTER:
+        ids = [c.id for c in chain]
+        if sid in ids:
+            raise ScenarioError(f"scenario bases form a loop: {' -> '.join((*ids, sid))}")
+        if len(chain) >= MAX_BASE_DEPTH:
+            raise ScenarioError(f"scenario {scenario_id!r} stands on more than {MAX_BASE_DEPTH} bases "
+                                f"({' -> '.join(ids[:3])} -> ...); base it on a nearer scenario")
+        via = f" (the base of {chain[-1].path or chain[-1].id})" if chain else ""
+        if sid not in scenarios:
+            if broken and sid in broken:
+                raise ScenarioError(f"scenario {sid!r}{via} cannot be used: {broken[sid]}")
+            import difflib
+            close = difflib.get_close_matches(sid, list(scenarios), n=3)
+            hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise UnknownScenarioError(
+                f"unknown scenario {sid!r}{via}.{hint} Known: {', '.join(sorted(scenarios)) or 'none'} "
+                "(files in scenarios/*.yaml)."
+            )
+        chain.append(scenarios[sid])
+        sid = scenarios[sid].base
+    return chain
+
+
+def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: SiteLookup,
+            *, broken: dict[str, ScenarioError] | None = None) -> ScenarioState:
     """Apply a scenario (and its chain of bases) to the register.
+
+    Only the scenario and its bases are read: a broken file elsewhere in the folder
+    (``broken``, from :func:`scan_scenarios`) matters only if it is one of them.
 
     Raises
     ------
     UnknownScenarioError, UnknownSiteError, ScenarioError
     """
+    state = ScenarioState(REGISTER, estate.register_hours())
     if scenario_id == REGISTER:
-        return ScenarioState(REGISTER, estate.register_hours())
-    if scenario_id not in scenarios:
-        import difflib
-        close = difflib.get_close_matches(scenario_id, list(scenarios), n=3)
-        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise UnknownScenarioError(
-            f"unknown scenario {scenario_id!r}.{hint} Known: {', '.join(sorted(scenarios)) or 'none'} "
-            "(files in scenarios/*.yaml)."
-        )
-    if scenario_id in _seen:
-        raise ScenarioError(f"scenario bases form a loop: {' -> '.join((*_seen, scenario_id))}")
-    sc = scenarios[scenario_id]
-    base = resolve(sc.base, scenarios, estate, _seen=(*_seen, scenario_id))
+        return state
+    for sc in reversed(_chain(scenario_id, scenarios, broken)):
+        state = _apply(sc, state, estate)
+    return state
+
+
+def _apply(sc: Scenario, base: ScenarioState, estate: SiteLookup) -> ScenarioState:
+    """One scenario's changes over its base's state; a change that contradicts the base is an error."""
     def where(site_id: str) -> str:  # the file and line naming a site: read only for a message
-        text = Path(sc.path).read_text(encoding="utf-8") if sc.path and Path(sc.path).exists() else ""
-        return _where(sc.path, text, site_id)
+        text = Path(sc.path).read_text(encoding="utf-8") if sc.path and Path(sc.path).is_file() else ""
+        return _where(sc.path, text, site_id) or f"{sc.path or sc.id}: "
 
     def check(site_id: str) -> None:
         try:
@@ -426,16 +517,19 @@ def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: SiteLookup
         except UnknownSiteError:
             estate.check_id(site_id, where(site_id))
 
-    state = ScenarioState(scenario_id, dict(base.hours))
+    state = ScenarioState(sc.id, dict(base.hours))
     for ch in sc.close:
         check(ch.site_id)
         if ch.site_id not in state.hours:
-            log.warning("%s: closes %s, which is not open in its base %s", sc.id, ch.site_id, sc.base)
-            continue
+            raise ScenarioError(f"{where(ch.site_id)}closes {ch.site_id!r}, which is not open in its base "
+                                f"{sc.base!r}; remove it from close (or reopen it in the base)")
         del state.hours[ch.site_id]
         state.closed[ch.site_id] = ch
     for ch in sc.open:
         check(ch.site_id)
+        if ch.site_id in state.hours:
+            raise ScenarioError(f"{where(ch.site_id)}opens {ch.site_id!r}, which is already open in its base "
+                                f"{sc.base!r}; to change its hours, list it under set_hours")
         hours = ch.hours or estate.default_hours(ch.site_id)
         if not hours:
             raise ScenarioError(f"{where(ch.site_id)}opening candidate {ch.site_id!r} needs 'hours'")
@@ -446,7 +540,8 @@ def resolve(scenario_id: str, scenarios: dict[str, Scenario], estate: SiteLookup
     for ch in sc.set_hours:
         check(ch.site_id)
         if ch.site_id not in state.hours:
-            raise ScenarioError(f"{where(ch.site_id)}set_hours names {ch.site_id!r}, which is closed in this scenario; open it instead")
+            raise ScenarioError(f"{where(ch.site_id)}set_hours names {ch.site_id!r}, which is not open in its "
+                                f"base {sc.base!r}; open it instead")
         if state.hours[ch.site_id] != ch.hours:
             state.rehoured[ch.site_id] = ch
         state.hours[ch.site_id] = ch.hours
@@ -513,6 +608,38 @@ def save_scenario(
         raise ScenarioExistsError(f"{path} exists; confirm to overwrite it, or choose another id")
     text = scenario_to_yaml(sc)
     checked = parse_scenario(text, path=str(path), expect_id=sc.id)
-    resolve(checked.id, {**scenarios, checked.id: checked}, estate)
-    atomic_write_text(path, text)
+    after = {**scenarios, checked.id: checked}
+    resolve(checked.id, after, estate)
+    for sid in dependants(checked.id, scenarios):
+        try:
+            resolve(sid, scenarios, estate)
+        except (ScenarioError, UnknownSiteError, UnknownScenarioError):
+            continue  # already broken: this save does not break it
+        try:
+            resolve(sid, after, estate)
+        except (ScenarioError, UnknownSiteError, UnknownScenarioError) as exc:
+            raise ScenarioError(f"saving {checked.id!r} would break {sid!r}, which is based on it ({exc}); "
+                                f"change {sid!r} first, or save this under another id") from None
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise OutputError(f"cannot save {path} ({exc.strerror or exc}); check that you may write to "
+                          f"{directory}, or save the scenario elsewhere (Download YAML)") from exc
     return path
+
+
+def dependants(scenario_id: str, scenarios: dict[str, Scenario]) -> list[str]:
+    """The scenarios standing on ``scenario_id`` (directly or through other bases)."""
+    out = []
+    for sid, sc in scenarios.items():
+        seen, base = {sid}, sc.base
+        while base != REGISTER and base in scenarios and base not in seen and len(seen) <= MAX_BASE_DEPTH:
+            if base == scenario_id:
+                out.append(sid)
+                break
+            seen.add(base)
+            base = scenarios[base].base
+        else:
+            if base == scenario_id and sid != scenario_id:
+                out.append(sid)
+    return sorted(set(out) - {scenario_id})

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from geodata._io import atomic_directory, atomic_write_bytes, atomic_write_text
+from geodata._proc import die_with_parent
 from geodata.checks import require_columns
 from geodata.crs import BNG, WGS84, bng_to_lonlat, lonlat_to_bng
 from geodata.settings import cache_dir, data_dir, national_dir
@@ -113,6 +114,7 @@ __all__ = [
     "check_in_great_britain",
     "data_dir",
     "describe_expected",
+    "die_with_parent",
     "force_names",
     "load_area_districts",
     "load_area_places",

@@ -38,3 +38,11 @@ def london(london_data: Path, tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture
 def toy_case() -> toy.ToyCase:
     return toy.make()
+
+
+# The tool's own records (which outputs it wrote, crash traces) go to a temporary
+# folder, never the user's home; subprocesses inherit it.
+if "ESTATE_STATE" not in os.environ:
+    import tempfile
+
+    os.environ["ESTATE_STATE"] = tempfile.mkdtemp(prefix="estate-state-")

@@ -11,6 +11,7 @@ test stops the server it started.  Run alone with ``pytest -m browser``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -19,6 +20,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,13 +57,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    scen = tmp_path_factory.mktemp("browser") / "scenarios"
-    shutil.copytree(ROOT / "scenarios", scen)
+@contextlib.contextmanager
+def streamlit_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """``streamlit run streamlit_app.py`` on a free localhost port with ``env``; yields its URL, then stops it."""
     port = _free_port()
-    env = {**os.environ, "ESTATE_SCENARIOS": str(scen)}
-    log = (tmp_path_factory.getbasetemp() / "streamlit.log").open("w")
+    log = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
@@ -80,7 +80,7 @@ def server(tmp_path_factory):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not start (exit {proc.poll()})")
             time.sleep(0.3)
-        yield {"url": url, "scenarios": scen}
+        yield url
     finally:
         proc.terminate()
         try:
@@ -89,6 +89,15 @@ def server(tmp_path_factory):
             proc.kill()
             proc.wait(timeout=5)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    scen = tmp_path_factory.mktemp("browser") / "scenarios"
+    shutil.copytree(ROOT / "scenarios", scen)
+    env = {**os.environ, "ESTATE_SCENARIOS": str(scen)}
+    with streamlit_server(env, tmp_path_factory.getbasetemp() / "streamlit.log") as url:
+        yield {"url": url, "scenarios": scen}
 
 
 @pytest.fixture(scope="module")

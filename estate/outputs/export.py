@@ -49,6 +49,8 @@ from estate import text
 from estate.coverage import WHOLE_CODES
 from estate.errors import OutputError
 from estate.evidence import EFFECT_GAIN, EFFECT_LOSS, Evidence
+from estate.outputs._escape import csv_text, neutralise_workbook, xlsx_value
+from estate.outputs.files import check_can_create
 from estate.outputs.geometry import GeographySource, geometry_for
 from estate.outputs.report_html import render_html
 from estate.outputs.report_pdf import render_pdf
@@ -259,7 +261,7 @@ def catchments_frame(source: GeographySource, ev: Evidence) -> gpd.GeoDataFrame:
 
 def write_evidence_csv(ev: Evidence, path: Path) -> None:
     """``evidence.csv``."""
-    Path(path).write_text(evidence_frame(ev).to_csv(index=False), encoding="utf-8")
+    Path(path).write_text(csv_text(evidence_frame(ev)), encoding="utf-8")
 
 
 def write_evidence_json(ev: Evidence, path: Path) -> None:
@@ -322,11 +324,11 @@ def _write_table(ws: Any, top: int, df: pd.DataFrame, title: str = "", *, by_row
 
     r = top
     if title:
-        ws.cell(row=r, column=1, value=title).font = Font(bold=True, size=12)
+        ws.cell(row=r, column=1, value=xlsx_value(title)).font = Font(bold=True, size=12)
         r += 1
     fill = PatternFill("solid", fgColor="E9EDF5")
     for j, col in enumerate(df.columns, start=1):
-        c = ws.cell(row=r, column=j, value=str(col))
+        c = ws.cell(row=r, column=j, value=xlsx_value(str(col)))
         c.font = Font(bold=True)
         c.fill = fill
     fmts: list[str | None] = [_fmt_for(str(col)) for col in df.columns]
@@ -339,7 +341,7 @@ def _write_table(ws: Any, top: int, df: pd.DataFrame, title: str = "", *, by_row
                 v = None
             if v is not None and not isinstance(v, (int, float, str, bool)):
                 v = str(v)
-            cell = ws.cell(row=i, column=j, value=v)
+            cell = ws.cell(row=i, column=j, value=xlsx_value(v))
             f = fmts[j - 1]
             if f and isinstance(v, (int, float)) and not isinstance(v, bool):
                 cell.number_format = f
@@ -393,7 +395,7 @@ def write_evidence_xlsx(ev: Evidence, path: Path) -> None:
     used: set[str] = set()
     ws = wb.active
     ws.title = _sheet_name("Summary", used)
-    ws.cell(row=1, column=1, value=ev.title()).font = Font(bold=True, size=14)
+    ws.cell(row=1, column=1, value=xlsx_value(ev.title())).font = Font(bold=True, size=14)
     info = [("Scenario", f"{ev.scenario_title} ({ev.scenario_id})"), ("Against", f"{ev.against_title} ({ev.against})"),
             ("Mode", f"{ev.mode} (engine {ev.engine})"), ("Travel times", ev.engine_note),
             ("Site bands", ", ".join(b.label for b in ev.bands)),
@@ -402,8 +404,8 @@ def write_evidence_xlsx(ev: Evidence, path: Path) -> None:
             ("Generated", ev.generated)]
     info += [("Note", n) for n in ev.notes]
     for i, (k, v) in enumerate(info, start=2):
-        ws.cell(row=i, column=1, value=k).font = Font(bold=True)
-        ws.cell(row=i, column=2, value=v)
+        ws.cell(row=i, column=1, value=xlsx_value(k)).font = Font(bold=True)
+        ws.cell(row=i, column=2, value=xlsx_value(v))
     r = len(info) + 3
     summ = summary_frame(ev)
     whole = summ["code"].isin(WHOLE_CODES)
@@ -434,7 +436,7 @@ def write_evidence_xlsx(ev: Evidence, path: Path) -> None:
     names = {r["code"]: r["name"] for r in ev.summary[ev.summary_bands[0].name][:-1]}
     for code in codes:
         ws = wb.create_sheet(_sheet_name(names[code], used))
-        ws.cell(row=1, column=1, value=f"{names[code]} ({code})").font = Font(bold=True, size=14)
+        ws.cell(row=1, column=1, value=xlsx_value(f"{names[code]} ({code})")).font = Font(bold=True, size=14)
         r = _write_table(ws, 3, _borough_metrics(ev, code), "Coverage before and after", by_row=True)
         here = sites[sites["borough_code"] == code] if "borough_code" in sites else sites.iloc[0:0]
         if len(here):
@@ -442,13 +444,14 @@ def write_evidence_xlsx(ev: Evidence, path: Path) -> None:
                                 "rule_context", "mitigation") if c in here]  # every figure: the Sites sheet
             r = _write_table(ws, r, here[cols].reset_index(drop=True), "Sites closed, re-houred or opened here")
         else:
-            ws.cell(row=r, column=1, value="No site in this borough is closed, re-houred or opened.")
+            ws.cell(row=r, column=1, value=xlsx_value("No site in this borough is closed, re-houred or opened."))
             r += 2
         checks = [c.to_dict() for c in ev.rules.for_area(code)]
         if checks:
             df = pd.DataFrame(checks)[["title", "required", "base_count", "scenario_count", "status", "exempt_reason"]]
             _write_table(ws, r, df, "Rules")
         _autowidth(ws)
+    neutralise_workbook(wb)
     buf = io.BytesIO()
     wb.save(buf)
     Path(path).write_bytes(buf.getvalue())
@@ -507,13 +510,7 @@ def check_out_dir(out_dir: str | os.PathLike[str], *,
     if out.is_dir() and any(out.iterdir()) and not _is_pack(out):
         raise OutputError(f"{out} holds files that are not an evidence pack; the pack replaces its folder "
                           "whole, so give a new or empty folder (or remove this one first)")
-    anc = resolved.parent
-    while not anc.exists() and anc != anc.parent:
-        anc = anc.parent
-    if not anc.is_dir():
-        raise OutputError(f"cannot create {out}: {anc} is a file, not a folder; choose another output folder")
-    if not os.access(anc, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write to {anc} (permission denied); choose an output folder you can write to")
+    check_can_create(out)
     return out
 
 
@@ -561,6 +558,8 @@ def write_evidence(source: GeographySource, ev: Evidence, out_dir: str | os.Path
                    progress: ProgressFn | None = None, workers: int = 1) -> Path:
     """Write an already built :class:`Evidence` as a pack in ``out_dir``, atomically.
 
+    An earlier pack there is replaced in one step; files a user added to it are
+    kept (copied into the new pack).  Staging folders of killed runs are removed.
     ``workers`` > 1 draws the maps in that many forked processes while the tables are written
     (the CLI uses two; the app one).
 
@@ -572,8 +571,7 @@ def write_evidence(source: GeographySource, ev: Evidence, out_dir: str | os.Path
     """
     out = check_out_dir(out_dir)
     try:
-        with atomic_directory(out) as stage:
-            stage.chmod(0o755)
+        with atomic_directory(out, keep=lambda entry: entry.name not in PACK_FILES) as stage:
             _write_files(source, ev, stage, progress, workers)
     except OutputError:
         raise

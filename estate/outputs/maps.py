@@ -32,6 +32,7 @@ from jinja2 import Template
 from estate import text
 from estate.errors import MapError
 from estate.outputs import _palette as palette
+from estate.outputs._escape import html_in_script
 from estate.outputs._offline import (
     JQUERY_JS,
     LEAFLET_CSS,
@@ -369,13 +370,13 @@ def _site_group(sites: pd.DataFrame, name: str, band_label: str, *, show: bool =
         size = 18 if row["status"] != "candidate" else 14
         svg = site_icon_svg(row["status"], bool(row["is_24_7"]), size)
         icon = folium.DivIcon(
-            html=f'<div data-site-id="{html.escape(str(row["site_id"]))}" '
-                 f'data-status="{row["status"]}" style="cursor:pointer">{svg}</div>',
+            html=f'<div data-site-id="{html_in_script(row["site_id"])}" '
+                 f'data-status="{html_in_script(row["status"])}" style="cursor:pointer">{svg}</div>',
             icon_size=(size, size), icon_anchor=(size // 2, size // 2), class_name="estate-site",
         )
         folium.Marker(
             [float(row["lat"]), float(row["lon"])], icon=icon,
-            tooltip=html.escape(str(row["name"])),
+            tooltip=html_in_script(row["name"]),
             popup=folium.Popup(site_popup_html(row, band_label), max_width=320),
         ).add_to(fg)
     return fg
@@ -566,6 +567,8 @@ export default function (component) {
     frame.style.width = '100%';
     frame.style.border = '0';
     frame.setAttribute('data-testid', 'estate-map');
+    // an opaque origin: the map's scripts run, but cannot reach the app's page or cookies
+    frame.setAttribute('sandbox', 'allow-scripts allow-popups');
     parentElement.appendChild(frame);
     window.addEventListener('message', (ev) => {
       if (ev.source === frame.contentWindow && ev.data && typeof ev.data.estateSite === 'string') {

@@ -13,6 +13,7 @@ from typing import Any
 
 from estate.evidence import Evidence
 from estate.outputs import _palette as palette
+from estate.outputs._escape import PDF_MAX_CHARS, pdf_link, pdf_text
 from estate.outputs.report import Facts, Figure, Heading, PageBreak, Para, Table, build_document
 
 __all__ = ["render_pdf"]
@@ -38,14 +39,23 @@ def _fonts() -> tuple[str, str]:
         return "Helvetica", "Helvetica-Bold"
 
 
+#: the longest text of a heading, a table cell and a label: value row (a page must hold it)
+_HEADING_CHARS, _CELL_CHARS, _FACT_CHARS = 300, 500, 2000
+
+
 def _link_column(t: Table) -> int:
     """The column whose cells link to a section: the one headed 'Site', else the first."""
     return t.columns.index("Site") if "Site" in t.columns else 0
 
 
-def _x(text: str) -> str:
-    """Escape text for reportlab's paragraph markup."""
-    return html.escape(text, quote=False)
+def _x(text: str, limit: int = PDF_MAX_CHARS) -> str:
+    """Text as reportlab paragraph markup (:func:`~estate.outputs._escape.pdf_text`)."""
+    return pdf_text(text, limit=limit)
+
+
+def _attr(text: str) -> str:
+    """An attribute value (an anchor name) in reportlab's markup: escaped, quotes too."""
+    return html.escape(text, quote=True)
 
 
 def render_pdf(ev: Evidence, maps: Mapping[str, bytes]) -> bytes:
@@ -109,10 +119,11 @@ def render_pdf(ev: Evidence, maps: Mapping[str, bytes]) -> bytes:
 
     buf = io.BytesIO()
     doc = _Doc(buf, pagesize=A4, leftMargin=1.6 * cm, rightMargin=1.6 * cm, topMargin=1.5 * cm,
-               bottomMargin=1.6 * cm, title=ev.title(), author="police estate planner", subject=ev.subtitle())
+               bottomMargin=1.6 * cm, title=ev.title()[:_HEADING_CHARS], author="police estate planner",
+               subject=ev.subtitle()[:_HEADING_CHARS])
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
     footer_text = (f"{ev.scenario_id} against {ev.against} · {ev.mode}, engine {ev.engine} · "
-                   f"generated {ev.generated}")
+                   f"generated {ev.generated}")[:200]
 
     def footer(canvas: Any, d: Any) -> None:
         canvas.saveState()
@@ -128,13 +139,13 @@ def render_pdf(ev: Evidence, maps: Mapping[str, bytes]) -> bytes:
     tail_from: int | None = None  # the story index where the rules and the method start
     for block in build_document(ev, maps=maps):
         if isinstance(block, Heading):
-            target = f'<a name="{_x(block.anchor)}"/>' if block.anchor else ""
-            p = Paragraph(target + _x(block.text), styles[min(block.level, 3)])
+            target = f'<a name="{_attr(block.anchor)}"/>' if block.anchor else ""
+            p = Paragraph(target + _x(block.text, _HEADING_CHARS), styles[min(block.level, 3)])
             story.append(CondPageBreak(3.5 * cm))  # never a heading alone at the foot of a page
             if block.anchor == "rules":
                 tail_from = len(story)
             if block.level <= 3:
-                p._ev_bookmark = (block.text, block.level)
+                p._ev_bookmark = (block.text[:_HEADING_CHARS], block.level)
             story.append(p)
         elif isinstance(block, Para):
             story.append(Paragraph(_x(block.text), styles.get(block.style, base)))
@@ -142,9 +153,8 @@ def render_pdf(ev: Evidence, maps: Mapping[str, bytes]) -> bytes:
             rows = []
             for k, v in block.rows:
                 vt = v.strip()
-                val = (f'<link href="{_x(vt)}" color="{link}">{_x(vt)}</link>'
-                       if vt.startswith(("http://", "https://")) and " " not in vt else _x(v))
-                rows.append([Paragraph(f"<b>{_x(k)}</b>", cell), Paragraph(val, cell)])
+                val = pdf_link(vt, link) if vt.startswith(("http://", "https://")) else _x(v, _FACT_CHARS)
+                rows.append([Paragraph(f"<b>{_x(k, _HEADING_CHARS)}</b>", cell), Paragraph(val, cell)])
             t = RLTable(rows, colWidths=[3.2 * cm, doc.width - 3.2 * cm])
             t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
                                    ("TOPPADDING", (0, 0), (-1, -1), 1)]))
@@ -152,11 +162,13 @@ def render_pdf(ev: Evidence, maps: Mapping[str, bytes]) -> bytes:
         elif isinstance(block, Table):
             st = cell_small if block.small else cell
             right = ParagraphStyle("ev-cell-r", parent=st, alignment=TA_RIGHT)
-            head = [Paragraph(f"<b>{_x(c)}</b>", right if i in block.numeric else st) for i, c in enumerate(block.columns)]
+            head = [Paragraph(f"<b>{_x(c, _HEADING_CHARS)}</b>", right if i in block.numeric else st)
+                    for i, c in enumerate(block.columns)]
 
             def cell_text(r: int, i: int, v: str, table: Table = block) -> str:
                 a = table.links.get(r) if i == _link_column(table) else None
-                return f'<a href="#{_x(a)}" color="{link}">{_x(v)}</a>' if a else _x(v)
+                return (f'<a href="#{_attr(a)}" color="{link}">{_x(v, _CELL_CHARS)}</a>' if a
+                        else _x(v, _CELL_CHARS))
 
             data = [head] + [[Paragraph(cell_text(r, i, v), right if i in block.numeric else st)
                               for i, v in enumerate(row)] for r, row in enumerate(block.rows)]
@@ -173,7 +185,7 @@ def render_pdf(ev: Evidence, maps: Mapping[str, bytes]) -> bytes:
             t.setStyle(TableStyle(style))
             flow: list[Any] = [t]
             if block.caption:
-                flow.append(Paragraph(_x(block.caption), caption))
+                flow.append(Paragraph(_x(block.caption, _FACT_CHARS), caption))
             flow.append(Spacer(1, 6))
             if len(block.rows) <= 12:  # short tables stay whole; long ones split, repeating the header
                 story.append(KeepTogether(flow))
@@ -189,7 +201,7 @@ def render_pdf(ev: Evidence, maps: Mapping[str, bytes]) -> bytes:
                 wpx, hpx = im.size
             width = doc.width * block.width
             img = Image(io.BytesIO(png), width=width, height=width * hpx / wpx)
-            story.append(KeepTogether([img, Paragraph(_x(block.caption), caption), Spacer(1, 6)]))
+            story.append(KeepTogether([img, Paragraph(_x(block.caption, _FACT_CHARS), caption), Spacer(1, 6)]))
         elif isinstance(block, PageBreak) and not first:
             story.append(CondPageBreak(block.if_less_than_cm * cm) if block.if_less_than_cm else RLPageBreak())
         first = False

@@ -4,7 +4,6 @@ hours and catchment figures, their marker icons and popups.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,6 +13,7 @@ import pandas as pd
 from estate import text
 from estate.coverage import CoverageResult
 from estate.outputs import _palette as palette
+from estate.outputs._escape import html_in_script
 from estate.outputs.ui_text import HOST_LABELS, STATUS_LABELS
 from estate.register import Estate
 from estate.scenario import ScenarioState
@@ -152,8 +152,12 @@ def site_icon_svg(status: str, is_24_7: bool, size: int = 18) -> str:
 
 
 def site_popup_html(row: Mapping[str, Any], band_label: str = "") -> str:
-    """The popup of one site: name, status, hours, footfall and catchment figures."""
-    e = html.escape
+    """The popup of one site: name, status, hours, footfall and catchment figures.
+
+    Every value is escaped for HTML inside a JavaScript template literal, where
+    folium puts popups (:func:`~estate.outputs._escape.html_in_script`).
+    """
+    e = html_in_script
     status = str(row["status"])
     lines = [f"<b>{e(str(row['name']))}</b>", e(STATUS_LABELS.get(status, status))]
     host = HOST_LABELS.get(str(row["host"]), str(row["host"]))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import logging
 import multiprocessing
+import os
 import textwrap
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -47,6 +48,7 @@ from estate.evidence import (
 from estate.outputs import _palette as palette
 from estate.outputs.geometry import GeographySource, StudyGeometry, geometry_for
 from estate.register import Estate
+from geodata import die_with_parent
 from geodata.travel.base import ProgressFn
 
 __all__ = ["ATTRIBUTION", "DPI", "MapCanvas", "PendingMaps", "canvas_for", "evidence_maps", "map_key",
@@ -395,7 +397,8 @@ class PendingMaps:
         self._futures: list[Future[tuple[str, bytes]]] = []
         if workers > 1 and len(self.jobs) > 3 and "fork" in multiprocessing.get_all_start_methods():
             _WORKER_CANVAS = canvas  # the forked workers inherit it; nothing big is pickled
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=die_with_parent, initargs=(os.getpid(),))
             self._futures = [self._pool.submit(_site_job, job) for job in self.jobs]
 
     def result(self, progress: ProgressFn | None = None) -> dict[str, bytes]:

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 
 from estate.coverage import CoverageResult
+from estate.outputs._escape import csv_text
 
-__all__ = ["compare_frame", "coverage_frame"]
+__all__ = ["compare_frame", "coverage_frame", "csv_text"]
 
 
 def coverage_frame(res: CoverageResult, *, include_total: bool = True) -> pd.DataFrame:

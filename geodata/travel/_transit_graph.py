@@ -41,6 +41,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from geodata._proc import die_with_parent
 from geodata.errors import DataError, TransitDataWarning
 from geodata.travel.base import ProgressFn
 
@@ -552,7 +553,8 @@ def travel_matrix(
         _FORKED[:] = [work]
         try:
             ctx = mp.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=die_with_parent,
+                                     initargs=(os.getpid(),)) as ex:
                 results = ex.map(_forked_times, [sources[p] for p in parts])
                 for p, res in zip(parts, results, strict=True):
                     uniq_times[linked_d[p]] = res

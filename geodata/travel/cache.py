@@ -3,7 +3,8 @@
 Two things are cached with it: travel-time matrices (:func:`cached_matrix`) and the
 street engine's parsed network arrays.  A file holds its arrays and a ``meta`` record
 with the key it was written for and a checksum of the arrays.  A corrupt or stale file
-(unreadable, wrong key, wrong shape, bad checksum) raises :class:`CacheError` where it
+(unreadable, not an ``.npz``, a ``meta`` that is not a mapping, wrong key, wrong shape
+or type, bad checksum, NaN where only numbers or ``inf`` are valid) raises :class:`CacheError` where it
 is read; the callers report it and rebuild, never silently use it.  A cache folder
 that cannot be written falls back to computing in memory, with a warning.
 """
@@ -147,12 +148,20 @@ def load_arrays(
         shapes or types, or fails its checksum (corrupt).
     """
     try:
-        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            arrays = {name: z[name] for name in shapes}
-            complete = set(z.files) - {"meta"} == set(shapes)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-        raise CacheError(f"cache file {path} is unreadable ({exc})") from exc
+        with open(path, "rb") as fh:
+            z = np.load(fh, allow_pickle=False)
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise CacheError(f"cache file {path} is a {type(z).__name__}, not an .npz archive of arrays")
+            with z:
+                meta = json.loads(str(z["meta"]))
+                arrays = {name: np.asarray(z[name]) for name in shapes}
+                complete = set(z.files) - {"meta"} == set(shapes)
+    except CacheError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError, RuntimeError) as exc:
+        raise CacheError(f"cache file {path} is unreadable ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(meta, dict):
+        raise CacheError(f"cache file {path} has a {type(meta).__name__} as its meta record, not a mapping")
     if meta.get("key") != key:
         raise CacheError(f"cache file {path} is stale (its inputs or settings differ)")
     for name, (shape, dtype) in shapes.items():
@@ -165,6 +174,9 @@ def load_arrays(
     alg = str(meta.get("checksum_alg", "blake2b"))
     if meta.get("checksum") != _checksum(arrays, alg):
         raise CacheError(f"cache file {path} fails its checksum (corrupt)")
+    for name, a in arrays.items():  # max() propagates NaN: one pass, no temporary array
+        if a.dtype.kind == "f" and a.size and np.isnan(a.max()):
+            raise CacheError(f"cache file {path} has NaN in {name} (only numbers or inf are valid)")
     if alg != CHECKSUM and complete:  # verified with the older, slower checksum: rewrite it once, current one
         extra = {k: v for k, v in meta.items() if k not in ("key", "checksum", "checksum_alg", "created")}
         try:
@@ -172,6 +184,15 @@ def load_arrays(
         except CacheError as exc:
             log.debug("cannot upgrade the checksum of %s: %s", path, exc)
     return arrays
+
+
+def _readable(path: Path) -> bool:
+    """Is there a cache file to try (a folder that cannot be listed counts as none)?"""
+    try:
+        return path.is_file()
+    except OSError as exc:
+        log.warning("cannot look in the cache folder %s (%s); computing without it", path.parent, exc)
+        return False
 
 
 def cached_matrix(
@@ -200,7 +221,7 @@ def cached_matrix(
     path = None
     if cache_dir is not None:
         path = matrix_path(Path(cache_dir), engine.name, engine.mode, variant, key)
-        if path.exists():
+        if _readable(path):
             try:
                 times = load_arrays(path, key, {"times": (shape, np.float32)})["times"]
             except CacheError as exc:

@@ -99,8 +99,8 @@ def test_unknown_scenario_and_base_loops(tmp_path, toy_case):
 
 def test_set_hours_on_a_closed_site_is_an_error(tmp_path, toy_case):
     write(tmp_path, "x", {"close": ["s1"], "set_hours": [{"id": "s1", "hours": "24/7"}]})
-    with pytest.raises(ScenarioError, match="closed in this scenario"):
-        resolve("x", load_scenarios(tmp_path), toy_case.estate)
+    with pytest.raises(ScenarioError, match="under both close and set_hours"):
+        load_scenario(tmp_path / "x.yaml")
 
 
 def test_opening_a_candidate_needs_hours(tmp_path, toy_case):
