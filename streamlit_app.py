@@ -143,6 +143,8 @@ def main() -> None:
     except PlannerError as exc:
         st.error(f"The data or the scenario files could not be read: {exc}")
         return
+    for name, why in planner().scenario_problems().items():  # the others still work
+        st.error(f"Scenario {name} is left out: {why}", icon=":material/error:")
     warmup(_config())
     extra = {"metric": st.session_state.get("metric")} if page == "map" else {}
     if page == "point" and st.session_state.get("postcode"):
