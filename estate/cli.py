@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import os
@@ -350,60 +349,33 @@ def _ids(values: Sequence[str] | None) -> list[str]:
 def cmd_optimise(args: argparse.Namespace) -> int:
     from estate import optimise as opt
     from estate.outputs.optimise import answer_text, curve_chart_html, curve_chart_png
-    from estate.rules import DEFAULT_RULES, load_rules
     from geodata import atomic_write_bytes, atomic_write_text
 
     q = args.question
     if args.time_limit is not None and not args.time_limit > 0:
         raise OptimiseError(f"--time-limit {args.time_limit:g}: give a number of seconds above 0 (e.g. 60)")
-    time_limit = args.time_limit if args.time_limit is not None else 60.0
-    harm = opt.Harm(args.measure, args.threshold, _bands(args.band, "night" if q == "keep-24-7" else "day"),
-                    cutoff_min=args.cutoff, weight_65_plus=args.weight_65, weight_deprived=args.weight_deprived)
-    rules_arg = getattr(args, "rules", None)
-    rules = None if rules_arg == "none" else (load_rules(Path(rules_arg)) if rules_arg else DEFAULT_RULES)
+    hours: dict[str, str] = {}
+    for h in getattr(args, "hours", None) or []:
+        host, sep, val = h.partition("=")
+        hours[host.strip() if sep else "*"] = (val if sep else host).strip()
+    req = opt.Request(
+        question=q, start=args.start, mode=args.mode, bands=_bands(args.band, opt.default_bands(q)[0][0]),
+        measure=args.measure, threshold=args.threshold, cutoff_min=args.cutoff, weight_65_plus=args.weight_65,
+        weight_deprived=args.weight_deprived, rules=getattr(args, "rules", None) or "default",
+        lock_open=tuple(_ids(args.lock_open)), lock_closed=tuple(_ids(args.lock_closed)),
+        allow_unlocated=getattr(args, "allow_unlocated", False), method=args.method,
+        time_limit=args.time_limit if args.time_limit is not None else 60.0,
+        k=getattr(args, "k", None), keep=getattr(args, "keep", None), m=getattr(args, "m", None),
+        target=getattr(args, "target", None), hosts=tuple(getattr(args, "host", None) or ()),
+        boroughs=tuple(getattr(args, "borough", None) or ()), retailers=tuple(getattr(args, "retailer", None) or ()),
+        host_hours=hours, part_time_hours=getattr(args, "part_time_hours", None), scenario_id=args.save,
+        curve=bool(args.curve or args.chart), curve_max=getattr(args, "curve_max", 10))
+    req.check()
     p = _planner(args)
-    p.matrix(args.mode, harm.bands[0][0], progress=_progress_bar(f"{args.mode} matrix"))
+    p.matrix(args.mode, req.harm().bands[0][0], progress=_progress_bar(f"{args.mode} matrix"))
+    ans = opt.run(p, req)
     ctx = opt.Context.from_planner(p, args.mode)
-    locks = {"lock_open": _ids(args.lock_open), "lock_closed": _ids(args.lock_closed)}
-    k_total = None
-    if q == "close":
-        if (args.k is None) == (args.keep is None):
-            raise OptimiseError("close: give --k (how many close) or --keep (how many stay open)")
-        inst = opt.close_instance(ctx, args.start, harm, k=args.k, keep=args.keep, rules=rules,
-                                  allow_unlocated=args.allow_unlocated, **locks)
-        k_total = args.k
-    elif q == "open":
-        hours = {}
-        for h in args.hours or []:
-            host, sep, val = h.partition("=")
-            hours[host.strip() if sep else "*"] = (val if sep else host).strip()
-        inst = opt.open_instance(ctx, args.start, harm, k=args.k, hosts=args.host or (), boroughs=args.borough or (),
-                                 retailers=args.retailer or (), host_hours=hours, **locks)
-    else:
-        if (args.m is None) == (args.target is None):
-            raise OptimiseError("keep-24-7: give --m (how many stay 24/7) or --target (a share, e.g. 0.6)")
-        m = args.m if args.m is not None else 1 + len(locks["lock_open"])
-        inst = opt.keep_24_7_instance(ctx, args.start, harm, m=m, rules=rules,
-                                      part_time_hours=args.part_time_hours, **locks)
-    opt.check_feasible(inst, rules, k_total=k_total)
-    if q == "keep-24-7" and args.target is not None:
-        m, _ = opt.smallest_m(ctx, inst, args.target, method=args.method, time_limit=time_limit)
-        inst = dataclasses.replace(inst, p=m - len(locks["lock_open"]))
-    sol = opt.solve(inst, method=args.method, time_limit=time_limit)
-    ans = opt.answer(ctx, inst, sol, scenario_id=args.save, rules=rules)
-    if q == "keep-24-7" and args.target is not None:
-        got = opt.shares_within(ctx, harm, inst.hours_of(sol.x))
-        ans.notes.insert(2, f"the fewest 24/7 counters keeping {text.share(args.target)} of residents within "
-                            f"{harm.threshold} minutes in every band: {m} ("
-                            + ", ".join(f"{b} {text.share(v)}" for b, v in got.items()) + ")")
-    if args.curve or args.chart:
-        if q == "close":
-            counts = range(1, inst.n_sites + 1 + sum(1 for _, w in inst.locked.values() if w == "locked closed"))
-        elif q == "open":
-            counts = range(1, args.curve_max + 1)
-        else:
-            counts = range(1, inst.n_sites + 1 + sum(1 for _, w in inst.locked.values() if w == "locked 24/7"))
-        ans.curve = opt.trade_off(ctx, inst, list(counts))
+    harm = ans.harm
     if args.chart and ans.curve:
         title = f"{ans.harm.describe()} against the number of {q} ({args.mode}, from {args.start})"
         if args.chart.lower().endswith(".png"):

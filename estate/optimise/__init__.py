@@ -11,7 +11,8 @@ Harm (:class:`Harm`) is residents beyond a threshold or the population-weighted
 mean minutes, over one or more bands.  :func:`solve` runs the greedy + swap
 heuristic, or the exact mixed-integer model (HiGHS) with a time limit and a
 proven gap; :func:`answer` turns the solution into a scenario with a rationale
-per change; :func:`trade_off` gives harm against the count.
+per change; :func:`trade_off` gives harm against the count.  :func:`run` does all of it for
+one :class:`Request` (the CLI's and the app's entry point).
 """
 
 from __future__ import annotations
@@ -45,12 +46,22 @@ if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
         keep_24_7_instance,
         open_instance,
     )
+    from estate.optimise.request import (
+        Request,
+        as_draft,
+        curve_counts,
+        default_bands,
+        rules_of,
+        run,
+    )
 
 #: name -> the module holding it; loaded on first use, so ``import estate.optimise`` stays cheap
 _LAZY = {
     **dict.fromkeys(("Answer", "CurvePoint", "answer", "check_feasible", "save_answer", "shares_within",
                      "smallest_m", "solve", "trade_off"), "estate.optimise.answers"),
     **dict.fromkeys(("ExactResult", "solve_exact"), "estate.optimise.exact"),
+    **dict.fromkeys(("Request", "as_draft", "curve_counts", "default_bands", "rules_of", "run"),
+                    "estate.optimise.request"),
     **dict.fromkeys(("Evaluator", "HeuristicResult", "solve_heuristic"), "estate.optimise.heuristic"),
     **dict.fromkeys(("DEFAULT_HOST_HOURS", "Context", "Harm", "Instance", "close_instance", "harm_of_hours",
                      "keep_24_7_instance", "open_instance"), "estate.optimise.problem"),
@@ -69,12 +80,18 @@ __all__ = [
     "Harm",
     "HeuristicResult",
     "Instance",
+    "Request",
     "answer",
+    "as_draft",
     "check_feasible",
     "close_instance",
+    "curve_counts",
+    "default_bands",
     "harm_of_hours",
     "keep_24_7_instance",
     "open_instance",
+    "rules_of",
+    "run",
     "save_answer",
     "shares_within",
     "smallest_m",

@@ -138,16 +138,19 @@ def _counted(inst: Instance, x: np.ndarray) -> list[str]:
 
 
 def trade_off(ctx: Context, inst: Instance, counts: Sequence[int], *, method: str = "heuristic",
-              time_limit: float = 60.0) -> list[CurvePoint]:
+              time_limit: float = 60.0, on_point: Callable[[int, int], None] | None = None) -> list[CurvePoint]:
     """Harm against the count (closures, openings or 24/7 counters), each point solved on its own.
 
-    The heuristic starts each point from the previous one's answer.
+    The heuristic starts each point from the previous one's answer.  ``on_point(i, n)`` is called
+    after the ``i``-th of the ``n`` counts (for a progress bar).
     """
     locked_off = sum(1 for _, w in inst.locked.values() if w == "locked closed")
     locked_on = sum(1 for _, w in inst.locked.values() if w in ("locked open", "locked 24/7"))
     out: list[CurvePoint] = []
     prev: np.ndarray | None = None
-    for c in counts:
+    for i, c in enumerate(counts, 1):
+        if on_point is not None:
+            on_point(i - 1, len(counts))
         p = inst.n_sites - (c - locked_off) if inst.question == "close" else c - locked_on
         if not 0 <= p <= inst.n_sites:
             continue
