@@ -1,7 +1,8 @@
 """Shareable views: the app's page and choices as a URL query string, and back.
 
 ``?page=compare&base=baseline-2024&scenario=outcome-2026&mode=transit&band=night&threshold=45&borough=E09000005``
-uses the ids the CLI takes.  :func:`read_view` keeps only values among the
+uses the ids the CLI takes; the Optimise page adds its question and choices
+(``?page=optimise&question=close&start=baseline-2024&k=3&rules=default&measure=beyond&method=heuristic``).  :func:`read_view` keeps only values among the
 known choices and says, without repeating them, which were ignored: a link
 can never make the app run, show or fetch what it carries.
 """
@@ -12,11 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-__all__ = ["PARAMS", "View", "read_view", "view_query"]
+__all__ = ["INTEGER_PARAMS", "PARAMS", "View", "read_view", "view_query"]
 
 #: the query parameters, in the order a link lists them (each is also the widget key)
 PARAMS: tuple[str, ...] = ("page", "base", "scenario", "mode", "band", "threshold", "borough", "metric",
-                           "postcode")
+                           "postcode", "question", "start", "k", "m", "target", "measure", "method", "rules")
+#: the parameters whose value is a whole number (the widget holds an int)
+INTEGER_PARAMS: frozenset[str] = frozenset({"threshold", "k", "m", "target"})
 
 #: longest value read from a link
 _MAX_LEN = 64

@@ -65,7 +65,7 @@ APP_TITLE = "Police front counters in London: who can reach one?"
 
 #: Pages by their id in links (``?page=compare``) -> their name, in the order of the sidebar.
 PAGES: dict[str, str] = {"compare": "Compare", "map": "Map", "point": "From a place", "build": "Build a scenario",
-                         "evidence": "Evidence", "about": "About the data"}
+                         "optimise": "Optimise", "evidence": "Evidence", "about": "About the data"}
 
 #: Said above the Compare chart.
 CHART_KEY = ("Orange: more residents beyond the threshold (worse); purple: fewer (better); "
