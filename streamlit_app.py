@@ -1,5 +1,5 @@
 """The browser app: compare scenarios, read coverage maps, ask from a place, build a scenario,
-take evidence away.
+optimise one, take evidence away.
 
     streamlit run streamlit_app.py
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from app import about, build, compare, mapview, point
+from app import about, build, compare, mapview, optimise, point
 from app.common import config as _config
 from app.common import (
     engine_ready,
@@ -125,7 +125,7 @@ def page_evidence(c: dict[str, Any]) -> None:
 
 
 PAGES = {"compare": compare.page, "map": mapview.page, "point": point.page, "build": build.page,
-         "evidence": page_evidence, "about": about.page}
+         "optimise": optimise.page, "evidence": page_evidence, "about": about.page}
 
 
 def main() -> None:
@@ -149,6 +149,8 @@ def main() -> None:
     extra = {"metric": st.session_state.get("metric")} if page == "map" else {}
     if page == "point" and st.session_state.get("postcode"):
         extra["postcode"] = st.session_state["postcode"]
+    if page == "optimise":
+        extra.update(optimise.link_values())
     share_link(page, c, **extra)
     try:
         PAGES[page](c)

@@ -17,6 +17,7 @@ from estate import drafts, settings, text
 from estate.background import Warmup
 from estate.coverage import THRESHOLDS, CoverageResult
 from estate.outputs import links, maps, views
+from estate.outputs import optimise as optimise_view
 from estate.outputs import ui_text as T
 from estate.planner import REGISTER_ID, Planner
 from estate.scenario import Scenario, ScenarioState
@@ -145,7 +146,7 @@ def _postcode_ok(value: str) -> bool:
 def _choices(pages: list[str], ids: list[str]) -> dict[str, list[str]]:
     return {"page": pages, "base": ids, "scenario": ids, "mode": list(T.MODE_CHOICES),
             "band": list(T.BAND_CHOICES), "threshold": [str(t) for t in THRESHOLDS],
-            "borough": ["", *borough_names()], "metric": list(maps.METRICS)}
+            "borough": ["", *borough_names()], "metric": list(maps.METRICS), **optimise_view.link_choices(ids)}
 
 
 def read_link(pages: list[str]) -> None:
@@ -156,7 +157,7 @@ def read_link(pages: list[str]) -> None:
     view = links.read_view(dict(st.query_params.to_dict()), _choices(pages, scenario_ids()),
                            free={"postcode": _postcode_ok})
     for key, val in view.values.items():
-        st.session_state[key] = int(val) if key == "threshold" else val
+        st.session_state[key] = int(val) if key in links.INTEGER_PARAMS else val
     if view.ignored:
         st.session_state["_link_message"] = view.message()
 
