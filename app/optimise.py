@@ -148,7 +148,7 @@ def _run(req: optimise.Request) -> None:
         st.session_state.pop("opt_error", None)
     except PlannerError as exc:  # refusals (rules, targets, bad choices) are messages, not tracebacks
         st.session_state.pop("opt_answer", None)
-        st.session_state["opt_error"] = str(exc)
+        st.session_state["opt_error"] = O.page_words(str(exc))
     bar.empty()
 
 
@@ -172,13 +172,13 @@ def _show_answer(ans: Any, req: optimise.Request, c: dict[str, Any]) -> None:
     st.caption(f"Harm: {ans.harm.describe()}.")
     st.dataframe(O.harm_frame(ans), hide_index=True, key="opt_harm")
     for note in ans.notes[2:]:
-        st.caption(note)
+        st.caption(O.page_words(note))
     if ans.rules_broken:
         st.warning(f"Rules broken (already broken in the start, not imposed there): {', '.join(ans.rules_broken)}")
     st.markdown("**The answer's changes**")
     st.dataframe(O.changes_frame(ans), hide_index=True, key="opt_changes",
                  column_config={"Rationale": st.column_config.TextColumn(width="large")})
-    b = st.columns([1, 1, 3])
+    b = st.columns([1, 2, 2])
     b[0].button("Open in Build", key="opt_open_build", type="primary", on_click=_open_in_build, args=(ans,),
                 help=O.PAGE_HELP["open_in_build"])
     b[1].download_button("Download the answer (YAML)", ans.scenario.to_yaml(),
@@ -190,8 +190,8 @@ def _show_answer(ans: Any, req: optimise.Request, c: dict[str, Any]) -> None:
     mc = {"mode": req.mode, "band": band, "t": ans.harm.threshold, "borough": c["borough"]}
     if engine_ready(req.mode, band):
         title = f"{ans.scenario.title} vs {ans.scenario.base} ({T.band_label(band)})"
-        show_map(build_map(ans.scenario.base, ans.scenario, mc, metric="beyond_change", title=title,
-                           include_closed=True), key="opt_map", height=560, title=title)
+        show_map(build_map(ans.scenario.base, ans.scenario, mc, metric="beyond_change", title=title),
+                 key="opt_map", height=560, title=title)
     if ans.curve:
         st.subheader("Trade-off curve")
         count = {"close": len(ans.changes["close"]), "open": len(ans.changes["open"])}.get(
@@ -199,7 +199,9 @@ def _show_answer(ans: Any, req: optimise.Request, c: dict[str, Any]) -> None:
         st.altair_chart(O.curve_chart(ans.curve, ans.question, u, chosen=count), width="stretch", key="opt_curve_chart")
         if ans.method == "exact":
             st.caption(O.CURVE_HEURISTIC_NOTE)
-        st.dataframe(O.curve_frame(ans.curve, ans.question, u), hide_index=True, key="opt_curve_table")
+        fmt = "localized" if u == "residents" else "%.2f"
+        st.dataframe(O.curve_frame(ans.curve, ans.question, u), hide_index=True, key="opt_curve_table",
+                     column_config={f"Harm ({u})": st.column_config.NumberColumn(format=fmt)})
 
 
 def page(c: dict[str, Any]) -> None:

@@ -167,6 +167,8 @@ def run(planner: Any, req: Request, *, progress: Progress | None = None) -> Answ
             say(0.7 + 0.3 * i / max(n, 1), f"Trade-off curve: {i} of {n} points")
 
         ans.curve = trade_off(ctx, inst, counts, on_point=point)
+        if ans.curve and ans.curve[-1].count < counts[-1]:
+            ans.notes.append(f"the trade-off curve stops at {ans.curve[-1].count}: the rules allow no more")
     say(1.0, "Done")
     return ans
 

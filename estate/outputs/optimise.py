@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CURVE_HEURISTIC_NOTE", "MAX_COUNT", "MEASURE_LABELS", "METHOD_LABELS", "PAGE_HELP", "PAGE_INTRO", "QUESTION_LABELS",
            "RULES_LABELS", "STALE_NOTE", "answer_text", "changes_frame", "curve_chart", "curve_chart_html",
-           "curve_chart_png", "curve_frame", "curve_text", "gap_text", "harm_frame", "harm_value", "link_choices", "method_text"]
+           "curve_chart_png", "curve_frame", "curve_text", "gap_text", "harm_frame", "harm_value", "link_choices", "method_text", "page_words"]
 
 _COUNT_LABEL = {"close": "closures", "open": "new contact points", "keep-24-7": "counters open 24/7"}
 
@@ -280,3 +280,27 @@ def link_choices(ids: Sequence[str]) -> dict[str, list[str]]:
     return {"question": list(QUESTIONS), "start": list(ids), "k": counts, "m": counts,
             "target": [str(i) for i in range(1, 101)], "measure": list(MEASURES), "method": list(METHODS),
             "rules": list(RULES_LABELS)}
+
+
+#: The CLI's option names in the optimiser's sentences -> the Optimise page's controls (longest first).
+_PAGE_WORDS: tuple[tuple[str, str], ...] = (
+    ("(--rules FILE, or --rules none)", "(Borough rules: None)"),
+    ("--allow-unlocated", "'Allow sites with no location to close'"),
+    ("--lock-open or --lock-closed", "one of the two lock lists"),
+    ("--measure beyond", "the harm 'Residents beyond the threshold'"),
+    ("--method exact", "the exact method"),
+    ("--rules", "Borough rules"),
+)
+
+
+def page_words(sentence: str) -> str:
+    """An optimiser sentence (refusal or note) with the CLI's option names put as the page's controls.
+
+    Examples
+    --------
+    >>> page_words("ask for 3 or fewer, or give other rules (--rules FILE, or --rules none)")
+    'ask for 3 or fewer, or give other rules (Borough rules: None)'
+    """
+    for cli, page in _PAGE_WORDS:
+        sentence = sentence.replace(cli, page)
+    return sentence
