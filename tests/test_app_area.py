@@ -46,7 +46,7 @@ def test_every_page_draws_for_newport_with_the_librarys_figures(monkeypatch) -> 
     assert want[0] != want[1]  # the example changes something
     words = " ".join(m.value for m in at.markdown)
     assert "Londoners" not in words and "residents are more than" in words
-    for page in ("map", "point", "build", "evidence", "about"):
+    for page in ("map", "point", "build", "optimise", "evidence", "about"):
         at.sidebar.radio(key="page").set_value(page).run()
         assert not at.exception, (page, [e.value for e in at.exception])
         assert not at.error, (page, [e.value for e in at.error])
