@@ -297,11 +297,19 @@ def answer(ctx: Context, inst: Instance, sol: Solution, *, scenario_id: str | No
         return d
 
     if inst.question == "close":
-        floor = min((add_if_on[j] for j in chosen), default=None)
+        # per closure, the cheapest other closure among the kept sites the rules would let close in its place
+        def swappable(closed: int, kept: int) -> bool:
+            y = x.copy()
+            y[kept], y[closed] = False, True
+            return not len(inst.b) or bool(np.all(inst.A @ y >= inst.b - 1e-9))
+
         for j in unchosen:
+            allowed = [i for i in chosen if swappable(closed=j, kept=i)]
+            floor = min((add_if_on[i] for i in allowed), default=None)
+            other = "other site the rules let close" if len(allowed) < len(chosen) else "site kept"
+            more = (f"; closing any {other} instead would add at least {_num(floor, unit)}" if floor is not None
+                    else "; the rules let no site kept close in its place" if chosen else "")
             cost = -add_if_off[j]
-            more = (f"; closing any site kept instead would add at least {_num(floor, unit)}"
-                    if floor is not None else "")
             close.append(entry(ids[j], f"chosen by the optimiser ({label}): with the other closures, closing it adds "
                                f"{_num(cost, unit)} {_unit_phrase(harm)}{more} ({n_cand} candidates)", cost))
     elif inst.question == "open":

@@ -54,6 +54,13 @@ def test_close_one_by_day(toy, method):
     assert "at least 200" in ans.changes["close"][0]["rationale"]
 
 
+def test_close_rationale_names_only_the_closures_the_rules_allow_instead(toy):
+    """With the rules, b1 (B's only 24/7 counter) cannot close in a1's place: the floor is b2's 220, not b1's 200."""
+    inst = close_instance(toy.ctx, "register", DAY30, k=1, rules=RULES_AB)
+    why = answer(toy.ctx, inst, solve(inst), rules=RULES_AB).changes["close"][0]["rationale"]
+    assert "closing any other site the rules let close instead would add at least 220" in why
+
+
 @pytest.mark.parametrize("method", ["heuristic", "exact"])
 def test_close_two_without_and_with_rules(toy, method):
     free = close_instance(toy.ctx, "register", DAY30, k=2, rules=None)
