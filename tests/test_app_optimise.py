@@ -160,3 +160,15 @@ def test_a_link_sets_the_page_choices_and_a_zero_time_limit_is_refused(scen_dir)
     at.button(key="opt_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert [e.value for e in at.error] == ["time limit 0.0 s: give a number of seconds above 0 (e.g. 60)"]
+
+
+def test_a_target_no_24_7_set_meets_is_refused_with_the_best_reachable(scen_dir):
+    at = _optimise_page(question="keep-24-7", start="outcome-2026")
+    at.radio(key="opt_by").set_value("target").run()
+    at.slider(key="target").set_value(95).run()
+    at.button(key="opt_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "no number of 24/7 counters keeps 95% of residents within 45 minutes" in errors[0]
+    assert "the best reachable is" in errors[0]
+    assert _frame(at, "Rationale") is None
