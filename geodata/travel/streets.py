@@ -19,7 +19,7 @@ import time
 from dataclasses import asdict, dataclass
 from importlib.metadata import version as _pkg_version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -41,6 +41,11 @@ from geodata.travel.street_graphs import (
     load_street_graph,
     street_mode,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from geodata.travel.barrier import RiverBarrier
 
 __all__ = [
     "DEFAULT_HIGHWAY_MPH",
@@ -504,6 +509,8 @@ def street_engine_or_crowfly(
     street_settings: StreetSettings | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     partial: bool = False,
+    weights: np.ndarray | None = None,
+    barrier: RiverBarrier | Callable[[], RiverBarrier | None] | None = None,
 ) -> StreetEngine | CrowflyEngine | PartialStreetEngine:
     """The street engine if ``network_path`` covers ``origins``, else the crowfly engine.
 
@@ -531,6 +538,11 @@ def street_engine_or_crowfly(
         When the network covers some but not all origins, a
         :class:`~geodata.travel.partial.PartialStreetEngine` (network times where it
         reaches, crow-fly for the rest, naming which) instead of the crowfly engine.
+    weights
+        The residents of ``origins``, for the partial engine's covered share.
+    barrier
+        The river the crowfly engine's trips cross by a crossing (see
+        :class:`~geodata.travel.crowfly.CrowflyEngine`).
 
     Raises
     ------
@@ -539,7 +551,7 @@ def street_engine_or_crowfly(
         a broken file is reported, not silently replaced by crowfly.
     """
     mode = street_mode(mode)
-    crowfly = CrowflyEngine(mode, crowfly_settings)
+    crowfly = CrowflyEngine(mode, crowfly_settings, barrier=barrier)
     if network_path is None:
         logger.info("no street network given for %s: using the crowfly engine", mode)
         return crowfly
@@ -549,7 +561,7 @@ def street_engine_or_crowfly(
     if partial and 0 < share < 1:
         logger.info("street network %s covers %.1f%% of the origins: network times there, crow-fly for the rest",
                     Path(network_path).name, 100 * share)
-        return PartialStreetEngine(engine, crowfly, origins)
+        return PartialStreetEngine(engine, crowfly, origins, weights)
     if share < min_coverage:
         logger.warning(
             "street network %s covers %.1f%% of the %d origins (%s needs %.0f%%): "
