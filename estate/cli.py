@@ -282,7 +282,15 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     df = analysis.matrix_long(p, args.mode, args.band, max_minutes=args.max_minutes, host=args.host)
     out = analysis.write_table(df, Path(args.out), overwrite=args.overwrite)
     print(f"wrote {out}: {len(df):,} pairs (from_id, to_id, travel_time_min)", file=sys.stderr)
+    _engine_line(p, args.mode)
     return 0
+
+
+def _engine_line(p: Planner, mode: str) -> None:
+    """On stderr, for a table without a place for it: the engine, and its note when it is partial."""
+    facts = p.engine_facts(mode)
+    if p.engine_coverage(mode) is not None:
+        print(f"engine {facts.name}: {facts.describe}", file=sys.stderr)
 
 
 def cmd_access(args: argparse.Namespace) -> int:
@@ -292,13 +300,22 @@ def cmd_access(args: argparse.Namespace) -> int:
     p.matrix(args.mode, args.band, progress=_progress_bar(f"{args.mode} matrix"))
     df = analysis.access_table(p, args.mode, args.band, within=args.within, host=args.host,
                                scenario=args.scenario)
+    facts, partial = p.engine_facts(args.mode), p.engine_coverage(args.mode)
     if args.format == "json":
-        recs = [{"unit_id": u, "nearest_min": (None if m != m else float(m)), "sites_within": int(c)}
-                for u, m, c in zip(df["unit_id"], df["nearest_min"], df["sites_within"], strict=True)]
-        _emit(json.dumps({"mode": args.mode, "band": args.band, "within_min": args.within,
-                          "host": args.host, "scenario": args.scenario, "units": recs}, indent=1), args.out)
+        recs: list[dict[str, Any]] = [
+            {"unit_id": u, "nearest_min": (None if m != m else float(m)), "sites_within": int(c)}
+            for u, m, c in zip(df["unit_id"], df["nearest_min"], df["sites_within"], strict=True)]
+        head: dict[str, Any] = {"mode": args.mode, "band": args.band, "within_min": args.within,
+                                "host": args.host, "scenario": args.scenario, "engine": facts.name,
+                                "engine_note": facts.describe}
+        if partial is not None:  # which units got network times, which crow-fly
+            head["engine_coverage"] = partial[0]
+            for r in recs:
+                r["engine"] = "streets" if r["unit_id"] in partial[1] else "crowfly"
+        _emit(json.dumps({**head, "units": recs}, indent=1), args.out)
     else:
         _emit(df.to_csv(index=False, na_rep=""), args.out)
+        _engine_line(p, args.mode)
     return 0
 
 

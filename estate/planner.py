@@ -353,11 +353,25 @@ class Planner:
                 self._engines[mode] = street_engine_or_crowfly(
                     mode, Path(self.street_network), self.units.points,
                     crowfly_settings=crow, street_settings=ss, cache_dir=self.cache_dir,
-                    partial=not self.area.is_london,
+                    partial=True, weights=self.units.frame["population"].to_numpy(), barrier=self._river,
                 )
             else:
                 self._engines[mode] = CrowflyEngine(mode, crow, barrier=self._river)
         return self._engines[mode]
+
+    def engine_coverage(self, mode: str | Mode) -> tuple[dict[str, Any], frozenset[str]] | None:
+        """For a partial street network (``streets+crowfly``): its covered share and the units on it.
+
+        None for every other engine (the whole study area on one engine).
+        """
+        if self.engine_facts(mode).name != "streets+crowfly":
+            return None
+        from geodata.travel.partial import PartialStreetEngine
+
+        eng = self.engine(mode)
+        if not isinstance(eng, PartialStreetEngine):
+            return None
+        return eng.coverage(), frozenset(eng.covered_ids)
 
     def _cached(self, facts: EngineFacts, variant: str) -> tuple[np.ndarray, dict[str, Any]] | None:
         """The matrix from the disk cache by the tables' fingerprints alone (no engine, no points), or None."""

@@ -187,6 +187,7 @@ _RANGES: tuple[tuple[Any, float, float, bool, str], ...] = (
     (lambda n: "headway" in n, 0.0, 1440.0, False, "minutes"),
     (lambda n: n.endswith("_penalty_min"), 0.0, 120.0, True, "minutes"),
     (lambda n: n.endswith("_window_min"), 0.0, 1440.0, False, "minutes"),
+    (lambda n: n.endswith("_count_window"), 0.0, 2880.0, True, "minutes after midnight"),
     (lambda n: n == "cutoff_min", 0.0, 10080.0, False, "minutes"),
     (lambda n: n.endswith("_m"), 0.0, 100_000.0, False, "metres"),
     (lambda n: n.endswith("_factor"), 0.0, 10.0, False, ""),

@@ -184,3 +184,33 @@ def test_journey_json_has_a_national_rail_leg(capsys):
 def test_analysis_user_errors(capsys, argv, fragment):
     code, _, err = run(capsys, *argv)
     assert code == 2 and fragment in err
+
+
+def test_drive_network_asked_for_walking_is_refused_with_both_fixes(capsys, tmp_path):
+    """A --streets GraphML that is a drive network (a one-way street, no network_type)
+    asked for walking: exit 2 naming the file and both fixes; with walk_on_drive_graph the
+    engine walks on it made two-way and every output's engine note says so."""
+    import networkx as nx
+    import osmnx as ox
+
+    g = nx.MultiDiGraph(crs="EPSG:27700")
+    corners = [(528900.0, 180900.0), (529700.0, 180900.0), (529700.0, 181700.0), (528900.0, 181700.0),
+               (529300.0, 181300.0)]  # an 800 m square in the West End and its centre: 3 LSOAs, 5 sites
+    for n, (x, y) in enumerate(corners, 1):
+        g.add_node(n, x=x, y=y)
+    for a, b in ((1, 2), (2, 3), (3, 2), (3, 4), (4, 3), (4, 1), (1, 4), (1, 5), (5, 1), (3, 5), (5, 3)):
+        g.add_edge(a, b, highway="residential", maxspeed="20 mph")  # 1 -> 2 one-way
+    path = tmp_path / "drive_soho.graphml"
+    ox.save_graphml(g, path)
+    code, _, err = run(capsys, "--streets", str(path), "coverage", "baseline-2024", "--mode", "walk")
+    assert code == 2 and "Traceback" not in err
+    assert "drive_soho.graphml" in err and "is a drive network (1 of its 11 edges are one-way)" in err
+    assert "--mode walk" in err and "walk_on_drive_graph: true" in err
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("streets:\n  walk_on_drive_graph: true\n")
+    code, out, _ = run(capsys, "--streets", str(path), "--settings", str(settings), "coverage", "baseline-2024",
+                       "--mode", "walk", "--format", "json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["engine"] == "streets+crowfly" and "drive network in drive_soho.graphml, made two-way" in d["engine_note"]
+    assert "covers 3 of the 4994 LSOAs" in d["engine_note"]

@@ -409,7 +409,9 @@ ABOUT_APPROXIMATE = """
   a typical speed; they ignore railways and congestion at particular hours. Walks cross the
   Thames only at a bridge, tunnel or the Woolwich Ferry.
 - *Public transport* is not a journey planner: a wait is half a headway (each bus route's
-  from TfL's published scheduled waits; defaults elsewhere). National Rail comes from a
+  from TfL's published scheduled waits; defaults elsewhere), or for services less frequent
+  than every 10 minutes 2 minutes plus 0.3 x the headway, as passengers time their arrival
+  (a fit to waits observed in Austin, Texas, not London). National Rail comes from a
   one-weekend sample of the national timetable, so its waits are a default per operator and
   a few lines are missing. At night the N buses and the 56 day routes that run 24 hours
   run. A resident may walk as far as it takes to a stop; "unreachable" means nothing open

@@ -32,6 +32,7 @@ or an overlay replaces the permanent schedule on its dates; ``C`` before ``N`` b
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import logging
 import re
@@ -86,6 +87,7 @@ class WalkLink:
     minutes: float
 
 
+@functools.lru_cache(maxsize=16384)  # a national feed has about a million times, a few thousand distinct
 def _hhmm(s: str) -> float | None:
     """``'0715'`` -> 435.0, ``'0715H'`` -> 435.5, blank -> None."""
     s = s.rstrip()

@@ -18,7 +18,7 @@ import math
 import re
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -323,7 +323,7 @@ def read_graphml(path: Path, mode: str) -> nx.MultiDiGraph:
             "Save it again with osmnx.save_graphml() or download_street_graph()"
         ) from exc
     found = graph.graph.get("network_type")
-    if found is not None and found != mode:
+    if found is not None and found != mode and not (mode == "walk" and found == "drive"):
         raise NetworkFileError(
             f"street network file {str(path)!r} holds a {found!r} network, not {mode!r}: "
             f"pass the {mode} GraphML, or download one with download_street_graph(place, {mode!r}, ...)"
@@ -331,6 +331,45 @@ def read_graphml(path: Path, mode: str) -> nx.MultiDiGraph:
     if graph.number_of_edges() == 0:
         raise NetworkFileError(f"street network file {str(path)!r} has no edges")
     return graph
+
+
+def one_way_edges(graph: nx.MultiDiGraph) -> list[tuple[Any, Any, Any]]:
+    """The edges ``(u, v, key)`` of ``graph`` with no edge back from ``v`` to ``u`` (one-way streets)."""
+    return [(u, v, k) for u, v, k in graph.edges(keys=True) if u != v and not graph.has_edge(v, u)]
+
+
+def walkable(graph: nx.MultiDiGraph, label: str, *, two_way: bool) -> tuple[nx.MultiDiGraph, bool]:
+    """``graph`` for walking: a drive network is refused, or with ``two_way`` made undirected.
+
+    A drive network (graph attribute ``network_type`` ``drive``, or any one-way edge,
+    an edge with no edge back) keeps its one-way streets, which pedestrians do not
+    obey, and lacks the footpaths.  Without ``two_way`` it is a
+    :class:`~geodata.errors.NetworkFileError` naming ``label`` and both fixes; with it,
+    every one-way edge gains its reverse.  Returns the graph and whether it was a
+    drive graph made two-way.
+    """
+    kind = graph.graph.get("network_type")
+    one_way = one_way_edges(graph)
+    if kind != "drive" and not one_way:
+        return graph, False
+    why = (f"{len(one_way):,} of its {graph.number_of_edges():,} edges are one-way"
+           if one_way else "its network_type is 'drive'")
+    if not two_way:
+        raise NetworkFileError(
+            f"street network file {label} is a drive network ({why}) and walking was asked "
+            "for: pedestrians do not keep to one-way streets, and a drive network lacks the "
+            "footpaths. Give a walk network (an OpenStreetMap extract, which is filtered for "
+            "walking here, or `estate network download --place PLACE --mode walk --out FILE.graphml`), or set "
+            "walk_on_drive_graph: true in the streets section of --settings to walk on this "
+            "graph made two-way (every street both ways; footpaths still missing)"
+        )
+    out = graph.copy()
+    for u, v, k in one_way:
+        out.add_edge(v, u, **dict(graph.edges[u, v, k]))
+    out.graph["network_type"] = "walk"
+    out.graph["walk_on_drive_graph"] = True
+    logger.info("%s: a drive network made two-way for walking (%s; reverse edges added)", label, why)
+    return out, True
 
 
 def to_bng(graph: nx.MultiDiGraph, path: Path | None) -> nx.MultiDiGraph:
@@ -361,6 +400,8 @@ class NetworkArrays:
     v: np.ndarray  # edge heads (node index)
     length_m: np.ndarray  # edge lengths along their geometry, EPSG:27700 metres
     limit_kmh: np.ndarray  # speed limit (tagged or default), km/h
+    #: one value: True when this is a drive network made two-way for walking (:func:`walkable`)
+    walk_on_drive: np.ndarray = field(default_factory=lambda: np.zeros(1, bool))
 
     @classmethod
     def from_graph(cls, graph: nx.MultiDiGraph, source: str) -> NetworkArrays:
@@ -409,16 +450,18 @@ class NetworkArrays:
             v=new_index[v[on]],
             length_m=np.asarray(lengths)[on],
             limit_kmh=np.asarray(limits)[on],
+            walk_on_drive=np.array([bool(graph.graph.get("walk_on_drive_graph", False))]),
         )
 
     #: name -> (shape, dtype) of each array, as the disk cache checks them
-    LAYOUT: ClassVar[dict[str, tuple[None, Any]]] = {
+    LAYOUT: ClassVar[dict[str, tuple[tuple[int, ...] | None, Any]]] = {
         "x": (None, np.float64),
         "y": (None, np.float64),
         "u": (None, np.int64),
         "v": (None, np.int64),
         "length_m": (None, np.float64),
         "limit_kmh": (None, np.float64),
+        "walk_on_drive": ((1,), np.bool_),
     }
 
     def arrays(self) -> dict[str, np.ndarray]:

@@ -44,6 +44,7 @@ from scipy.spatial import cKDTree
 from geodata._proc import die_with_parent
 from geodata.errors import DataError, TransitDataWarning
 from geodata.travel.base import ProgressFn
+from geodata.travel.transit_settings import wait_seconds
 
 __all__ = [
     "PairMetres",
@@ -298,12 +299,21 @@ def _dedupe_min(
     return row[first], col[first], w[first], kind[first]
 
 
+def node_headways(net: ServiceNetwork) -> np.ndarray:
+    """Each line node's headway in seconds (its own where given, else its line's)."""
+    headway = net.line_headway_s[net.node_line]
+    if net.node_headway_s is not None:
+        headway = np.where(np.isfinite(net.node_headway_s), net.node_headway_s, headway)
+    return headway
+
+
 def build_graph(
     net: ServiceNetwork,
     *,
     walk_mps: float,
     transfer_m: float,
     pair_metres: PairMetres | None = None,
+    planned_wait: tuple[float, float, float] | None = None,
 ) -> StopGraph:
     """Build the stop graph of ``net``.
 
@@ -319,13 +329,13 @@ def build_graph(
     pair_metres
         The walking distance between two points where it is not the straight line
         (a river between them); see :func:`near_links`.
+    planned_wait
+        ``(from_min, base_min, slope)``: the wait beyond a ``from_min`` headway (see
+        :func:`wait_seconds`); None: always half the headway.
     """
     n_s = net.n_stops
     k = np.arange(net.n_nodes, dtype=np.int64)
-    headway = net.line_headway_s[net.node_line]
-    if net.node_headway_s is not None:
-        headway = np.where(np.isfinite(net.node_headway_s), net.node_headway_s, headway)
-    wait = headway / 2.0 + net.line_board_s[net.node_line]
+    wait = wait_seconds(node_headways(net), planned_wait) + net.line_board_s[net.node_line]
     xy = np.column_stack([net.stop_x, net.stop_y])
     tree = cKDTree(xy) if n_s else cKDTree(np.zeros((1, 2)))
     if n_s > 1 and transfer_m > 0:
@@ -605,6 +615,8 @@ class RawLeg:
     to_stop: int
     line: int = -1
     n_stops: int = 0
+    #: a wait's headway (seconds) at that stop
+    headway_s: float = float("nan")
 
 
 def shortest_path(
@@ -662,7 +674,8 @@ def shortest_path(
         if u == src or v == dst:
             legs.append(RawLeg("walk", secs, stop_of(u), stop_of(v)))
         elif k == BOARD:
-            legs.append(RawLeg("wait", secs, u, u, line=int(net.node_line[v - n_s])))
+            legs.append(RawLeg("wait", secs, u, u, line=int(net.node_line[v - n_s]),
+                               headway_s=float(node_headways(net)[v - n_s])))
         elif k == RIDE:
             line = int(net.node_line[v - n_s])
             last = legs[-1] if legs else None

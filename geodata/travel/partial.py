@@ -5,7 +5,11 @@ Newport's OpenStreetMap extract is a box (-3.077, 51.522 to -2.925, 51.594) that
 leaves out the city's northern and eastern edges, so 41 of its 100 LSOAs lie outside
 it.  :class:`PartialStreetEngine` takes each unit x site time from the street engine
 when both ends are covered (:meth:`StreetEngine.covered`), and from the crowfly
-engine otherwise; :meth:`describe` names the units on crow-fly.
+engine otherwise; :meth:`describe` names the units on crow-fly.  The same engine
+serves London when a user's ``--streets`` network covers part of it (a borough's OSM
+extract): network times where both ends are on it, crow-fly (with the Thames
+crossings) everywhere else; its note gives the covered share of units and residents
+and names whichever list is shorter, the units on the network or those on crow-fly.
 """
 
 from __future__ import annotations
@@ -35,11 +39,15 @@ class PartialStreetEngine:
         The two engines, for the same mode.
     origins
         The population units whose coverage is reported (:attr:`outside_ids`).
+    weights
+        Their residents (same order), for the covered share of residents in
+        :meth:`describe` and :attr:`covered_residents`; None leaves it out.
     """
 
     name = "streets+crowfly"
 
-    def __init__(self, street: StreetEngine, crowfly: CrowflyEngine, origins: Points) -> None:
+    def __init__(self, street: StreetEngine, crowfly: CrowflyEngine, origins: Points,
+                 weights: np.ndarray | None = None) -> None:
         self.street = street
         self.crowfly = crowfly
         self.mode: Mode = street.mode
@@ -47,6 +55,13 @@ class PartialStreetEngine:
         self.n_units = len(origins)
         #: the units the network does not cover (they get crow-fly times)
         self.outside_ids: tuple[str, ...] = tuple(str(i) for i in origins.ids[~covered])
+        #: the units it covers (network times to the sites it covers)
+        self.covered_ids: tuple[str, ...] = tuple(str(i) for i in origins.ids[covered])
+        #: residents of the covered units and of all units (None without ``weights``)
+        self.covered_residents: tuple[float, float] | None = None
+        if weights is not None:
+            w = np.asarray(weights, dtype=np.float64)
+            self.covered_residents = (float(w[covered].sum()), float(w.sum()))
 
     def variant(self, band: TimeBand) -> str:
         s, c = self.street.variant(band), self.crowfly.variant(band)
@@ -56,12 +71,32 @@ class PartialStreetEngine:
         return {"engine": self.name, "streets": self.street.settings_key(), "crowfly": self.crowfly.settings_key(),
                 "outside": list(self.outside_ids)}
 
+    def coverage(self) -> dict[str, Any]:
+        """The covered share, for JSON: units (and residents) on the network and in all."""
+        out: dict[str, Any] = {"units_on_network": len(self.covered_ids), "units": self.n_units}
+        if self.covered_residents is not None:
+            on, total = self.covered_residents
+            out.update(residents_on_network=round(on), residents=round(total),
+                       residents_share=round(on / total, 4) if total else 0.0)
+        return out
+
     def describe(self) -> str:
-        n_out = len(self.outside_ids)
+        n_out, n_in = len(self.outside_ids), len(self.covered_ids)
+        share = ""
+        if self.covered_residents is not None and self.covered_residents[1] > 0:
+            on, total = self.covered_residents
+            share = f" ({on:,.0f} of {total:,.0f} residents, {100 * on / total:.1f}%)"
+        if n_in < n_out:  # name the shorter list
+            named = f"LSOAs on the network: {', '.join(self.covered_ids) or 'none'}."
+        else:
+            named = f"LSOAs on crow-fly: {', '.join(self.outside_ids) or 'none'}."
+        crow = (self.crowfly.describe().replace(" (no street network loaded)", "")
+                .replace("(no street network loaded; ", "("))
         return (
-            f"{self.street.describe()} That network covers {self.n_units - n_out} of the {self.n_units} "
-            f"LSOAs; for the {n_out} outside it (and for sites outside it) times are crow-fly: "
-            f"{self.crowfly.describe()} LSOAs on crow-fly: {', '.join(self.outside_ids) or 'none'}."
+            f"{self.street.describe()} That network covers {n_in} of the {self.n_units} "
+            f"LSOAs{share}; network times are used where both the LSOA and the site are on it, and "
+            f"for the {n_out} LSOAs outside it (and for sites outside it) times are crow-fly: "
+            f"{crow}. {named}"
         )
 
     def matrix(self, origins: Points, destinations: Points, band: TimeBand, *,

@@ -37,7 +37,7 @@ def street_mode(mode: Mode) -> Mode:
 
 
 def load_street_graph(
-    path: str | os.PathLike[str], mode: Mode, *, simplify: bool = False
+    path: str | os.PathLike[str], mode: Mode, *, simplify: bool = False, walk_on_drive: bool = False
 ) -> nx.MultiDiGraph:
     """Load the ``mode`` street graph of a local OSM or GraphML file, in EPSG:27700.
 
@@ -56,6 +56,10 @@ def load_street_graph(
         default: with every OSM vertex a node, points snap to the street beside
         them rather than the nearest junction (see ``docs/streets.md``).  Ignored
         for GraphML, which is used as saved.
+    walk_on_drive
+        For ``walk``: a GraphML that is a drive network (one-way streets) is made
+        two-way instead of refused (:func:`geodata.travel._osm.walkable`); the graph
+        attribute ``walk_on_drive_graph`` says so.
 
     Returns
     -------
@@ -67,7 +71,8 @@ def load_street_graph(
     ------
     NetworkFileError
         The file is missing, of an unknown type, truncated or corrupt, for another
-        mode, or holds no ``mode`` ways.
+        mode, or holds no ``mode`` ways; or, for ``walk``, is a drive network (one-way
+        streets) and ``walk_on_drive`` is not set.
     """
     mode = street_mode(mode)
     path = Path(path)
@@ -84,6 +89,8 @@ def load_street_graph(
         graph = _osm.graph_from_osm_file(path, mode, simplify=simplify)
     else:
         graph = _osm.read_graphml(path, mode)
+        if mode is Mode.WALK:
+            graph, _ = _osm.walkable(graph, repr(str(path)), two_way=walk_on_drive)
     graph = _osm.to_bng(graph, path)
     graph.graph["network_type"] = mode
     logger.info(

@@ -19,7 +19,7 @@ import time
 from dataclasses import asdict, dataclass
 from importlib.metadata import version as _pkg_version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -42,6 +42,11 @@ from geodata.travel.street_graphs import (
     street_mode,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from geodata.travel.barrier import RiverBarrier
+
 __all__ = [
     "DEFAULT_HIGHWAY_MPH",
     "STREET_MODES",
@@ -62,7 +67,7 @@ _CHUNK_BYTES = 128 * 2**20
 # A point on a boundary street still counts as inside the network's convex hull.
 _HULL_MARGIN_M = 50.0
 # Bump when the cached arrays' meaning changes.
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2  # 2: NetworkArrays.walk_on_drive
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,9 @@ class StreetSettings:
     #: a point is covered if a network node lies within this many metres (and it is
     #: inside the network's convex hull)
     coverage_radius_m: float = 500.0
+    #: walking on a drive network (one-way streets): refused unless this is set, which
+    #: walks on it made two-way (every street both ways) and says so in the engine note
+    walk_on_drive_graph: bool = False
 
     @classmethod
     def from_crowfly(cls, crowfly: CrowflySettings, **overrides: Any) -> StreetSettings:
@@ -157,6 +165,9 @@ class StreetEngine:
         mode = street_mode(mode)
         src = Path(source) if source is not None else None
         label = str(src) if src else "street graph"
+        if mode is Mode.WALK:
+            two_way = settings.walk_on_drive_graph if settings is not None else False
+            graph, _ = _osm.walkable(graph, repr(label), two_way=two_way)
         network = NetworkArrays.from_graph(_osm.to_bng(graph, src), label)
         self._setup(network, mode, settings, src)
 
@@ -191,6 +202,7 @@ class StreetEngine:
                     "osmnx": _pkg_version("osmnx"),
                     "filters": _osm.WAY_FILTERS[mode],
                     "defaults": dict(DEFAULT_HIGHWAY_MPH),
+                    "walk_on_drive": bool(settings and settings.walk_on_drive_graph and mode is Mode.WALK),
                 }
             )
             cache = Path(cache_dir).expanduser() / f"streets-{mode}-{key[:20]}.npz"
@@ -202,7 +214,8 @@ class StreetEngine:
                 else:
                     logger.info("street network %s (%s) from cache %s", path.name, mode, cache)
                     return cls._from_network(network, mode, settings, path)
-        graph = load_street_graph(path, mode, simplify=simplify)
+        two_way = bool(settings and settings.walk_on_drive_graph)
+        graph = load_street_graph(path, mode, simplify=simplify, walk_on_drive=two_way)
         started = time.perf_counter()
         network = NetworkArrays.from_graph(graph, str(path))
         logger.info("built %s arrays in %.2f s", mode, time.perf_counter() - started)
@@ -247,6 +260,11 @@ class StreetEngine:
     def n_nodes(self) -> int:
         """Nodes in the network (its largest strongly connected component)."""
         return len(self._net.x)
+
+    @property
+    def walk_on_drive(self) -> bool:
+        """Is this walk network a drive network made two-way (``walk_on_drive_graph``)?"""
+        return bool(self._net.walk_on_drive.any())
 
     @property
     def n_edges(self) -> int:
@@ -301,6 +319,14 @@ class StreetEngine:
         where = f"in {self.source.name}" if self.source else "in the loaded street graph"
         snap = f"plus the straight line from each point to its nearest node walked at {s.walk_kmh:g} km/h x {s.snap_detour:g}"
         if self.mode is Mode.WALK:
+            if self.walk_on_drive:
+                return (
+                    f"Walking times follow the shortest paths along the OpenStreetMap roads of the "
+                    f"drive network {where}, made two-way (walk_on_drive_graph: every street "
+                    f"walked both ways, one-way streets included; footpaths and pedestrian ways "
+                    f"are not in a drive network, so walks are longer than on foot), at "
+                    f"{s.walk_kmh:g} km/h, {snap}."
+                )
             return (
                 f"Walking times follow the shortest paths along the OpenStreetMap footways "
                 f"and streets {where} at {s.walk_kmh:g} km/h, {snap}."
@@ -483,6 +509,8 @@ def street_engine_or_crowfly(
     street_settings: StreetSettings | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     partial: bool = False,
+    weights: np.ndarray | None = None,
+    barrier: RiverBarrier | Callable[[], RiverBarrier | None] | None = None,
 ) -> StreetEngine | CrowflyEngine | PartialStreetEngine:
     """The street engine if ``network_path`` covers ``origins``, else the crowfly engine.
 
@@ -510,6 +538,11 @@ def street_engine_or_crowfly(
         When the network covers some but not all origins, a
         :class:`~geodata.travel.partial.PartialStreetEngine` (network times where it
         reaches, crow-fly for the rest, naming which) instead of the crowfly engine.
+    weights
+        The residents of ``origins``, for the partial engine's covered share.
+    barrier
+        The river the crowfly engine's trips cross by a crossing (see
+        :class:`~geodata.travel.crowfly.CrowflyEngine`).
 
     Raises
     ------
@@ -518,7 +551,7 @@ def street_engine_or_crowfly(
         a broken file is reported, not silently replaced by crowfly.
     """
     mode = street_mode(mode)
-    crowfly = CrowflyEngine(mode, crowfly_settings)
+    crowfly = CrowflyEngine(mode, crowfly_settings, barrier=barrier)
     if network_path is None:
         logger.info("no street network given for %s: using the crowfly engine", mode)
         return crowfly
@@ -528,7 +561,7 @@ def street_engine_or_crowfly(
     if partial and 0 < share < 1:
         logger.info("street network %s covers %.1f%% of the origins: network times there, crow-fly for the rest",
                     Path(network_path).name, 100 * share)
-        return PartialStreetEngine(engine, crowfly, origins)
+        return PartialStreetEngine(engine, crowfly, origins, weights)
     if share < min_coverage:
         logger.warning(
             "street network %s covers %.1f%% of the %d origins (%s needs %.0f%%): "

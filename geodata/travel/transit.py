@@ -321,7 +321,7 @@ class TransitEngine:
                 + (f" (the band's weekday in the week of {self._gtfs_week})" if self._gtfs_week else "")
                 + " with waits of "
                 f"half the headway counted in the {s.gtfs_window_min:g} min around the band's "
-                f"time (not the exact timetable), a {s.board_penalty_min:g} min boarding "
+                f"time (not the exact timetable), {self._planned_note()}a {s.board_penalty_min:g} min boarding "
                 f"allowance ({s.rail_board_penalty_min:g} min for rail), and walks of up to "
                 f"{s.max_access_m:g} m straight-line x {s.walk_detour:g} at {s.walk_kmh:g} km/h "
                 "to, from and between stops, capped at walking the whole way"
@@ -350,7 +350,8 @@ class TransitEngine:
             "public transport times use a stop graph of TfL's 2019 bus route stop sequences, "
             "Tube/DLR/Elizabeth line run times and Overground links at "
             f"{s.overground_kmh:g} km/h, {rail}; buses at an assumed {s.bus_day_kmh:g} km/h "
-            f"({s.bus_night_kmh:g} at night), {buses}, Tube {s.tube_day_headway_min:g} min, "
+            f"({s.bus_night_kmh:g} at night), {buses}, Tube {s.tube_day_headway_min:g} min; "
+            f"{self._planned_note()}"
             f"plus a {s.board_penalty_min:g} min boarding allowance "
             f"({s.rail_board_penalty_min:g} for rail); walks at {s.walk_kmh:g} km/h over "
             f"straight-line x {s.walk_detour:g} to every stop within {s.max_access_m:g} m and, "
@@ -361,6 +362,14 @@ class TransitEngine:
             f"Friday and Saturday nights; no time exceeds walking the whole way; beyond "
             f"{s.cutoff_min:g} min a site counts as unreachable"
         )
+
+    def _planned_note(self) -> str:
+        p = self.settings.planned_wait
+        if p is None:
+            return ""
+        return (f"waits for services less frequent than every {p[0]:g} min of {p[1]:g} min + "
+                f"{p[2]:g} x the headway, not half (passengers time their arrival by the timetable; "
+                "Fan and Machemehl's fit to observed waits), ")
 
     # graphs ------------------------------------------------------------------------
     def network(self, band: TimeBand | str) -> ServiceNetwork:
@@ -392,6 +401,7 @@ class TransitEngine:
                     walk_mps=s.walk_mps,
                     transfer_m=s.transfer_m,
                     pair_metres=self._pair_metres(band),
+                    planned_wait=s.planned_wait,
                 )
                 log.info(
                     "transit %s graph: %s; %d nodes, %d edges",
@@ -529,10 +539,12 @@ class TransitEngine:
                 a, b = stop(lg.from_stop, "origin"), stop(lg.to_stop, "destination")
                 txt = f"walk from {a} to {b}"
             elif lg.kind == "wait":
-                hw = 2.0 * (lg.seconds - net.line_board_s[lg.line]) / 60.0
+                hw = lg.headway_s / 60.0
+                half = s.planned_wait is None or hw <= s.planned_wait[0]
+                how = f"half the {hw:.3g}-min headway" if half else f"planned by the timetable, every {hw:.3g} min"
                 txt = (
-                    f"wait for {line} at {stop(lg.from_stop, '')} (half the {hw:.3g}-min "
-                    f"headway + {net.line_board_s[lg.line] / 60:g} min boarding)"
+                    f"wait for {line} at {stop(lg.from_stop, '')} ({how} "
+                    f"+ {net.line_board_s[lg.line] / 60:g} min boarding)"
                 )
             elif lg.kind == "ride":
                 txt = (

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from geodata.travel.crowfly import CrowflySettings
 
-__all__ = ["OPERATOR_HEADWAY_MIN", "RAIL_MODES", "RailSettings", "TransitSettings"]
+__all__ = ["OPERATOR_HEADWAY_MIN", "RAIL_MODES", "RailSettings", "TransitSettings", "wait_seconds"]
 
 #: Modes that board from a platform (the larger boarding allowance).
 RAIL_MODES = frozenset({"tube", "dlr", "elizabeth", "overground", "rail"})
@@ -65,6 +67,13 @@ class RailSettings:
     #: dated: a headway is never taken as longer than this (a single train in the
     #: window is a lower bound on the service, not an hourly one)
     max_headway_min: float = 120.0
+    #: pooled, by day: shorten an operator's default headway at a station where the
+    #: sample's own departures, counted on its busiest day (the date on which most of its
+    #: schedules run: Saturday 21 March 2020 for the pack's) between these minutes after
+    #: midnight towards the busiest next station, show a more frequent service.  A
+    #: truncated sample's counts are lower bounds, so a count never lengthens a default.
+    #: ``(0, 0)``: defaults only
+    count_window: tuple[float, float] = (600.0, 960.0)
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,20 @@ class TransitSettings:
     #: branches, Langdon Park), at the file's own DLR speed: its 34 DLR links total
     #: 24.3 km straight line in 68 min, 21.5 km/h
     dlr_kmh: float = 21.5
+
+    # --- waits -------------------------------------------------------------------
+    #: a wait is half the headway (passengers arriving at random) for services every
+    #: ``planned_wait_from_min`` minutes or more often; for less frequent (timetabled)
+    #: services passengers time their arrival by the timetable, and the wait is
+    #: ``planned_wait_base_min`` + ``planned_wait_slope`` x the headway (never more than
+    #: half): the linear model W = 2.0 + 0.3 H fitted to waits observed at bus stops in
+    #: Austin, Texas, which found arrivals random up to a 10-min headway (Fan and
+    #: Machemehl 2002, "Characterizing bus transit passenger waiting times", 2nd
+    #: Material Specialty Conference of the CSCE).  A 15-min train waits 6.5 min (7.5
+    #: at half), a 20-min bus 8 (10), a 60-min night train 20 (30).  0: always half
+    planned_wait_from_min: float = 10.0
+    planned_wait_base_min: float = 2.0
+    planned_wait_slope: float = 0.3
 
     # --- headways (minutes between departures; the wait is half) ----------------
     #: bus headways per route come from TfL's QSI file (2 x the scheduled wait of each
@@ -307,6 +330,12 @@ class TransitSettings:
     #: operators the TfL files already model: London Overground (CASA links), TfL Rail
     #: (the Elizabeth line), London Underground
     rail_skip_operators: tuple[str, ...] = ("LO", "XR", "LT")
+    #: pooled (a sample), by day: the window (minutes after midnight, 10:00-16:00, off-peak)
+    #: in which the sample's own departures on its busiest day are counted; where they
+    #: show a more frequent service at a station than the operator's default headway,
+    #: the count is used there (counts from a truncated file are lower bounds: they
+    #: shorten a default, never lengthen it).  ``[0, 0]``: the defaults everywhere
+    rail_count_window: tuple[float, float] = (600.0, 960.0)
 
     # --- GTFS ----------------------------------------------------------------------
     #: GTFS headways: departures are counted in a window of this many minutes
@@ -342,6 +371,13 @@ class TransitSettings:
         }
         return table[mode]
 
+    @property
+    def planned_wait(self) -> tuple[float, float, float] | None:
+        """``(from_min, base_min, slope)`` of the planned wait, or None (always half a headway)."""
+        if self.planned_wait_from_min <= 0:
+            return None
+        return (self.planned_wait_from_min, self.planned_wait_base_min, self.planned_wait_slope)
+
     def rail_settings(self) -> RailSettings:
         """The National Rail part of these settings."""
         return RailSettings(
@@ -353,9 +389,28 @@ class TransitSettings:
             other_headway_min=self.rail_other_headway_min,
             night_headway_min=self.rail_night_headway_min,
             skip_operators=self.rail_skip_operators,
+            count_window=self.rail_count_window,
         )
 
     def board_penalty_s(self, mode: str) -> float:
         """Boarding allowance of ``mode`` in seconds."""
         minutes = self.rail_board_penalty_min if mode in RAIL_MODES else self.board_penalty_min
         return minutes * 60.0
+
+
+def wait_seconds(headway_s: np.ndarray, planned: tuple[float, float, float] | None) -> np.ndarray:
+    """The wait for a service every ``headway_s`` seconds, before the boarding allowance.
+
+    Half the headway (random arrivals); with ``planned = (from_min, base_min, slope)``,
+    for headways over ``from_min`` the smaller of that and ``base_min + slope x headway``
+    (passengers who time their arrival by the timetable).
+
+    >>> wait_seconds(np.array([600.0, 1200.0, 3600.0]), (10.0, 2.0, 0.3)) / 60
+    array([ 5.,  8., 20.])
+    """
+    h = np.asarray(headway_s, dtype=np.float64)
+    half = h / 2.0
+    if planned is None or planned[0] <= 0:
+        return half
+    frm, base, slope = planned
+    return np.where(h > frm * 60.0, np.minimum(half, base * 60.0 + slope * h), half)

@@ -73,14 +73,52 @@ def test_scenario_table(london):
     assert t.loc["baseline-2024", "open_sites"] == 37
 
 
-def test_partial_street_network_falls_back_to_crowfly(london_data, tmp_path):
+def test_partial_street_network_network_inside_crowfly_outside(london_data, tmp_path):
+    """The pack's Marylebone-Fitzrovia extract on all of London: the 20 LSOAs it covers get
+    network times to the sites it covers; every other pair is crow-fly (Thames crossings
+    included); every output says which, with the covered share."""
+    import json
+
+    from estate.cli import main
     from estate.planner import Planner
+    from geodata.travel.base import BANDS, Points
+    from geodata.travel.crowfly import CrowflyEngine
+    from geodata.travel.partial import PartialStreetEngine
 
     pbf = london_data / "network" / "osm" / "central_london_marylebone_fitzrovia_2023-03.osm.pbf"
     p = Planner(london_data, cache_dir=tmp_path, street_network=pbf)
+    eng = p.engine("walk")
+    assert isinstance(eng, PartialStreetEngine)
+    units, sites = p.units.points, p.estate.points()
+    u_on, s_on = eng.street.covered(units), eng.street.covered(sites)
+    assert u_on.sum() == 20 and s_on.sum() >= 10 and len(eng.outside_ids) == 4994 - 20
+    cov = eng.coverage()
+    on = int(p.units.frame.loc[u_on, "population"].sum())
+    assert cov == {"units_on_network": 20, "units": 4994, "residents_on_network": on,
+                   "residents": 8_799_631, "residents_share": round(on / 8_799_631, 4)}
+    times = p.matrix("walk", "day")
+    crow = CrowflyEngine("walk", barrier=p._river).matrix(units, sites, BANDS["day"])
+    net = eng.street.matrix(Points(units.ids[u_on], units.x[u_on], units.y[u_on]),
+                            Points(sites.ids[s_on], sites.x[s_on], sites.y[s_on]), BANDS["day"])
+    np.testing.assert_allclose(times[np.ix_(u_on, s_on)], net, rtol=1e-6)  # on the network: its times
+    assert not np.allclose(net, crow[np.ix_(u_on, s_on)], rtol=0.02)
+    off = ~u_on[:, None] | ~s_on[None, :]
+    np.testing.assert_allclose(times[off], crow[off], rtol=1e-6)  # everything else: crow-fly
     d = p.coverage("baseline-2024", "walk", "day").to_dict()
-    assert d["engine"] == "crowfly"  # the extract covers 20 of 4,994 units
-    assert "straight-line" in d["engine_note"]
+    assert d["engine"] == "streets+crowfly"
+    note = d["engine_note"]
+    assert f"covers 20 of the 4994 LSOAs ({on:,} of 8,799,631 residents, 0.4%)" in note
+    assert "LSOAs on the network: " in note and all(u in note for u in eng.covered_ids)
+    assert "straight-line" in note and "Thames" in note and "no street network loaded" not in note
+    out = tmp_path / "access.json"
+    rc = main(["--data", str(london_data), "--streets", str(pbf), "access", "--mode", "walk", "--band", "day",
+               "--format", "json", "--out", str(out)])
+    assert rc == 0
+    j = json.loads(out.read_text())
+    assert j["engine"] == "streets+crowfly" and j["engine_coverage"]["units_on_network"] == 20
+    engines = {r["unit_id"]: r["engine"] for r in j["units"]}
+    assert sorted(u for u, e in engines.items() if e == "streets") == sorted(eng.covered_ids)
+    assert sum(e == "crowfly" for e in engines.values()) == 4974
 
 
 def test_transit_never_slower_than_walking_and_usually_faster(london):

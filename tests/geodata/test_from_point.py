@@ -35,8 +35,9 @@ def test_transit_times_from_a_to_d_by_hand():
     eng = TransitEngine.from_gtfs(TOY_GTFS)
     d = gtfs_stop_xy("D")
     dests = Points(np.array(["D"]), np.array([d[0]]), np.array([d[1]]))
-    # R3 express: wait 900 + 60, ride 600 (as the matrix test works it out)
-    assert times_from(eng, gtfs_stop_xy("A"), dests, "Wed 12:00")[0] == pytest.approx(1560, abs=0.01)
+    # R3 express every 30 min: the planned wait 2 x 60 + 0.3 x 1800 = 660 s (not half, 900)
+    # + 60 boarding, ride 600
+    assert times_from(eng, gtfs_stop_xy("A"), dests, "Wed 12:00")[0] == pytest.approx(1320, abs=0.01)
 
 
 @pytest.mark.parametrize("mode", [Mode.WALK, Mode.DRIVE])

@@ -18,6 +18,7 @@ import datetime as dt
 import os
 import warnings
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,13 @@ import pytest
 
 from geodata.errors import CIFError
 from geodata.travel._cif import CIFDataWarning, read_cif
-from geodata.travel._rail import RailSettings, rail_network, timetable_kind
+from geodata.travel._rail import (
+    RailSettings,
+    busiest_day,
+    describe_rail,
+    rail_network,
+    timetable_kind,
+)
 from geodata.travel.base import parse_band
 
 PACK_CIF = (
@@ -213,6 +220,25 @@ def test_pooled_uses_every_schedule_with_default_headways(toy) -> None:
     # in the two hours around 00:40 only the 23:50 train runs (its A -> B link)
     assert list(zip(night.segs["stop_a"], night.segs["stop_b"], strict=True)) == [("nr:AAA", "nr:BBB")]
     assert night.lines["headway_s"].iloc[0] == s2.night_headway_min * 60
+
+
+def test_pooled_counts_shorten_a_default_headway_never_lengthen_it(toy) -> None:
+    # the busiest day: Monday 16 March (4 trains run; Wednesday's overlay replaces A00001,
+    # Thursday cancels A00002, Saturday runs A00003 only)
+    assert busiest_day(toy) == dt.date(2020, 3, 16)
+    # counted 10:00-11:00 that Monday: A -> B left at 10:00, 10:20 and 10:40 (every 20 min,
+    # shorter than SE's 30-min default); B -> C once (10:11, every 60: the default stays)
+    s = RailSettings(timetable="pooled", operator_headway_min=(("SE", 30.0),), count_window=(600.0, 660.0))
+    rn = rail_network(toy, parse_band("Wed 12:00"), s)
+    assert rn.lines.set_index("short").at["SE", "headway_s"] == 30 * 60
+    assert list(rn.node_headway.itertuples(index=False, name=None)) == [("nr:SE", "nr:AAA", 20 * 60.0)]
+    # over 10:00-16:00 the same three trains are every 120 min: a count never lengthens a default
+    wide = rail_network(toy, parse_band("Wed 12:00"), replace(s, count_window=(600.0, 960.0)))
+    assert wide.node_headway.empty
+    assert rail_network(toy, parse_band("Wed 12:00"), replace(s, count_window=(0.0, 0.0))).node_headway.empty
+    # at night the night default only
+    assert rail_network(toy, parse_band("Wed 00:40"), replace(s, window_min=120.0)).node_headway.empty
+    assert "busiest day, 10:00-11:00" in describe_rail("pooled", s)
 
 
 def test_auto_recognises_a_sample_by_its_size(toy) -> None:

@@ -311,7 +311,7 @@ def _bad(kind: str, tmp: Path) -> tuple[Path, str]:
         g = ox.load_graphml(RECTANGLE)
         g.graph["network_type"] = "drive"
         ox.save_graphml(g, tmp / "drive.graphml")
-        return tmp / "drive.graphml", "holds a 'drive' network"
+        return tmp / "drive.graphml", "is a drive network (its network_type is 'drive')"
     raise AssertionError(kind)
 
 
@@ -335,6 +335,47 @@ def test_bad_network_files_raise(tmp_path: Path, kind: str) -> None:
     message = str(info.value)
     assert path.name in message and words in message
     assert isinstance(info.value, ValueError) and isinstance(info.value, PlannerError)
+
+
+def _save_one_way_graphml(tmp: Path) -> Path:
+    """The one-way rectangle saved as an osmnx GraphML with no network_type (as a plain
+    ``ox.save_graphml`` of someone's drive graph)."""
+    path = tmp / "someones_drive.graphml"
+    ox.save_graphml(nx.relabel_nodes(_one_way_rectangle(), {"A": 1, "B": 2, "C": 3, "D": 4}), path)
+    assert "network_type" not in ox.load_graphml(path).graph
+    return path
+
+
+def test_drive_graphml_asked_for_walking_is_refused_naming_both_fixes(tmp_path: Path) -> None:
+    path = _save_one_way_graphml(tmp_path)
+    assert _osm.one_way_edges(ox.load_graphml(path)) == [(1, 2, 0)]
+    for load in (lambda: load_street_graph(path, "walk"), lambda: StreetEngine.from_file(path, "walk")):
+        with pytest.raises(NetworkFileError) as info:
+            load()
+        msg = str(info.value)
+        assert path.name in msg and "is a drive network (1 of its 7 edges are one-way)" in msg
+        assert "--mode walk" in msg and "walk_on_drive_graph: true" in msg
+    # an in-memory drive graph too; driving on it is fine
+    with pytest.raises(NetworkFileError, match="drive network"):
+        StreetEngine(_one_way_rectangle(), "walk")
+    assert load_street_graph(path, "drive").number_of_edges() == 7
+
+
+def test_drive_graph_made_two_way_for_walking_says_so(tmp_path: Path) -> None:
+    path = _save_one_way_graphml(tmp_path)
+    settings = StreetSettings(walk_kmh=4.8, snap_detour=1.0, walk_on_drive_graph=True)
+    engine = StreetEngine.from_file(path, "walk", settings=settings, cache_dir=tmp_path / "cache")
+    assert engine.walk_on_drive and engine.n_edges == 8  # B->A added
+    # B -> A walks the 300 m one-way street against its direction: 300 m at 80 m/min
+    assert float(engine.matrix(pts(B), pts(A), BANDS["day"])[0, 0]) == pytest.approx(225.0)
+    assert "drive network in someones_drive.graphml, made two-way" in engine.describe()
+    again = StreetEngine.from_file(path, "walk", settings=settings, cache_dir=tmp_path / "cache")
+    assert again.walk_on_drive and "made two-way" in again.describe()  # from the cache
+    # a real walk network is not "made two-way"
+    walk = StreetEngine.from_file(RECTANGLE, "walk", settings=settings)
+    assert not walk.walk_on_drive and "made two-way" not in walk.describe()
+    in_memory = StreetEngine(_one_way_rectangle(), "walk", settings=settings)
+    assert in_memory.walk_on_drive and in_memory.n_edges == 8
 
 
 def test_network_covering_none_of_the_origins_raises(rect_walk: StreetEngine) -> None:

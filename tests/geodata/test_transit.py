@@ -59,7 +59,10 @@ TOY = replace(
     rail_board_penalty_min=2.0,
     tube_day_headway_min=4.0,
     tube_night_headway_min=10.0,
+    planned_wait_from_min=0.0,  # hand-computed waits: half the headway (the planned wait has its own test)
 )
+#: the GTFS toy's settings: waits of half the headway, as computed by hand below
+HALF = TransitSettings(planned_wait_from_min=0.0)
 E0, N0 = 520000.0, 170000.0  # bus stops' origin, far from the toy stations
 BUS_STOPS = {  # code: (dx, dy, name)
     "S1": (0, 0, "STOP ONE"),
@@ -227,6 +230,25 @@ def test_night_uses_night_routes_only(toy: TransitEngine) -> None:
     assert one(toy, bus_xy("S1"), bus_xy("S4"), "night") == pytest.approx(n1, abs=0.01)
     lines = set(toy.network("night").line_names)
     assert lines == {"night bus N1"}
+
+
+def test_planned_wait_beyond_a_10_min_headway(toy_dir: Path) -> None:
+    """The default waits: half the headway up to 10 min, then 2 min + 0.3 x the headway."""
+    from geodata.travel.transit_settings import wait_seconds
+
+    np.testing.assert_allclose(wait_seconds(np.array([240.0, 600.0, 900.0, 1200.0, 1800.0, 3600.0]),
+                                            (10.0, 2.0, 0.3)), [120, 300, 390, 480, 660, 1200])
+    eng = TransitEngine(toy_dir, settings=replace(TOY, planned_wait_from_min=10.0))
+    # S1 -> S4 by N1 every 30 min: wait 2 x 60 + 0.3 x 1800 = 660 s (not 900) + 60 boarding
+    n1 = 660 + 60 + math.hypot(2100, 3000) / 10
+    assert one(eng, bus_xy("S1"), bus_xy("S4"), "night") == pytest.approx(n1, abs=0.01)
+    # the Tube every 4 min by day still waits half: Bakerloo 120 + 120 boarding + 180 ride
+    assert one(eng, station_xy(1), station_xy(2), "day") == pytest.approx(120 + 120 + 180, abs=0.01)
+    j = eng.route(bus_xy("S1"), bus_xy("S4"), "night")
+    wait = next(lg for lg in j.legs if lg.kind == "wait")
+    assert wait.seconds == pytest.approx(720) and "planned by the timetable, every 30 min" in wait.text
+    assert "2 min + 0.3 x the headway" in eng.describe()
+    assert "0.3 x the headway" not in TransitEngine(toy_dir, settings=TOY).describe()
 
 
 def test_extra_24_hour_routes_run_at_night(tmp_path: Path) -> None:
@@ -422,7 +444,7 @@ def gtfs_stop_xy(stop: str) -> tuple[float, float]:
 
 @pytest.fixture(scope="module")
 def gtfs_toy() -> TransitEngine:
-    return TransitEngine.from_gtfs(TOY_GTFS)
+    return TransitEngine.from_gtfs(TOY_GTFS, settings=HALF)
 
 
 def test_gtfs_headways_counted_in_window(gtfs_toy: TransitEngine) -> None:
@@ -468,7 +490,7 @@ def test_gtfs_band_with_no_service_walks(gtfs_toy: TransitEngine) -> None:
 
 def test_gtfs_service_date_and_exceptions() -> None:
     # 2024-01-03 is a Wednesday on which calendar_dates.txt removes R3
-    eng = TransitEngine.from_gtfs(TOY_GTFS, date="2024-01-03")
+    eng = TransitEngine.from_gtfs(TOY_GTFS, settings=HALF, date="2024-01-03")
     assert one(eng, gtfs_stop_xy("A"), gtfs_stop_xy("D"), "Wed 12:00") == pytest.approx(
         2100, abs=0.01
     )
@@ -481,7 +503,7 @@ def test_gtfs_zip_same_as_folder(gtfs_toy: TransitEngine, tmp_path: Path) -> Non
     with zipfile.ZipFile(z, "w") as zf:
         for f in TOY_GTFS.glob("*.txt"):
             zf.write(f, f.name)
-    zipped = TransitEngine.from_gtfs(z)
+    zipped = TransitEngine.from_gtfs(z, settings=HALF)
     pts = [gtfs_stop_xy(s) for s in "ABCD"]
     p = points(pts, list("ABCD"))
     band = parse_band("Wed 12:00")
@@ -572,7 +594,7 @@ def test_gtfs_pickup_type_forbids_boarding(tmp_path: Path) -> None:
         st["trip_id"].str.startswith("r3_") & (st["stop_id"] == "A"), "1", "0"
     )
     st.to_csv(feed / "stop_times.txt", index=False)
-    eng = TransitEngine.from_gtfs(feed)
+    eng = TransitEngine.from_gtfs(feed, settings=HALF)
     # R3 may not be boarded at A, so A -> D is R1 then R2 even on a Wednesday
     assert one(eng, gtfs_stop_xy("A"), gtfs_stop_xy("D"), "Wed 12:00") == pytest.approx(
         2100, abs=0.01
