@@ -147,6 +147,34 @@ class Planner:
         self.matrix_reports: dict[tuple[str, str], dict[str, Any]] = {}
         self._results: OrderedDict[tuple[Any, ...], CoverageResult] = OrderedDict()
 
+    # ---- copies with other engine settings (a settings sweep's draws) --------------
+    #: per-build state: never shared by a copy, never pickled
+    _TRANSIENT = ("_engines", "_matrices", "_matrix_lock", "matrix_reports", "_results", "_facts")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The loaded data, scenarios and settings, without matrices, engines or the lock (for Dask)."""
+        return {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._engines, self._matrices, self.matrix_reports = {}, {}, {}
+        self._matrix_lock = threading.Lock()
+        self._results = OrderedDict()
+
+    def with_settings(self, settings: dict[str, dict[str, Any]], *, cache_dir: str | os.PathLike[str] | bool = False,
+                      ) -> Planner:
+        """A planner sharing this one's data, estate, scenarios and tables, with other engine settings.
+
+        ``settings`` replaces the overrides whole (checked as :func:`estate.settings.check_settings`
+        does); engines and matrices are built afresh, and by default not cached
+        (``cache_dir=False``), so a sweep's many draws leave nothing on disk.
+        """
+        p = Planner.__new__(Planner)
+        p.__setstate__(self.__getstate__())
+        p.overrides = config.check_settings(settings)
+        p.cache_dir = None if cache_dir is False else (self.cache_dir if cache_dir is True else Path(cache_dir))
+        return p
+
     # ---- data -------------------------------------------------------------------
     @property
     def whole(self) -> tuple[str, str]:
