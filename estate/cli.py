@@ -5,7 +5,8 @@
     estate coverage SCENARIO --mode walk --band day --format table|csv|json
     estate compare BASE SCENARIO --mode transit --band night
     estate build
-    estate evidence SCENARIO --against BASE --mode transit --band night --out DIR
+    estate evidence SCENARIO --against BASE --mode transit --band night --out DIR [--sweep FILE]
+    estate sweep SCENARIO --against BASE --mode M --band B --draws N --vary KEY=LOW:HIGH
     estate map BASE SCENARIO --mode walk --band night --out map.html
     estate network download --place "Camden, London" --mode walk --out camden.graphml
     estate matrix --mode transit --band day --out times.parquet [--max-minutes 60] [--host H]
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from estate.planner import Planner
     from estate.rules import RuleSet
+    from estate.sweep import SweepSummary
     from geodata.travel.base import ProgressFn, TimeBand
 
 __all__ = ["main", "write_evidence_pack"]
@@ -211,6 +213,7 @@ def write_evidence_pack(
     out_dir: str | os.PathLike[str],
     rules: RuleSet | None = None,
     progress: ProgressFn | None = None,
+    sweep: SweepSummary | None = None,
 ) -> Path:
     """Build the evidence of ``scenario_id`` against ``against`` and write the whole pack to ``out_dir``.
 
@@ -231,20 +234,39 @@ def write_evidence_pack(
     from estate.outputs import export
 
     export.check_out_dir(out_dir, protected={"scenarios folder": planner.scenarios_dir})
-    ev = build_evidence(planner, scenario_id, against=against, mode=mode, bands=bands, rules=rules)
+    ev = build_evidence(planner, scenario_id, against=against, mode=mode, bands=bands, rules=rules, sweep=sweep)
     return export.write_evidence(planner, ev, out_dir, progress=progress, workers=min(2, os.cpu_count() or 1))
 
 
 def cmd_evidence(args: argparse.Namespace) -> int:
     from estate.evidence import evidence_bands
     from estate.rules import load_rules
+    from estate.sweep import load_summary
 
     p = _planner(args)
     bands = evidence_bands(args.band or ())  # day and night always, then any bands named
     rules = load_rules(Path(args.rules)) if args.rules else None
     out = write_evidence_pack(p, args.scenario, against=args.against, mode=args.mode, bands=bands,
-                              out_dir=Path(args.out), rules=rules, progress=_progress_bar("evidence"))
+                              out_dir=Path(args.out), rules=rules, progress=_progress_bar("evidence"),
+                              sweep=load_summary(args.sweep) if args.sweep else None)
     print(f"wrote the evidence pack to {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from estate import sweep
+    from estate.outputs.files import check_output
+
+    sweep.check_draws(args.draws, args.seed)
+    if args.verbose < 2:  # Dask's own log (workers starting and stopping) only with -vv
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
+    ranges = [sweep.parse_range(v, args.mode) for v in args.vary or []]
+    if args.out:
+        check_output(args.out, force=args.force_out)
+    res = sweep.run_sweep(_planner(args), args.scenario, against=args.against, mode=args.mode, band=args.band,
+                          ranges=ranges or None, draws=args.draws, seed=args.seed, threshold=args.threshold,
+                          workers=args.workers, scheduler=args.scheduler, progress=_progress_bar("sweep draws"))
+    _emit(json.dumps(res.to_dict(), indent=2) if args.format == "json" else res.table(), args.out, args.force_out)
     return 0
 
 
@@ -480,6 +502,8 @@ def _add_optimise(sub: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from estate import sweep
+
     ap = argparse.ArgumentParser(prog="estate", description="Police estate planner: coverage and evidence for front-counter scenarios.")
     ap.add_argument("--data", help="data directory (default: $ESTATE_DATA or ../shared/london; "
                     "with --area/--force other than london: $ESTATE_NATIONAL or ../shared/national)")
@@ -497,8 +521,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("-v", "--verbose", action="count", default=0)
     sub = ap.add_subparsers(dest="command", required=True)
 
-    def fmt(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    def fmt(p: argparse.ArgumentParser, formats: tuple[str, ...] = ("table", "csv", "json")) -> None:
+        p.add_argument("--format", choices=formats, default="table")
         p.add_argument("--out", help="write to this file (atomically) instead of stdout")
         force(p)
 
@@ -546,7 +570,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-bands", action="store_true", help=argparse.SUPPRESS)  # kept for old scripts: now the default
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.add_argument("--rules", help="YAML file of borough rules (default: a counter and a 24/7 counter in every borough)")
+    p.add_argument("--sweep", help="a sweep of this scenario (estate sweep --format json --out FILE): each case "
+                   "then states its rank and harm across the draws")
     p.set_defaults(func=cmd_evidence)
+    p = sub.add_parser("sweep", help="each case's rank and harm across draws of the engine settings (median, 5-95%%)")
+    mb(p)
+    sweep.add_arguments(p)  # scenario, --against, --draws, --vary, --seed, --threshold, --workers, --scheduler
+    fmt(p, ("table", "json"))
+    p.set_defaults(func=cmd_sweep)
     p = sub.add_parser("map", help="a standalone HTML coverage map of a scenario against a base")
     p.add_argument("base")
     p.add_argument("scenario")
