@@ -74,7 +74,7 @@ def _planner(args: argparse.Namespace) -> Planner:
     return Planner(
         args.data, scenarios_dir=args.scenarios, register_csv=args.register,
         cache_dir=False if args.no_cache else None, settings=args.settings,
-        street_network=args.streets, gtfs=args.gtfs,
+        street_network=args.streets, gtfs=args.gtfs, grouping=args.areas,
         area=study_area(args.area, args.force, national=Path(args.data) if args.data and (args.area or args.force) else None),
     )
 
@@ -258,8 +258,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from estate.outputs.files import check_output
 
     sweep.check_draws(args.draws, args.seed)
-    if args.verbose < 2:  # Dask's own log (workers starting and stopping) only with -vv
-        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error" if args.verbose < 2 else "info")  # workers' log: -vv
     ranges = [sweep.parse_range(v, args.mode) for v in args.vary or []]
     if args.out:
         check_output(args.out, force=args.force_out)
@@ -511,6 +510,8 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--area", help="study area: london (default) or newport")
     where.add_argument("--force", help="study area: any of the 43 police force areas of England and Wales, "
                        "by name or PFA 2024 code (e.g. Gwent, W15000002); needs --register")
+    ap.add_argument("--areas", help="how figures are divided: district (the default; London's boroughs) or csp "
+                    "(community safety partnerships, from the national pack)")
     ap.add_argument("--scenarios", help="scenario folder (default: the repository's scenarios/)")
     ap.add_argument("--register", help="a register CSV to use instead of the area's own (London: the Met "
                     "counters; Newport: its OpenStreetMap police stations)")
