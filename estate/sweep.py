@@ -544,10 +544,13 @@ class SweepSummary:
         from estate.verdicts import mode_words
 
         d = self.doc
+        label = str(d["band_label"])
+        when = f"by {label}" if label.startswith("day") else f"at {label}"
         return (f"Uncertainty: {d['draws']} draws of the engine's settings ({self.varied_words()}; uniform, "
-                f"seed {d['seed']}), each rebuilding the {mode_words(self.mode)} travel times at {d['band_label']}. "
+                f"seed {d['seed']}), each rebuilding the travel times {mode_words(self.mode)} {when}. "
                 "Each case's statement gives its rank and residents newly beyond "
-                f"{HARM_THRESHOLD} minutes across the draws (median and 5-95% range), in that one band.")
+                f"{HARM_THRESHOLD} minutes across the draws (median and 5-95% range) in that one band, so its "
+                "rank there can differ from its rank in this pack, which judges each case in its worst band.")
 
     def statement(self, site_id: str) -> str:
         """``Across 20 draws ...: ranked 2nd of 18 in 95% of draws ...`` for one case ("" if not in the sweep)."""
