@@ -331,6 +331,8 @@ class SiteCase:
     swap_options: list[SwapOption] = field(default_factory=list)
     #: closures: one sentence on the alternatives
     mitigation: str = ""
+    #: with a settings sweep: the case's rank and harm across the draws, in one sentence
+    uncertainty: str = ""
 
     @property
     def rule_flags(self) -> list[str]:
@@ -352,7 +354,8 @@ class SiteCase:
             "hours_before": self.hours_before, "hours_after": self.hours_after,
             "footfall_per_day": _num(self.footfall), "footfall_note": self.footfall_note,
             "rationale": self.rationale, "source": self.source, "location_note": self.location_note,
-            "rank": self.rank, "severity": self.severity, "verdict": self.verdict, "worst_band": self.worst_band,
+            "rank": self.rank, "severity": self.severity, "verdict": self.verdict, "uncertainty": self.uncertainty,
+            "worst_band": self.worst_band,
             "rule_breaches": list(self.rule_breaches), "breach_notes": list(self.breach_notes),
             "rule_context": list(self.rule_context),
             "host_option": self.host_option.to_dict() if self.host_option else None,

@@ -5,7 +5,8 @@
     estate coverage SCENARIO --mode walk --band day --format table|csv|json
     estate compare BASE SCENARIO --mode transit --band night
     estate build
-    estate evidence SCENARIO --against BASE --mode transit --band night --out DIR
+    estate evidence SCENARIO --against BASE --mode transit --band night --out DIR [--sweep FILE]
+    estate sweep SCENARIO --against BASE --mode M --band B --draws N --vary KEY=LOW:HIGH
     estate map BASE SCENARIO --mode walk --band night --out map.html
     estate network download --place "Camden, London" --mode walk --out camden.graphml
     estate matrix --mode transit --band day --out times.parquet [--max-minutes 60] [--host H]
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
     from estate.planner import Planner
     from estate.rules import RuleSet
+    from estate.sweep import SweepSummary
     from geodata.travel.base import ProgressFn, TimeBand
 
 __all__ = ["main", "write_evidence_pack"]
@@ -71,7 +73,7 @@ def _planner(args: argparse.Namespace) -> Planner:
     return Planner(
         args.data, scenarios_dir=args.scenarios, register_csv=args.register,
         cache_dir=False if args.no_cache else None, settings=args.settings,
-        street_network=args.streets, gtfs=args.gtfs,
+        street_network=args.streets, gtfs=args.gtfs, grouping=args.areas,
         area=study_area(args.area, args.force, national=Path(args.data) if args.data and (args.area or args.force) else None),
     )
 
@@ -210,6 +212,7 @@ def write_evidence_pack(
     out_dir: str | os.PathLike[str],
     rules: RuleSet | None = None,
     progress: ProgressFn | None = None,
+    sweep: SweepSummary | None = None,
 ) -> Path:
     """Build the evidence of ``scenario_id`` against ``against`` and write the whole pack to ``out_dir``.
 
@@ -230,20 +233,38 @@ def write_evidence_pack(
     from estate.outputs import export
 
     export.check_out_dir(out_dir, protected={"scenarios folder": planner.scenarios_dir})
-    ev = build_evidence(planner, scenario_id, against=against, mode=mode, bands=bands, rules=rules)
+    ev = build_evidence(planner, scenario_id, against=against, mode=mode, bands=bands, rules=rules, sweep=sweep)
     return export.write_evidence(planner, ev, out_dir, progress=progress, workers=min(2, os.cpu_count() or 1))
 
 
 def cmd_evidence(args: argparse.Namespace) -> int:
     from estate.evidence import evidence_bands
     from estate.rules import load_rules
+    from estate.sweep import load_summary
 
     p = _planner(args)
     bands = evidence_bands(args.band or ())  # day and night always, then any bands named
     rules = load_rules(Path(args.rules)) if args.rules else None
     out = write_evidence_pack(p, args.scenario, against=args.against, mode=args.mode, bands=bands,
-                              out_dir=Path(args.out), rules=rules, progress=_progress_bar("evidence"))
+                              out_dir=Path(args.out), rules=rules, progress=_progress_bar("evidence"),
+                              sweep=load_summary(args.sweep) if args.sweep else None)
     print(f"wrote the evidence pack to {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from estate import sweep
+    from estate.outputs.files import check_output
+
+    sweep.check_draws(args.draws, args.seed)
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error" if args.verbose < 2 else "info")  # workers' log: -vv
+    ranges = [sweep.parse_range(v, args.mode) for v in args.vary or []]
+    if args.out:
+        check_output(args.out, force=args.force_out)
+    res = sweep.run_sweep(_planner(args), args.scenario, against=args.against, mode=args.mode, band=args.band,
+                          ranges=ranges or None, draws=args.draws, seed=args.seed, threshold=args.threshold,
+                          workers=args.workers, scheduler=args.scheduler, progress=_progress_bar("sweep draws"))
+    _emit(json.dumps(res.to_dict(), indent=2) if args.format == "json" else res.table(), args.out, args.force_out)
     return 0
 
 
@@ -469,6 +490,8 @@ def _add_optimise(sub: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from estate import sweep
+
     ap = argparse.ArgumentParser(prog="estate", description="Police estate planner: coverage and evidence for front-counter scenarios.")
     ap.add_argument("--data", help="data directory (default: $ESTATE_DATA or ../shared/london; "
                     "with --area/--force other than london: $ESTATE_NATIONAL or ../shared/national)")
@@ -476,6 +499,8 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--area", help="study area: london (default) or newport")
     where.add_argument("--force", help="study area: any of the 43 police force areas of England and Wales, "
                        "by name or PFA 2024 code (e.g. Gwent, W15000002); needs --register")
+    ap.add_argument("--areas", help="how figures are divided: district (the default; London's boroughs) or csp "
+                    "(community safety partnerships, from the national pack)")
     ap.add_argument("--scenarios", help="scenario folder (default: the repository's scenarios/)")
     ap.add_argument("--register", help="a register CSV to use instead of the area's own (London: the Met "
                     "counters; Newport: its OpenStreetMap police stations)")
@@ -486,8 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("-v", "--verbose", action="count", default=0)
     sub = ap.add_subparsers(dest="command", required=True)
 
-    def fmt(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    def fmt(p: argparse.ArgumentParser, formats: tuple[str, ...] = ("table", "csv", "json")) -> None:
+        p.add_argument("--format", choices=formats, default="table")
         p.add_argument("--out", help="write to this file (atomically) instead of stdout")
         force(p)
 
@@ -535,7 +560,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-bands", action="store_true", help=argparse.SUPPRESS)  # kept for old scripts: now the default
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.add_argument("--rules", help="YAML file of borough rules (default: a counter and a 24/7 counter in every borough)")
+    p.add_argument("--sweep", help="a sweep of this scenario (estate sweep --format json --out FILE): each case "
+                   "then states its rank and harm across the draws")
     p.set_defaults(func=cmd_evidence)
+    p = sub.add_parser("sweep", help="each case's rank and harm across draws of the engine settings (median, 5-95%%)")
+    mb(p)
+    sweep.add_arguments(p)  # scenario, --against, --draws, --vary, --seed, --threshold, --workers, --scheduler
+    fmt(p, ("table", "json"))
+    p.set_defaults(func=cmd_sweep)
     p = sub.add_parser("map", help="a standalone HTML coverage map of a scenario against a base")
     p.add_argument("base")
     p.add_argument("scenario")

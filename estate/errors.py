@@ -21,6 +21,7 @@ __all__ = [
     "ScenarioError",
     "ScenarioExistsError",
     "SettingsError",
+    "SweepError",
     "TablesCacheError",
     "UnknownNameError",
     "UnknownScenarioError",
@@ -138,3 +139,7 @@ class OutsideAreaError(ValueError, EstateError):
 
 class TablesCacheError(CacheError, EstateError):
     """A cached derived-tables file that does not hold what it should (it is rebuilt)."""
+
+
+class SweepError(ValueError, EstateError):
+    """A settings sweep asked for with bad arguments (draws, seed, ranges) or a sweep file that does not fit."""

@@ -62,6 +62,7 @@ from geodata.travel.base import ProgressFn, TimeBand, parse_band, parse_mode
 
 if TYPE_CHECKING:
     from estate.planner import Planner
+    from estate.sweep import SweepSummary
 
 __all__ = [
     "CHANGE_CLOSED",
@@ -497,6 +498,34 @@ def _mitigation_sentence(case: SiteCase) -> str:
     return ("; ".join(parts) + ".") if parts else ""
 
 
+def _new_cases(planner: Planner, base: ScenarioState, scen: ScenarioState, scenario_id: str | Scenario,
+               against: str) -> list[SiteCase]:
+    """One empty case per site closed, re-houred or opened, in the order ties in rank keep."""
+    est = planner.estate
+    closed = sorted(set(base.hours) - set(scen.hours))
+    opened = sorted(set(scen.hours) - set(base.hours))
+    rehoured = sorted(s for s in set(base.hours) & set(scen.hours)
+                      if est.hours(base.hours[s]) != est.hours(scen.hours[s]))
+    cases = ([_site_case(planner, s, CHANGE_CLOSED, base, scen, scenario_id, against) for s in closed]
+             + [_site_case(planner, s, CHANGE_HOURS, base, scen, scenario_id, against) for s in rehoured]
+             + [_site_case(planner, s, CHANGE_OPENED, base, scen, scenario_id, against) for s in opened])
+    cases.sort(key=lambda c: (_CHANGE_ORDER[c.change], c.area_name, c.name))
+    return cases
+
+
+def band_cases(planner: Planner, scenario_id: str | Scenario, *, against: str, mode: str, band: str | TimeBand,
+               thresholds: tuple[int, ...] = THRESHOLDS) -> tuple[list[SiteCase], CoverageResult, CoverageResult]:
+    """The cases of one band, ranked as :func:`build_evidence` ranks them, with the base's and the scenario's
+    coverage; without the mitigation, rules and summary a pack adds (what a settings sweep needs per draw)."""
+    m, b = parse_mode(mode), parse_band(band)
+    base, scen = planner.state(against), planner.state(scenario_id)
+    cases = _new_cases(planner, base, scen, scenario_id, against)
+    ctx = _Context(planner, base, scen, b, m, tuple(thresholds))
+    for c in cases:
+        c.bands[b.name] = _band_case(ctx, c)
+    return verdicts.rank_cases(cases), ctx.base_cov, ctx.scen_cov
+
+
 def build_evidence(
     planner: Planner,
     scenario_id: str | Scenario,
@@ -508,6 +537,7 @@ def build_evidence(
     thresholds: tuple[int, ...] = THRESHOLDS,
     summary_bands: Sequence[str | TimeBand] = DEFAULT_BANDS,
     progress: ProgressFn | None = None,
+    sweep: SweepSummary | None = None,
 ) -> Evidence:
     """The case-by-case evidence of ``scenario_id`` against ``against``.
 
@@ -533,6 +563,9 @@ def build_evidence(
         as the Assembly asked for both).
     progress
         ``progress(done, total)`` over the bands.
+    sweep
+        A settings sweep of the same scenario, base and mode (:class:`estate.sweep.SweepSummary`):
+        each case then states its rank and harm across the draws, and the notes say what was drawn.
 
     Raises
     ------
@@ -551,6 +584,8 @@ def build_evidence(
             f"the scenario and the base are both {sid!r}: evidence compares a scenario with a "
             "different base; pass --against the scenario it changes (e.g. its 'base' in the YAML)"
         )
+    if sweep is not None:
+        sweep.check_fits(sid, against, str(mode))
     case_bands = _unique_bands(bands)
     if not case_bands:
         raise ScenarioError("no time band given: pass at least one band (e.g. 'day' or 'night')")
@@ -558,15 +593,10 @@ def build_evidence(
     base = planner.state(against)
     scen = planner.state(scenario_id)
     est = planner.estate
-
-    closed = sorted(set(base.hours) - set(scen.hours))
-    opened = sorted(set(scen.hours) - set(base.hours))
-    rehoured = sorted(s for s in set(base.hours) & set(scen.hours)
-                      if est.hours(base.hours[s]) != est.hours(scen.hours[s]))
-    cases = ([_site_case(planner, s, CHANGE_CLOSED, base, scen, scenario_id, against) for s in closed]
-             + [_site_case(planner, s, CHANGE_HOURS, base, scen, scenario_id, against) for s in rehoured]
-             + [_site_case(planner, s, CHANGE_OPENED, base, scen, scenario_id, against) for s in opened])
-    cases.sort(key=lambda c: (_CHANGE_ORDER[c.change], c.area_name, c.name))  # ties in rank keep this order
+    cases = _new_cases(planner, base, scen, scenario_id, against)
+    closed = [c.site_id for c in cases if c.change == CHANGE_CLOSED]
+    opened = [c.site_id for c in cases if c.change == CHANGE_OPENED]
+    rehoured = [c.site_id for c in cases if c.change == CHANGE_HOURS]
 
     summary: dict[str, list[dict[str, Any]]] = {}
     eng = planner.engine(mode)
@@ -596,8 +626,9 @@ def build_evidence(
     n_ranked = sum(c.rank is not None for c in cases)
     for c in cases:
         c.verdict = verdicts.verdict(c, n_ranked, mode)
+        c.uncertainty = sweep.statement(c.site_id) if sweep is not None else ""
 
-    notes = []
+    notes = [sweep.note()] if sweep is not None else []
     if not cases:
         notes.append(f"{sid} changes nothing against {against}: it closes no site, opens no site "
                      "and changes no opening hours. There is no closure to evidence, and coverage is unchanged.")

@@ -101,6 +101,10 @@ class Planner:
         :func:`~geodata.studyarea.study_area`).  Outside London the units, districts and
         candidate hosts come from the national pack (:func:`estate.areas.area_defaults`
         gives its register, scenarios, streets and GTFS).
+    grouping
+        How the figures are divided: ``"district"`` (the default: districts, London's
+        boroughs) or ``"csp"`` (community safety partnerships, from the national pack's
+        LAD 2024 - CSP 2024 lookup; units, sites and areas all report to their CSP).
     """
 
     def __init__(
@@ -114,10 +118,12 @@ class Planner:
         street_network: str | os.PathLike[str] | None = None,
         gtfs: str | os.PathLike[str] | None = None,
         area: str | StudyArea | None = None,
+        grouping: str | None = None,
     ) -> None:
-        from geodata.studyarea import StudyArea, study_area
+        from geodata.studyarea import StudyArea, check_grouping, study_area
 
         env = config.environment()
+        self.grouping = check_grouping(grouping)
         self.area = area if isinstance(area, StudyArea) else study_area(area)
         defaults = area_defaults(self.area)
         if self.area.is_london:
@@ -147,6 +153,34 @@ class Planner:
         self.matrix_reports: dict[tuple[str, str], dict[str, Any]] = {}
         self._results: OrderedDict[tuple[Any, ...], CoverageResult] = OrderedDict()
 
+    # ---- copies with other engine settings (a settings sweep's draws) --------------
+    #: per-build state: never shared by a copy, never pickled
+    _TRANSIENT = ("_engines", "_matrices", "_matrix_lock", "matrix_reports", "_results", "_facts")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The loaded data, scenarios and settings, without matrices, engines or the lock (for Dask)."""
+        return {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._engines, self._matrices, self.matrix_reports = {}, {}, {}
+        self._matrix_lock = threading.Lock()
+        self._results = OrderedDict()
+
+    def with_settings(self, settings: dict[str, dict[str, Any]], *, cache_dir: str | os.PathLike[str] | bool = False,
+                      ) -> Planner:
+        """A planner sharing this one's data, estate, scenarios and tables, with other engine settings.
+
+        ``settings`` replaces the overrides whole (checked as :func:`estate.settings.check_settings`
+        does); engines and matrices are built afresh, and by default not cached
+        (``cache_dir=False``), so a sweep's many draws leave nothing on disk.
+        """
+        p = Planner.__new__(Planner)
+        p.__setstate__(self.__getstate__())
+        p.overrides = config.check_settings(settings)
+        p.cache_dir = None if cache_dir is False else (self.cache_dir if cache_dir is True else Path(cache_dir))
+        return p
+
     # ---- data -------------------------------------------------------------------
     @property
     def whole(self) -> tuple[str, str]:
@@ -169,24 +203,53 @@ class Planner:
         if not hasattr(self, "_river_barrier"):
             from geodata.travel.barrier import barrier_from_areas
 
-            a = self.areas
+            a = self._districts
             self._river_barrier = barrier_from_areas(list(a["name"]), list(a.geometry))
         return self._river_barrier
 
+    def _csp(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        from geodata.studyarea import csp_lookup
+
+        return csp_lookup(self.data_dir if not self.area.is_london else config.national_dir())
+
     @cached_property
     def areas(self) -> gpd.GeoDataFrame:
-        """The boroughs (33 in London), or the study area's districts."""
+        """The boroughs (33 in London), or the study area's districts; their CSPs with ``grouping="csp"``."""
+        if self.grouping == "csp":
+            from geodata.studyarea import regroup_areas
+
+            return regroup_areas(self.district_areas, self._csp())
+        return self.district_areas
+
+    @property
+    def _districts(self) -> gpd.GeoDataFrame:
+        """The districts: :attr:`areas` itself unless grouped by CSP (so a planner given its areas uses them)."""
+        return self.areas if self.grouping == "district" else self.district_areas
+
+    @cached_property
+    def district_areas(self) -> gpd.GeoDataFrame:
+        """The boroughs (33 in London), or the study area's districts, whatever the grouping."""
         if not self.area.is_london:
             from geodata.studyarea import load_area_districts
 
-            return load_area_districts(self.area, self.data_dir, [str(c) for c in self.units.area_codes])
+            return load_area_districts(self.area, self.data_dir, [str(c) for c in self.district_units.area_codes])
         from geodata.areas import load_areas
 
         return load_areas(self.data_dir)
 
     @cached_property
     def units(self) -> Units:
-        """Population units (LSOA 2021 centroids)."""
+        """Population units (LSOA 2021 centroids), reporting to their CSP with ``grouping="csp"``."""
+        if self.grouping != "csp":
+            return self.district_units
+        from geodata.areas import Units
+        from geodata.studyarea import regroup_frame
+
+        return Units(regroup_frame(self.district_units.frame, self._csp(), where="the population units"))
+
+    @cached_property
+    def district_units(self) -> Units:
+        """Population units (LSOA 2021 centroids), reporting to their district (borough)."""
         if not self.area.is_london:
             from geodata.studyarea import load_area_units
 
@@ -194,7 +257,7 @@ class Planner:
         from geodata.areas import load_units
 
         units = load_units(self.data_dir)
-        known = set(self.areas["code"])
+        known = set(self._districts["code"])
         bad = sorted(set(units.frame["area_code"]) - known)
         if bad:
             raise RegisterError(f"population units name borough code(s) {bad} not in the borough layer")
@@ -241,10 +304,11 @@ class Planner:
         )
         from geodata.places import load_host_places
 
+        districts = self._districts  # registers name districts; CSPs are given after
         if self.register_csv is not None:
-            reg = load_register_csv(self.register_csv, self.areas, self.geocoder)
+            reg = load_register_csv(self.register_csv, districts, self.geocoder)
         elif self.area.is_london:
-            reg = load_met_register(self.data_dir, self.areas, self.geocoder)
+            reg = load_met_register(self.data_dir, districts, self.geocoder)
         else:
             raise RegisterError(
                 f"study area {self.area.label}: there is no national list of front counters; give the "
@@ -252,11 +316,16 @@ class Planner:
                 "easting/northing or lon/lat per row)"
             )
         if self.area.is_london:
-            places = load_host_places(self.data_dir, self.areas, geocoder=self.geocoder)
+            places = load_host_places(self.data_dir, districts, geocoder=self.geocoder)
         else:
             from geodata.studyarea import load_area_places
 
-            places = load_area_places(self.data_dir, self.areas)
+            places = load_area_places(self.data_dir, districts)
+        if self.grouping == "csp":
+            from geodata.studyarea import regroup_frame
+
+            reg = regroup_frame(reg, self._csp(), where=str(self.register_csv or "the register"))
+            places = regroup_frame(places, self._csp(), where="the candidate host places")
         return build_estate(reg, candidates_from_places(places))
 
     @cached_property
@@ -285,7 +354,8 @@ class Planner:
     # ---- derived tables: what a warm answer needs, cached as arrays ---------------
     def _inputs(self) -> list[tuple[str, int, int]]:
         if not hasattr(self, "_input_stats"):
-            self._input_stats = [(f"area:{self.area.key}:{','.join(self.area.codes)}", 0, 0),
+            grouped = "" if self.grouping == "district" else f":{self.grouping}"
+            self._input_stats = [(f"area:{self.area.key}:{','.join(self.area.codes)}{grouped}", 0, 0),
                                  *input_stats([self.data_dir, self.register_csv, self.gtfs, *self.gtfs_extra,
                                                self.street_network])]
         return self._input_stats

@@ -134,7 +134,8 @@ class RuleSet:
 
 
 #: City of London: policed by the City of London Police, so no Met counter is expected there.
-_CITY = {"E09000001": "policed by the City of London Police, not the Met"}
+_CITY = {"E09000001": "policed by the City of London Police, not the Met",
+         "E22000180": "policed by the City of London Police, not the Met"}  # its CSP (--areas csp)
 
 #: The default rules: a front counter in every borough, and a 24/7 front counter in every borough.
 DEFAULT_RULES = RuleSet(

@@ -102,7 +102,10 @@ def open_client(
         "n_workers": n,
         "threads_per_worker": 1,
         "processes": True,
-        "dashboard_address": None,
+        # no dashboard; the scheduler's own HTTP endpoint on a free port (its default, 8787,
+        # clashes with any other cluster on the machine and warns)
+        "dashboard_address": ":0",
+        "scheduler_kwargs": {"dashboard": False},
     }
     if memory_limit is not None:
         kwargs["memory_limit"] = memory_limit

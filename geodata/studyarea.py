@@ -47,13 +47,18 @@ if TYPE_CHECKING:
 __all__ = [
     "AREAS",
     "DEPRIVATION_NOTE",
+    "GROUPINGS",
     "StudyArea",
+    "check_grouping",
+    "csp_lookup",
     "force_names",
     "load_area_districts",
     "load_area_places",
     "load_area_unit_polygons",
     "load_area_units",
     "national_geocoder",
+    "regroup_areas",
+    "regroup_frame",
     "study_area",
 ]
 
@@ -171,6 +176,95 @@ def study_area(area: str | None = None, force: str | None = None, *, national: P
         f"unknown study area {area!r}: known areas are {', '.join(AREAS)}; for any police force area "
         f"use --force NAME|CODE{_suggest(key, list(AREAS))}"
     )
+
+
+# --------------------------------------------------------------------------- areas: districts or CSPs
+
+#: how a study area's figures are divided: ``district`` (LAD 2024; London's boroughs) or ``csp``
+#: (community safety partnerships, CSP 2024: each one district or several, e.g. North Worcestershire)
+GROUPINGS = ("district", "csp")
+_GROUPING_WORDS = {"districts": "district", "borough": "district", "boroughs": "district", "lad": "district",
+                   "csps": "csp", "community safety partnerships": "csp", "community safety partnership": "csp"}
+
+
+def check_grouping(grouping: str | None) -> str:
+    """``district`` (the default) or ``csp``; plural and long forms are accepted.
+
+    Examples
+    --------
+    >>> check_grouping(None), check_grouping("CSPs"), check_grouping("boroughs")
+    ('district', 'csp', 'district')
+    """
+    text = str(grouping or "district").strip().lower()
+    g = _GROUPING_WORDS.get(text.replace("-", " ").replace("_", " "), text)
+    if g not in GROUPINGS:
+        shown = str(grouping)[:60].encode("unicode_escape").decode("ascii")
+        raise UnknownAreaError(f"--areas {shown!r}: give district (the default: districts, London's boroughs) or "
+                               f"csp (community safety partnerships){_suggest(text, list(GROUPINGS))}")
+    return g
+
+
+@lru_cache(maxsize=2)
+def csp_lookup(national: Path) -> dict[str, tuple[tuple[str, str], ...]]:
+    """LAD 2024 code -> its (CSP 2024 code, CSP name) pairs, every district of England and Wales.
+
+    Nearly every district is in one CSP; a few unitary authorities formed since 2019
+    (Buckinghamshire, Bournemouth Christchurch and Poole, the Northamptonshires, Cumberland,
+    Westmorland and Furness) still have the CSPs of their old districts, several each.
+    """
+    import pandas as pd
+
+    path = Path(national) / FORCE_LOOKUP
+    try:
+        t = pd.read_csv(path, dtype=str)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc}); community safety partnerships need the national "
+                        "pack's LAD-CSP-PFA lookup (set ESTATE_NATIONAL)") from None
+    missing = {"ltla24_code", "csp24_code", "csp24_name"} - set(t.columns)
+    if missing:
+        raise DataError(f"{path}: no column(s) {sorted(missing)}; expected the ONS LAD24-CSP24-PFA24 lookup")
+    out: dict[str, list[tuple[str, str]]] = {}
+    for a, c, n in zip(t["ltla24_code"], t["csp24_code"], t["csp24_name"], strict=True):
+        out.setdefault(str(a), []).append((str(c), str(n)))
+    return {a: tuple(v) for a, v in out.items()}
+
+
+def regroup_frame(df: pd.DataFrame, lookup: dict[str, tuple[tuple[str, str], ...]], *, where: str) -> pd.DataFrame:
+    """``df`` with its ``area_code``/``area_name`` (districts) replaced by their CSPs; empty codes stay empty.
+
+    Raises
+    ------
+    DataError
+        For a district code the lookup does not know, or a district split between several
+        CSPs (the pack cannot say which of its residents are in which), naming ``where`` and the codes.
+    """
+    codes = df["area_code"].fillna("").astype(str)
+    unknown = sorted({c for c in codes if c and c not in lookup})
+    if unknown:
+        raise DataError(f"{where}: district code(s) {unknown[:5]} are not in the LAD 2024 - CSP lookup "
+                        f"({FORCE_LOOKUP}), so they have no community safety partnership")
+    split = sorted({c for c in codes if c and len(lookup[c]) > 1})
+    if split:
+        names = "; ".join(f"{c}: {', '.join(n for _, n in lookup[c])}" for c in split[:3])
+        raise DataError(f"{where}: district(s) {split[:5]} are split between several community safety "
+                        f"partnerships ({names}), and the pack has no finer lookup to place each LSOA in "
+                        "one; use --areas district for this study area")
+    out = df.copy()
+    out["area_code"] = [lookup[c][0][0] if c else c for c in codes]
+    out["area_name"] = [lookup[c][0][1] if c else n for c, n in zip(codes, df["area_name"], strict=True)]
+    return out
+
+
+def regroup_areas(areas: gpd.GeoDataFrame, lookup: dict[str, tuple[tuple[str, str], ...]]) -> gpd.GeoDataFrame:
+    """The districts ``areas`` (``code``, ``name``, ``inner``) dissolved into their CSPs, sorted by code."""
+    import geopandas as gpd
+
+    g = regroup_frame(areas.rename(columns={"code": "area_code", "name": "area_name"}), lookup,
+                      where="the district layer")
+    d = g.dissolve(by="area_code", aggfunc={"area_name": "first", "inner": "max"}).reset_index()
+    out = gpd.GeoDataFrame({"code": d["area_code"].astype(str), "name": d["area_name"].astype(str),
+                            "inner": d["inner"].astype(bool)}, geometry=d.geometry, crs=areas.crs)
+    return out.sort_values("code").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- loaders

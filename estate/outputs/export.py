@@ -110,7 +110,8 @@ def _flows_text(flows: Sequence[Any]) -> str:
 
 #: The site columns of ``evidence.csv``, in order; the ``<band>_`` columns follow, band by band.
 SITE_COLUMNS: tuple[str, ...] = (
-    "site_id", "name", "change", "located", "rank", "severity", "verdict", "rule_breaches", "rule_context",
+    "site_id", "name", "change", "located", "rank", "severity", "verdict", "uncertainty", "rule_breaches",
+    "rule_context",
     "kind", "host", "borough_code", "borough", "address", "postcode", "easting", "northing",
     "hours_before", "hours_after", "footfall_per_day", "footfall_note", "rationale", "source", "location_note",
     "worst_band", "mitigation", "best_host_id", "best_host", "best_host_hours_needed", "best_host_recovered",
@@ -130,7 +131,7 @@ def evidence_frame(ev: Evidence) -> pd.DataFrame:
         better = [o.site_id for o in c.swap_options if o.harms_fewer]
         row: dict[str, Any] = {
             "site_id": c.site_id, "name": c.name, "change": c.change, "located": c.located,
-            "rank": c.rank, "severity": c.severity, "verdict": c.verdict,
+            "rank": c.rank, "severity": c.severity, "verdict": c.verdict, "uncertainty": c.uncertainty,
             "rule_breaches": ";".join(c.rule_breaches), "rule_context": "; ".join(c.rule_context),
             "kind": c.kind, "host": c.host,
             "borough_code": c.area_code, "borough": c.area_name, "address": c.address, "postcode": c.postcode,

@@ -282,6 +282,7 @@ def _case_blocks(ev: Evidence, case: SiteCase, maps: Mapping[str, bytes]) -> lis
     out: list[Block] = [PageBreak(if_less_than_cm=9.0),
                         Heading(f"{case.rank}. {case.name} — {verb}", 2, _anchor(case.site_id)),
                         Para(case.verdict, "verdict"),
+                        *([Para(f"Uncertainty: {case.uncertainty}")] if case.uncertainty else []),
                         Para(f"Severity: {case.severity}. {case.area_name or text.MISSING}; hours "
                              f"{_arrow(case.hours_before, case.hours_after)}; "
                              + (f"footfall {text.plain(case.footfall)} crimes reported a day"
