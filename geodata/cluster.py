@@ -61,6 +61,16 @@ def check_scheduler_address(address: str) -> str:
     return text
 
 
+def _quiet_logs() -> None:
+    """Dask's own INFO lines (workers starting and stopping) only when the root logger asks for them."""
+    import logging
+
+    root = logging.getLogger().getEffectiveLevel()
+    for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.worker",
+                 "distributed.core", "distributed.http.proxy"):
+        logging.getLogger(name).setLevel(max(root, logging.WARNING))
+
+
 @contextmanager
 def open_client(
     workers: int | None = None,
@@ -80,6 +90,8 @@ def open_client(
         )
     import dask
     from distributed import Client, LocalCluster
+
+    _quiet_logs()
 
     if scheduler is not None:
         address = check_scheduler_address(scheduler)
