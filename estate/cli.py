@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import logging
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from estate.rules import RuleSet
     from geodata.travel.base import ProgressFn, TimeBand
 
-__all__ = ["main", "write_evidence_pack"]
+__all__ = ["add_cluster_options", "main", "write_evidence_pack"]
 
 log = logging.getLogger("estate")
 
@@ -65,16 +66,35 @@ def _progress_bar(desc: str) -> Any:
     return cb
 
 
-def _planner(args: argparse.Namespace) -> Planner:
+def _planner(args: argparse.Namespace, *, register_optional: bool = False) -> Planner:
     from estate.planner import Planner
     from geodata.studyarea import study_area
 
-    return Planner(
+    p = Planner(
         args.data, scenarios_dir=args.scenarios, register_csv=args.register,
         cache_dir=False if args.no_cache else None, settings=args.settings,
         street_network=args.streets, gtfs=args.gtfs,
         area=study_area(args.area, args.force, national=Path(args.data) if args.data and (args.area or args.force) else None),
+        workers=getattr(args, "workers", None), scheduler=getattr(args, "scheduler", None),
+        register_optional=register_optional,
     )
+    cleanup = getattr(args, "cleanup", None)
+    if cleanup is not None:
+        cleanup.callback(p.close)
+    if p.scheduler is not None:
+        p.dask_client()  # a scheduler that does not answer is an error now, before any work
+    return p
+
+
+def add_cluster_options(p: argparse.ArgumentParser) -> None:
+    """``--workers N`` and ``--scheduler ADDRESS``: where matrix builds run (Dask)."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=int, metavar="N",
+                   help="build matrices in chunks of sites on a local Dask cluster of N worker processes "
+                        "(default: the sparse layout of large areas only, on every core)")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="build matrices on an existing Dask cluster, e.g. tcp://host:8786 (its workers "
+                        "must see the cache folder); an address that does not answer is an error")
 
 
 def _emit(text: str, out: str | None, force: bool = False) -> None:
@@ -275,10 +295,15 @@ def cmd_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hosts_only(args: argparse.Namespace) -> bool:
+    """Does the command ask of candidate hosts alone (so an area with no register can answer)?"""
+    return bool(args.host) and args.host != "police" and not getattr(args, "scenario", None)
+
+
 def cmd_matrix(args: argparse.Namespace) -> int:
     from estate import analysis
 
-    p = _planner(args)
+    p = _planner(args, register_optional=_hosts_only(args))
     p.matrix(args.mode, args.band, progress=_progress_bar(f"{args.mode} matrix"))
     df = analysis.matrix_long(p, args.mode, args.band, max_minutes=args.max_minutes, host=args.host)
     out = analysis.write_table(df, Path(args.out), overwrite=args.overwrite)
@@ -289,7 +314,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 def cmd_access(args: argparse.Namespace) -> int:
     from estate import analysis
 
-    p = _planner(args)
+    p = _planner(args, register_optional=_hosts_only(args))
     p.matrix(args.mode, args.band, progress=_progress_bar(f"{args.mode} matrix"))
     df = analysis.access_table(p, args.mode, args.band, within=args.within, host=args.host,
                                scenario=args.scenario)
@@ -455,6 +480,7 @@ def _add_optimise(sub: Any) -> None:
         q.add_argument("--force", action="store_true", help="with --save: overwrite an existing file")
         q.add_argument("--format", choices=("table", "json"), default="table")
         q.add_argument("--out", help="write to this file (atomically) instead of stdout")
+        add_cluster_options(q)
         q.set_defaults(func=cmd_optimise)
 
     c = qsub.add_parser("close", help="which open sites to close for least harm")
@@ -524,6 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario")
     mb(p)
     fmt(p)
+    add_cluster_options(p)
     p.set_defaults(func=cmd_coverage)
     p = sub.add_parser("compare", help="a scenario against a base, per borough")
     p.add_argument("base")
@@ -531,10 +558,12 @@ def build_parser() -> argparse.ArgumentParser:
     mb(p)
     p.add_argument("--threshold", type=int, default=45, choices=THRESHOLDS)
     fmt(p)
+    add_cluster_options(p)
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser("build", help="build (or load) every travel-time matrix, with progress")
     p.add_argument("--mode", action="append", choices=MODES)
     p.add_argument("--band", action="append")
+    add_cluster_options(p)
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("evidence", help="write the case-by-case closure evidence pack")
     p.add_argument("scenario")
@@ -546,6 +575,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-bands", action="store_true", help=argparse.SUPPRESS)  # kept for old scripts: now the default
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.add_argument("--rules", help="YAML file of borough rules (default: a counter and a 24/7 counter in every borough)")
+    add_cluster_options(p)
     p.set_defaults(func=cmd_evidence)
     p = sub.add_parser("map", help="a standalone HTML coverage map of a scenario against a base")
     p.add_argument("base")
@@ -556,6 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="beyond_change (default), beyond, share_within, share_change, mean_min, mean_change, p95_min")
     p.add_argument("--out", required=True, help="the HTML file to write (atomically)")
     force(p)
+    add_cluster_options(p)
     p.set_defaults(func=cmd_map)
     p = sub.add_parser(
         "matrix",
@@ -569,6 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-minutes", type=float, help="keep pairs within this many minutes")
     p.add_argument("--host", help="one site type: police, supermarket, library, fire_station, post_office")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    add_cluster_options(p)
     p.set_defaults(func=cmd_matrix)
     p = sub.add_parser(
         "access",
@@ -584,6 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", help="count only the sites this scenario has open in the band")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.add_argument("--out", help="write to this file (atomically) instead of stdout")
+    add_cluster_options(p)
     p.set_defaults(func=cmd_access)
     p = sub.add_parser("journey", help="the fastest public-transport journey between two sites or postcodes, leg by leg")
     p.add_argument("origin", help="a site id (see `estate sites`) or a postcode")
@@ -644,7 +677,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
     try:
-        return int(args.func(args))
+        with contextlib.ExitStack() as cleanup:  # the planners' Dask clusters close here
+            args.cleanup = cleanup
+            return int(args.func(args))
     except PlannerError as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2

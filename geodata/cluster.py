@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -66,9 +67,11 @@ def _quiet_logs() -> None:
     import logging
 
     root = logging.getLogger().getEffectiveLevel()
-    for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.worker",
-                 "distributed.core", "distributed.http.proxy"):
+    for name in ("distributed", "distributed.scheduler", "distributed.worker", "distributed.core",
+                 "distributed.http.proxy"):
         logging.getLogger(name).setLevel(max(root, logging.WARNING))
+    # "worker still alive after 4 s, killing" on closing: the nanny's routine, not the user's concern
+    logging.getLogger("distributed.nanny").setLevel(max(root, logging.ERROR))
 
 
 @contextmanager
@@ -119,7 +122,9 @@ def open_client(
     if memory_limit is not None:
         kwargs["memory_limit"] = memory_limit
     # no telemetry, no dashboard, quiet logs; workers inherit these settings
-    with dask.config.set({"distributed.admin.system-monitor.gil.enabled": False}):
+    with dask.config.set({"distributed.admin.system-monitor.gil.enabled": False}), warnings.catch_warnings():
+        # the scheduler's local HTTP endpoint moves to a free port when 8787 is taken: not news
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
         cluster = LocalCluster(**kwargs)
         try:
             client = Client(cluster, set_as_default=False)
