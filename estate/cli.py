@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from estate import text
 from estate.coverage import THRESHOLDS
 from estate.errors import OptimiseError
+from geodata.cluster import add_cluster_arguments
 from geodata.errors import PlannerError
 from geodata.travel.base import MODES
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from estate.rules import RuleSet
     from geodata.travel.base import ProgressFn, TimeBand
 
-__all__ = ["add_cluster_options", "main", "write_evidence_pack"]
+__all__ = ["main", "write_evidence_pack"]
 
 log = logging.getLogger("estate")
 
@@ -84,17 +85,6 @@ def _planner(args: argparse.Namespace, *, register_optional: bool = False) -> Pl
     if p.scheduler is not None:
         p.dask_client()  # a scheduler that does not answer is an error now, before any work
     return p
-
-
-def add_cluster_options(p: argparse.ArgumentParser) -> None:
-    """``--workers N`` and ``--scheduler ADDRESS``: where matrix builds run (Dask)."""
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--workers", type=int, metavar="N",
-                   help="build matrices in chunks of sites on a local Dask cluster of N worker processes "
-                        "(default: the sparse layout of large areas only, on every core)")
-    g.add_argument("--scheduler", metavar="ADDRESS",
-                   help="build matrices on an existing Dask cluster, e.g. tcp://host:8786 (its workers "
-                        "must see the cache folder); an address that does not answer is an error")
 
 
 def _emit(text: str, out: str | None, force: bool = False) -> None:
@@ -480,7 +470,7 @@ def _add_optimise(sub: Any) -> None:
         q.add_argument("--force", action="store_true", help="with --save: overwrite an existing file")
         q.add_argument("--format", choices=("table", "json"), default="table")
         q.add_argument("--out", help="write to this file (atomically) instead of stdout")
-        add_cluster_options(q)
+        add_cluster_arguments(q)
         q.set_defaults(func=cmd_optimise)
 
     c = qsub.add_parser("close", help="which open sites to close for least harm")
@@ -550,7 +540,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario")
     mb(p)
     fmt(p)
-    add_cluster_options(p)
+    add_cluster_arguments(p)
     p.set_defaults(func=cmd_coverage)
     p = sub.add_parser("compare", help="a scenario against a base, per borough")
     p.add_argument("base")
@@ -558,12 +548,12 @@ def build_parser() -> argparse.ArgumentParser:
     mb(p)
     p.add_argument("--threshold", type=int, default=45, choices=THRESHOLDS)
     fmt(p)
-    add_cluster_options(p)
+    add_cluster_arguments(p)
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser("build", help="build (or load) every travel-time matrix, with progress")
     p.add_argument("--mode", action="append", choices=MODES)
     p.add_argument("--band", action="append")
-    add_cluster_options(p)
+    add_cluster_arguments(p)
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("evidence", help="write the case-by-case closure evidence pack")
     p.add_argument("scenario")
@@ -575,7 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-bands", action="store_true", help=argparse.SUPPRESS)  # kept for old scripts: now the default
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.add_argument("--rules", help="YAML file of borough rules (default: a counter and a 24/7 counter in every borough)")
-    add_cluster_options(p)
+    add_cluster_arguments(p)
     p.set_defaults(func=cmd_evidence)
     p = sub.add_parser("map", help="a standalone HTML coverage map of a scenario against a base")
     p.add_argument("base")
@@ -586,7 +576,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="beyond_change (default), beyond, share_within, share_change, mean_min, mean_change, p95_min")
     p.add_argument("--out", required=True, help="the HTML file to write (atomically)")
     force(p)
-    add_cluster_options(p)
+    add_cluster_arguments(p)
     p.set_defaults(func=cmd_map)
     p = sub.add_parser(
         "matrix",
@@ -600,7 +590,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-minutes", type=float, help="keep pairs within this many minutes")
     p.add_argument("--host", help="one site type: police, supermarket, library, fire_station, post_office")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    add_cluster_options(p)
+    add_cluster_arguments(p)
     p.set_defaults(func=cmd_matrix)
     p = sub.add_parser(
         "access",
@@ -616,7 +606,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", help="count only the sites this scenario has open in the band")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.add_argument("--out", help="write to this file (atomically) instead of stdout")
-    add_cluster_options(p)
+    add_cluster_arguments(p)
     p.set_defaults(func=cmd_access)
     p = sub.add_parser("journey", help="the fastest public-transport journey between two sites or postcodes, leg by leg")
     p.add_argument("origin", help="a site id (see `estate sites`) or a postcode")

@@ -142,13 +142,8 @@ class Planner:
         from geodata.cluster import check_scheduler_address, check_workers
         from geodata.studyarea import StudyArea, study_area
 
-        if workers is not None and scheduler is not None:
-            from geodata.errors import ClusterError
-
-            raise ClusterError("give either --workers N (a local cluster) or --scheduler ADDRESS "
-                               "(an existing one), not both")
         #: Dask: local workers, or an existing scheduler (None, None: a local cluster on every core,
-        #: used for the sparse layout's builds only)
+        #: used for the sparse layout's builds only; both: geodata.cluster.open_client refuses them)
         self.workers = check_workers(workers) if workers is not None else None
         self.scheduler = check_scheduler_address(scheduler) if scheduler is not None else None
         self.sparse_above = int(sparse_above)

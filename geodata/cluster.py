@@ -24,7 +24,7 @@ from geodata.errors import ClusterError
 if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client
 
-__all__ = ["MAX_WORKERS", "check_scheduler_address", "check_workers", "open_client"]
+__all__ = ["MAX_WORKERS", "add_cluster_arguments", "check_scheduler_address", "check_workers", "open_client"]
 
 #: the most local worker processes one call may start (each holds its own copy
 #: of the network and a chunk of results)
@@ -134,3 +134,19 @@ def open_client(
                 client.close()
         finally:
             cluster.close()
+
+
+def add_cluster_arguments(parser: Any) -> None:
+    """Add ``--workers N`` and ``--scheduler ADDRESS`` (one or the other) to an ``argparse`` parser.
+
+    They land as ``args.workers`` and ``args.scheduler`` (None when not given), for
+    :func:`open_client` (checked there, and by :func:`check_workers` /
+    :func:`check_scheduler_address`).
+    """
+    g = parser.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=int, metavar="N",
+                   help="build matrices in chunks of sites on a local Dask cluster of N worker processes "
+                        "(default: only large areas' sparse matrices, on every core)")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="build matrices on an existing Dask cluster, e.g. tcp://host:8786 (its workers "
+                        "must see the cache folder); an address that does not answer is an error")
