@@ -399,7 +399,9 @@ class Planner:
                     partial=not self.area.is_london,
                 )
             else:
-                self._engines[mode] = CrowflyEngine(mode, crow, barrier=self._river)
+                # the Thames rule is London's alone (elsewhere no river barrier is known)
+                river = self._river if self.area.is_london else None
+                self._engines[mode] = CrowflyEngine(mode, crow, barrier=river)
         return self._engines[mode]
 
     def _cached(self, facts: EngineFacts, variant: str) -> tuple[np.ndarray, dict[str, Any]] | None:
