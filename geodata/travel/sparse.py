@@ -63,7 +63,7 @@ def _as_columns(cols: Any, n: int) -> np.ndarray:
         return np.flatnonzero(c)
     c = c.astype(np.int64, copy=False).reshape(-1)
     if c.size and (c.min() < -n or c.max() >= n):
-        raise IndexError(f"column index out of range for {n} sites")
+        raise DataError(f"column index out of range for {n} sites")
     return np.where(c < 0, c + n, c)
 
 
@@ -170,7 +170,7 @@ class SparseTimes:
 
     def __getitem__(self, key: Any) -> np.ndarray:
         if not (isinstance(key, tuple) and len(key) == 2):
-            raise TypeError("a sparse matrix is indexed as times[rows, cols] (e.g. times[:, cols] or np.ix_)")
+            raise DataError("a sparse matrix is indexed as times[rows, cols] (e.g. times[:, cols] or np.ix_)")
         rk, ck = key
         n, m = self.shape
         if isinstance(ck, (int, np.integer)):
@@ -189,7 +189,7 @@ class SparseTimes:
             where = np.full(n, -1, dtype=np.int64)
             where[rows] = np.arange(len(rows))
             if len(np.unique(rows)) != len(rows):
-                raise IndexError("repeated rows are not supported on a sparse matrix")
+                raise DataError("repeated rows are not supported on a sparse matrix")
             r = where[units]
             ok = r >= 0
             out = np.full((len(rows), len(cols)), np.inf, dtype=np.float32)
