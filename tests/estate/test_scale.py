@@ -127,3 +127,27 @@ def test_england_and_wales_access_returns_every_lsoa(capsys) -> None:
     assert len(reached) > 30_000
     assert all(r["sites_within"] == "0" for r in rows if not r["nearest_min"])
     assert all(float(r["nearest_min"]) <= 30 for r in reached if int(r["sites_within"]) > 0)
+
+
+def test_an_existing_scheduler_runs_the_same_build(tmp_path: Path, toy_case) -> None:
+    from distributed import LocalCluster
+
+    from estate.derived import Tables
+    from geodata.travel.crowfly import CrowflyEngine
+
+    engine = CrowflyEngine("drive")
+    want = engine.matrix(toy_case.units.points, toy_case.estate.points(), _day())
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                      dashboard_address=None) as cluster:
+        p = Planner(cache_dir=tmp_path, scheduler=cluster.scheduler_address, sparse_above=0)
+        p._engines[engine.mode] = engine
+        p.__dict__["units"], p.__dict__["estate"] = toy_case.units, toy_case.estate
+        p.__dict__["tables"] = Tables.build(toy_case.units, toy_case.estate)
+        try:
+            got = p.matrix("drive", "day")
+            assert isinstance(got, SparseTimes) and got.cutoff_s == 120 * 60.0
+            np.testing.assert_array_equal(got.to_dense(), np.where(want <= 7200, want, np.inf))
+            assert p.matrix_reports[("drive", "day")]["layout"] == "sparse"
+            assert p.cutoff_min("drive", "day") == 120.0  # below the engine's own day: said in every output
+        finally:
+            p.close()
