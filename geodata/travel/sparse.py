@@ -154,14 +154,32 @@ class SparseTimes:
         return int(self.indptr.nbytes + self.indices.nbytes + self.data.nbytes)
 
     def entries(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Positions in ``indices``/``data`` of every entry of ``cols``, and each entry's position in ``cols``."""
+        """Positions in ``indices``/``data`` of every entry of ``cols``, and each entry's position in ``cols``.
+
+        Many distinct columns (a scenario's thousands of open sites): one mask over
+        every stored pair by its column (the per-pair column index is made once, 4
+        bytes a pair).  Few, or repeated, columns: their ranges, one after another.
+        """
         starts = self.indptr[cols]
         lens = self.indptr[cols + 1] - starts
         total = int(lens.sum())
+        if total * 4 > self.nnz and len(np.unique(cols)) == len(cols):
+            where = np.full(self.shape[1], -1, dtype=np.int64)
+            where[cols] = np.arange(len(cols))
+            which_all = where[self._column_of()]
+            pos = np.flatnonzero(which_all >= 0)
+            return pos, which_all[pos]
         which = np.repeat(np.arange(len(cols), dtype=np.int64), lens)
-        first = np.cumsum(lens) - lens
-        pos = np.arange(total, dtype=np.int64) - np.repeat(first, lens) + np.repeat(starts, lens)
+        pos = np.arange(total, dtype=np.int64) + (starts - (np.cumsum(lens) - lens))[which]
         return pos, which
+
+    def _column_of(self) -> np.ndarray:
+        """The column of each stored pair (int32), made on first use and kept."""
+        got = self.__dict__.get("_col_of")
+        if got is None:
+            got = np.repeat(np.arange(self.shape[1], dtype=np.int32), np.diff(self.indptr))
+            object.__setattr__(self, "_col_of", got)
+        return got
 
     def column(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         """Units reached from site column ``j`` and their seconds."""
