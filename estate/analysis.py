@@ -18,6 +18,7 @@ import pandas as pd
 from estate.errors import EstateError
 from geodata import atomic_write_bytes
 from geodata.travel.base import Mode, parse_band, parse_mode
+from geodata.travel.sparse import SparseTimes, count_within, nearest_of
 
 if TYPE_CHECKING:
     from estate.planner import Planner
@@ -59,21 +60,31 @@ def matrix_long(
     finite pairs only (within ``max_minutes`` when given)."""
     t = p.matrix(parse_mode(mode), band)
     cols = site_columns(p, band, host=host, scenario=scenario)
-    sub = t[:, cols] / 60.0
-    keep = np.isfinite(sub)
-    if max_minutes is not None:
-        keep &= sub <= max_minutes
-    n = int(keep.sum())
+    if isinstance(t, SparseTimes):  # the stored pairs of those columns, column by column
+        pos, which = t.entries(cols)
+        r, c = t.indices[pos].astype(np.int64), which
+        mins = t.data[pos].astype(np.float64) / 60.0
+        keep = np.ones(len(r), bool) if max_minutes is None else mins <= max_minutes
+        order = np.lexsort((c, r))  # unit by unit, as the dense path gives them
+        order = order[keep[order]]
+        r, c, mins = r[order], c[order], mins[order]
+    else:
+        sub = t[:, cols] / 60.0
+        ok = np.isfinite(sub)
+        if max_minutes is not None:
+            ok &= sub <= max_minutes
+        r, c = np.nonzero(ok)
+        mins = sub[r, c].astype(np.float64)
+    n = len(r)
     if n > MAX_ROWS:
         raise AnalysisError(
             f"{n:,} pairs is more than {MAX_ROWS:,}: narrow it with --max-minutes or --host"
         )
-    r, c = np.nonzero(keep)
     return pd.DataFrame(
         {
             "from_id": p.units.points.ids[r],
             "to_id": np.asarray(p.estate.column_ids)[cols[c]],
-            "travel_time_min": np.round(sub[r, c].astype(np.float64), 2),
+            "travel_time_min": np.round(mins, 2),
         }
     )
 
@@ -88,9 +99,9 @@ def access_table(
         raise AnalysisError(f"--within {within}: expected a positive number of minutes")
     t = p.matrix(parse_mode(mode), band)
     cols = site_columns(p, band, host=host, scenario=scenario)
-    sub = t[:, cols]
-    nearest = sub.min(axis=1) / 60.0 if len(cols) else np.full(len(t), np.inf)
-    count = (sub <= within * 60.0).sum(axis=1) if len(cols) else np.zeros(len(t), np.int64)
+    # dense or sparse alike: no units x sites block for the sparse layout (England and Wales)
+    nearest = nearest_of(t, cols)[0] / 60.0
+    count = count_within(t, cols, within * 60.0)
     return pd.DataFrame(
         {
             "unit_id": p.units.points.ids,

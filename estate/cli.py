@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from estate import text
 from estate.coverage import THRESHOLDS
-from estate.errors import OptimiseError
+from geodata.cluster import add_cluster_arguments
 from geodata.errors import PlannerError
 from geodata.travel.base import MODES
 
@@ -66,16 +67,24 @@ def _progress_bar(desc: str) -> Any:
     return cb
 
 
-def _planner(args: argparse.Namespace) -> Planner:
+def _planner(args: argparse.Namespace, *, register_optional: bool = False) -> Planner:
     from estate.planner import Planner
     from geodata.studyarea import study_area
 
-    return Planner(
+    p = Planner(
         args.data, scenarios_dir=args.scenarios, register_csv=args.register,
         cache_dir=False if args.no_cache else None, settings=args.settings,
         street_network=args.streets, gtfs=args.gtfs, grouping=args.areas,
         area=study_area(args.area, args.force, national=Path(args.data) if args.data and (args.area or args.force) else None),
+        workers=getattr(args, "workers", None), scheduler=getattr(args, "scheduler", None),
+        register_optional=register_optional,
     )
+    cleanup = getattr(args, "cleanup", None)
+    if cleanup is not None:
+        cleanup.callback(p.close)
+    if p.scheduler is not None:
+        p.dask_client()  # a scheduler that does not answer is an error now, before any work
+    return p
 
 
 def _emit(text: str, out: str | None, force: bool = False) -> None:
@@ -295,10 +304,15 @@ def cmd_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hosts_only(args: argparse.Namespace) -> bool:
+    """Does the command ask of candidate hosts alone (so an area with no register can answer)?"""
+    return bool(args.host) and args.host != "police" and not getattr(args, "scenario", None)
+
+
 def cmd_matrix(args: argparse.Namespace) -> int:
     from estate import analysis
 
-    p = _planner(args)
+    p = _planner(args, register_optional=_hosts_only(args))
     p.matrix(args.mode, args.band, progress=_progress_bar(f"{args.mode} matrix"))
     df = analysis.matrix_long(p, args.mode, args.band, max_minutes=args.max_minutes, host=args.host)
     out = analysis.write_table(df, Path(args.out), overwrite=args.overwrite)
@@ -317,7 +331,7 @@ def _engine_line(p: Planner, mode: str) -> None:
 def cmd_access(args: argparse.Namespace) -> int:
     from estate import analysis
 
-    p = _planner(args)
+    p = _planner(args, register_optional=_hosts_only(args))
     p.matrix(args.mode, args.band, progress=_progress_bar(f"{args.mode} matrix"))
     df = analysis.access_table(p, args.mode, args.band, within=args.within, host=args.host,
                                scenario=args.scenario)
@@ -364,129 +378,6 @@ def cmd_network_download(args: argparse.Namespace) -> int:
     path = download_street_graph(args.place, args.mode, Path(args.out))
     print(f"wrote {path}; use it with --streets {path} or ESTATE_STREETS={path}", file=sys.stderr)
     return 0
-
-
-def _bands(values: Sequence[str] | None, default: str) -> tuple[tuple[str, float], ...]:
-    """``--band night --band day=0.5`` -> ((night, 1.0), (day, 0.5))."""
-    out = []
-    for v in values or [default]:
-        name, _, weight = v.partition("=")
-        try:
-            w = float(weight) if weight else 1.0
-        except ValueError:
-            raise OptimiseError(f"--band {v!r}: the weight after '=' must be a number (e.g. night=2)") from None
-        out.append((name.strip(), w))
-    return tuple(out)
-
-
-def _ids(values: Sequence[str] | None) -> list[str]:
-    """Repeatable, comma-separated site ids."""
-    return [s.strip() for v in values or [] for s in v.split(",") if s.strip()]
-
-
-def cmd_optimise(args: argparse.Namespace) -> int:
-    from estate import optimise as opt
-    from estate.outputs.optimise import answer_text, curve_chart_html, curve_chart_png
-    from geodata import atomic_write_bytes, atomic_write_text
-
-    q = args.question
-    if args.time_limit is not None and not args.time_limit > 0:
-        raise OptimiseError(f"--time-limit {args.time_limit:g}: give a number of seconds above 0 (e.g. 60)")
-    hours: dict[str, str] = {}
-    for h in getattr(args, "hours", None) or []:
-        host, sep, val = h.partition("=")
-        hours[host.strip() if sep else "*"] = (val if sep else host).strip()
-    req = opt.Request(
-        question=q, start=args.start, mode=args.mode, bands=_bands(args.band, opt.default_bands(q)[0][0]),
-        measure=args.measure, threshold=args.threshold, cutoff_min=args.cutoff, weight_65_plus=args.weight_65,
-        weight_deprived=args.weight_deprived, rules=getattr(args, "rules", None) or "default",
-        lock_open=tuple(_ids(args.lock_open)), lock_closed=tuple(_ids(args.lock_closed)),
-        allow_unlocated=getattr(args, "allow_unlocated", False), method=args.method,
-        time_limit=args.time_limit if args.time_limit is not None else 60.0,
-        k=getattr(args, "k", None), keep=getattr(args, "keep", None), m=getattr(args, "m", None),
-        target=getattr(args, "target", None), hosts=tuple(getattr(args, "host", None) or ()),
-        boroughs=tuple(getattr(args, "borough", None) or ()), retailers=tuple(getattr(args, "retailer", None) or ()),
-        host_hours=hours, part_time_hours=getattr(args, "part_time_hours", None), scenario_id=args.save,
-        curve=bool(args.curve or args.chart), curve_max=getattr(args, "curve_max", 10))
-    req.check()
-    p = _planner(args)
-    p.matrix(args.mode, req.harm().bands[0][0], progress=_progress_bar(f"{args.mode} matrix"))
-    ans = opt.run(p, req)
-    ctx = opt.Context.from_planner(p, args.mode)
-    harm = ans.harm
-    if args.chart and ans.curve:
-        title = f"{ans.harm.describe()} against the number of {q} ({args.mode}, from {args.start})"
-        if args.chart.lower().endswith(".png"):
-            atomic_write_bytes(Path(args.chart), curve_chart_png(ans.curve, q, ans.harm.unit, title))
-        else:
-            atomic_write_text(Path(args.chart), curve_chart_html(ans.curve, q, ans.harm.unit, title))
-        print(f"wrote the trade-off chart to {args.chart}", file=sys.stderr)
-    if args.save:
-        path = opt.save_answer(ans, ctx, p.scenarios_dir, force=args.force)
-        print(f"wrote {path}; read its case with: estate evidence {ans.scenario.id} --against {args.start} "
-              f"--mode {args.mode} --band {harm.bands[0][0]} --out DIR", file=sys.stderr)
-    if args.format == "json":
-        _emit(json.dumps(ans.to_dict(), indent=2), args.out)
-    else:
-        _emit(answer_text(ans, engine_note=p.engine_facts(args.mode).describe), args.out)
-    return 0
-
-
-def _add_optimise(sub: Any) -> None:
-    from estate.optimise import MEASURES, METHODS
-
-    p = sub.add_parser("optimise", help="least-harm closures, the best new contact points, which counters stay 24/7")
-    qsub = p.add_subparsers(dest="question", required=True)
-
-    def common(q: argparse.ArgumentParser, *, rules: bool) -> None:
-        q.add_argument("--from", dest="start", default="register", help="the starting scenario (default register)")
-        q.add_argument("--mode", default="walk", help=f"one of {', '.join(MODES)} (default walk)")
-        q.add_argument("--band", action="append",
-                       help="a band, optionally with a weight: --band night --band day=0.5 (repeatable)")
-        q.add_argument("--measure", choices=MEASURES, default="beyond",
-                       help="beyond: residents beyond --threshold (default); mean: population-weighted mean minutes")
-        q.add_argument("--threshold", type=int, default=45, help="minutes (default 45)")
-        q.add_argument("--cutoff", type=float, default=180.0,
-                       help="mean: minutes at which an unreachable resident is counted (default 180)")
-        q.add_argument("--weight-65", type=float, default=0.0, help="extra weight on residents aged 65+ (e.g. 1 = double)")
-        q.add_argument("--weight-deprived", type=float, default=0.0,
-                       help="extra weight on residents of IMD deciles 1-2 (e.g. 1 = double)")
-        if rules:
-            q.add_argument("--rules", help="YAML borough rules, or 'none' (default: a counter and a 24/7 counter "
-                                           "in every borough, City of London exempt)")
-        q.add_argument("--lock-open", action="append", help="site id(s) that must stay open / be chosen (repeatable, or a,b)")
-        q.add_argument("--lock-closed", action="append", help="site id(s) that must close / not be chosen")
-        q.add_argument("--method", choices=METHODS, default="heuristic",
-                       help="heuristic (greedy + swaps, fast) or exact (HiGHS mixed-integer model, proven gap)")
-        q.add_argument("--time-limit", type=float, help="exact: seconds (default 60)")
-        q.add_argument("--curve", action="store_true", help="also the trade-off curve: harm against the count")
-        q.add_argument("--chart", help="write the curve as a chart: FILE.png or FILE.html")
-        q.add_argument("--save", metavar="ID", help="write the answer as scenarios/ID.yaml")
-        q.add_argument("--force", action="store_true", help="with --save: overwrite an existing file")
-        q.add_argument("--format", choices=("table", "json"), default="table")
-        q.add_argument("--out", help="write to this file (atomically) instead of stdout")
-        q.set_defaults(func=cmd_optimise)
-
-    c = qsub.add_parser("close", help="which open sites to close for least harm")
-    c.add_argument("--k", type=int, help="how many to close")
-    c.add_argument("--keep", type=int, help="or: how many stay open")
-    c.add_argument("--allow-unlocated", action="store_true",
-                   help="let sites with no location close (they are in no travel time, so closing them looks free)")
-    common(c, rules=True)
-    o = qsub.add_parser("open", help="where to open new contact points among the candidate hosts")
-    o.add_argument("--k", type=int, required=True, help="how many to open")
-    o.add_argument("--host", action="append", help="host type(s): supermarket, library, fire_station, post_office")
-    o.add_argument("--borough", action="append", help="only candidates in these boroughs (name or code)")
-    o.add_argument("--retailer", action="append", help="only these retailers (e.g. Tesco)")
-    o.add_argument("--hours", action="append",
-                   help="hours per host type: supermarket='Mo-Su 07:00-23:00' (repeatable), or one for all")
-    o.add_argument("--curve-max", type=int, default=10, help="with --curve: up to this many (default 10)")
-    common(o, rules=False)
-    k = qsub.add_parser("keep-24-7", help="which counters stay open 24/7 (the rest part-time)")
-    k.add_argument("--m", type=int, help="how many stay 24/7")
-    k.add_argument("--target", type=float, help="or: the fewest that keep this share within --threshold (e.g. 0.6)")
-    k.add_argument("--part-time-hours", help="hours of the counters not kept 24/7 (default: the start's commonest)")
-    common(k, rules=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -538,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario")
     mb(p)
     fmt(p)
+    add_cluster_arguments(p)
     p.set_defaults(func=cmd_coverage)
     p = sub.add_parser("compare", help="a scenario against a base, per borough")
     p.add_argument("base")
@@ -545,10 +437,12 @@ def build_parser() -> argparse.ArgumentParser:
     mb(p)
     p.add_argument("--threshold", type=int, default=45, choices=THRESHOLDS)
     fmt(p)
+    add_cluster_arguments(p)
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser("build", help="build (or load) every travel-time matrix, with progress")
     p.add_argument("--mode", action="append", choices=MODES)
     p.add_argument("--band", action="append")
+    add_cluster_arguments(p)
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("evidence", help="write the case-by-case closure evidence pack")
     p.add_argument("scenario")
@@ -562,6 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rules", help="YAML file of borough rules (default: a counter and a 24/7 counter in every borough)")
     p.add_argument("--sweep", help="a sweep of this scenario (estate sweep --format json --out FILE): each case "
                    "then states its rank and harm across the draws")
+    add_cluster_arguments(p)
     p.set_defaults(func=cmd_evidence)
     p = sub.add_parser("sweep", help="each case's rank and harm across draws of the engine settings (median, 5-95%%)")
     mb(p)
@@ -577,6 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="beyond_change (default), beyond, share_within, share_change, mean_min, mean_change, p95_min")
     p.add_argument("--out", required=True, help="the HTML file to write (atomically)")
     force(p)
+    add_cluster_arguments(p)
     p.set_defaults(func=cmd_map)
     p = sub.add_parser(
         "matrix",
@@ -590,6 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-minutes", type=float, help="keep pairs within this many minutes")
     p.add_argument("--host", help="one site type: police, supermarket, library, fire_station, post_office")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    add_cluster_arguments(p)
     p.set_defaults(func=cmd_matrix)
     p = sub.add_parser(
         "access",
@@ -605,6 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", help="count only the sites this scenario has open in the band")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.add_argument("--out", help="write to this file (atomically) instead of stdout")
+    add_cluster_arguments(p)
     p.set_defaults(func=cmd_access)
     p = sub.add_parser("journey", help="the fastest public-transport journey between two sites or postcodes, leg by leg")
     p.add_argument("origin", help="a site id (see `estate sites`) or a postcode")
@@ -620,7 +518,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--mode", choices=("walk", "drive"), default="walk")
     d.add_argument("--out", required=True)
     d.set_defaults(func=cmd_network_download)
-    _add_optimise(sub)
+    from estate.cli_optimise import add_optimise
+
+    add_optimise(sub)
     return ap
 
 
@@ -665,7 +565,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
     try:
-        return int(args.func(args))
+        with contextlib.ExitStack() as cleanup:  # the planners' Dask clusters close here
+            args.cleanup = cleanup
+            return int(args.func(args))
     except PlannerError as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2

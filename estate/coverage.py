@@ -16,6 +16,7 @@ import numpy as np
 from estate.errors import CoverageError
 from estate.text import json_number
 from geodata.travel.base import BANDS, Mode, TimeBand
+from geodata.travel.sparse import SparseTimes
 
 __all__ = [
     "THRESHOLDS",
@@ -32,10 +33,12 @@ __all__ = [
 THRESHOLDS: tuple[int, ...] = (15, 30, 45, 60)
 
 
-def nearest(times: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def nearest(times: np.ndarray | SparseTimes, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Seconds to, and matrix column of, each unit's nearest open site.
 
     Units with no open site (or none within the cutoff) get ``inf`` and column ``-1``.
+    A sparse matrix (:class:`~geodata.travel.sparse.SparseTimes`) answers with a
+    scatter-min over its open columns' stored pairs: the same times and columns.
 
     Examples
     --------
@@ -49,6 +52,8 @@ def nearest(times: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndar
     if len(columns) == 0:
         return np.full(n, np.inf, dtype=np.float32), np.full(n, -1, dtype=np.int64)
     columns = np.asarray(columns, dtype=np.int64)
+    if isinstance(times, SparseTimes):
+        return times.nearest(columns)
     sub = times[:, columns]
     if sub.dtype == np.float32 and len(columns) < _KEY_COLUMNS and not (sub < 0).any():
         # one min over (time bits, position) keys gives the time and the first column holding it;
@@ -323,7 +328,7 @@ class CoverageResult:
 
 
 def evaluate(
-    times: np.ndarray,
+    times: np.ndarray | SparseTimes,
     open_columns: np.ndarray,
     open_24_7_columns: np.ndarray,
     *,

@@ -29,11 +29,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from estate.errors import EstateError
+from geodata.travel.sparse import SparseTimes
 
 __all__ = ["Harm", "HostRecovery", "area_harm", "best_host", "host_recovery", "nearest_minutes"]
 
 
-def nearest_minutes(times: np.ndarray, columns: np.ndarray) -> np.ndarray:
+def nearest_minutes(times: np.ndarray | SparseTimes, columns: np.ndarray) -> np.ndarray:
     """Minutes from each unit to the nearest of ``columns`` (``inf`` for none in reach).
 
     Examples
@@ -45,6 +46,8 @@ def nearest_minutes(times: np.ndarray, columns: np.ndarray) -> np.ndarray:
     cols = np.asarray(columns, dtype=np.int64)
     if len(cols) == 0:
         return np.full(times.shape[0], np.inf)
+    if isinstance(times, SparseTimes):
+        return times.nearest(cols)[0].astype(np.float64) / 60.0
     return times[:, cols].min(axis=1).astype(np.float64) / 60.0
 
 
@@ -114,7 +117,7 @@ class HostRecovery:
                             self.minutes_saved + other.minutes_saved, self.newly_beyond + other.newly_beyond)
 
 
-def host_recovery(times: np.ndarray, units: np.ndarray, before: np.ndarray, after: np.ndarray,
+def host_recovery(times: np.ndarray | SparseTimes, units: np.ndarray, before: np.ndarray, after: np.ndarray,
                   weights: np.ndarray, candidates: np.ndarray, threshold: float) -> HostRecovery:
     """Score every candidate column for the residents of ``units`` (their minutes ``before`` / ``after``).
 

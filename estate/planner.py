@@ -43,7 +43,8 @@ from geodata.travel.base import (
     parse_band,
     parse_mode,
 )
-from geodata.travel.cache import cached_matrix, load_arrays, matrix_key, matrix_path
+from geodata.travel.cache import cached_matrix, load_arrays, matrix_key, matrix_path, save_arrays
+from geodata.travel.sparse import SPARSE_ABOVE_PAIRS, SparseTimes
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -67,11 +68,29 @@ RESULTS_KEPT = 256
 #: The scenarios shipped with the repository.
 SCENARIOS_DIR = config.SCENARIOS_DIR
 
+#: In the sparse layout (problems above :data:`~geodata.travel.sparse.SPARSE_ABOVE_PAIRS`
+#: pairs, e.g. England and Wales) only pairs within this many minutes are stored: a
+#: resident with no site within two hours counts as unreachable (at the cutoff in means
+#: and quantiles), as beyond an engine's own cutoff.
+SPARSE_CUTOFF_MIN = 120.0
+
+#: A units x sites matrix: dense float32 seconds, or sparse columns within a cutoff.
+Times = np.ndarray | SparseTimes
+
 
 def _cutoff_min(settings_key: dict[str, Any]) -> float | None:
     """The engine's cutoff in minutes (times beyond it are ``inf``), from its settings key."""
     cut = settings_key.get("cutoff_min")
     return float(cut) if cut is not None else None
+
+
+def _effective_cutoff_min(settings_key: dict[str, Any]) -> float:
+    """The cutoff beyond which an engine gives nothing: its own, or its parts' largest (streets+crowfly)."""
+    own = _cutoff_min(settings_key)
+    if own is not None:
+        return own
+    parts = [_effective_cutoff_min(v) for v in settings_key.values() if isinstance(v, dict)]
+    return max(parts) if parts else float("inf")
 
 
 class Planner:
@@ -119,8 +138,25 @@ class Planner:
         gtfs: str | os.PathLike[str] | None = None,
         area: str | StudyArea | None = None,
         grouping: str | None = None,
+        workers: int | None = None,
+        scheduler: str | None = None,
+        sparse_above: int = SPARSE_ABOVE_PAIRS,
+        sparse_cutoff_min: float = SPARSE_CUTOFF_MIN,
+        register_optional: bool = False,
     ) -> None:
+        from geodata.cluster import check_scheduler_address, check_workers
         from geodata.studyarea import StudyArea, check_grouping, study_area
+
+        #: Dask: local workers, or an existing scheduler (None, None: a local cluster on every core,
+        #: used for the sparse layout's builds only; both: geodata.cluster.open_client refuses them)
+        self.workers = check_workers(workers) if workers is not None else None
+        self.scheduler = check_scheduler_address(scheduler) if scheduler is not None else None
+        self.sparse_above = int(sparse_above)
+        self.sparse_cutoff_min = float(sparse_cutoff_min)
+        #: outside London with no register: the candidate hosts alone (``estate access --host``)
+        self.register_optional = register_optional
+        self._client_stack: Any = None
+        self._client: Any = None
 
         env = config.environment()
         self.grouping = check_grouping(grouping)
@@ -148,14 +184,15 @@ class Planner:
         #: feeds merged with ``gtfs`` (the area's trains), unless a feed is given
         self.gtfs_extra: tuple[Path, ...] = () if (gtfs or env.gtfs) else defaults.gtfs_extra
         self._engines: dict[str, TravelEngine] = {}
-        self._matrices: dict[tuple[str, str], np.ndarray] = {}
+        self._matrices: dict[tuple[str, str], Times] = {}
         self._matrix_lock = threading.Lock()
         self.matrix_reports: dict[tuple[str, str], dict[str, Any]] = {}
         self._results: OrderedDict[tuple[Any, ...], CoverageResult] = OrderedDict()
 
     # ---- copies with other engine settings (a settings sweep's draws) --------------
     #: per-build state: never shared by a copy, never pickled
-    _TRANSIENT = ("_engines", "_matrices", "_matrix_lock", "matrix_reports", "_results", "_facts")
+    _TRANSIENT = ("_engines", "_matrices", "_matrix_lock", "matrix_reports", "_results", "_facts",
+                  "_client", "_client_stack")
 
     def __getstate__(self) -> dict[str, Any]:
         """The loaded data, scenarios and settings, without matrices, engines or the lock (for Dask)."""
@@ -166,6 +203,7 @@ class Planner:
         self._engines, self._matrices, self.matrix_reports = {}, {}, {}
         self._matrix_lock = threading.Lock()
         self._results = OrderedDict()
+        self._client = self._client_stack = None  # a Dask client is this process's own
 
     def with_settings(self, settings: dict[str, dict[str, Any]], *, cache_dir: str | os.PathLike[str] | bool = False,
                       ) -> Planner:
@@ -309,6 +347,13 @@ class Planner:
             reg = load_register_csv(self.register_csv, districts, self.geocoder)
         elif self.area.is_london:
             reg = load_met_register(self.data_dir, districts, self.geocoder)
+        elif self.register_optional:
+            import pandas as pd
+
+            from estate.register import SITE_COLUMNS
+
+            log.info("study area %s: no register given; the candidate hosts alone", self.area.label)
+            reg = pd.DataFrame({c: pd.Series(dtype=object) for c in SITE_COLUMNS})
         else:
             raise RegisterError(
                 f"study area {self.area.label}: there is no national list of front counters; give the "
@@ -426,7 +471,9 @@ class Planner:
                     partial=True, weights=self.units.frame["population"].to_numpy(), barrier=self._river,
                 )
             else:
-                self._engines[mode] = CrowflyEngine(mode, crow, barrier=self._river)
+                # the Thames rule is London's alone (elsewhere no river barrier is known)
+                river = self._river if self.area.is_london else None
+                self._engines[mode] = CrowflyEngine(mode, crow, barrier=river)
         return self._engines[mode]
 
     def engine_coverage(self, mode: str | Mode) -> tuple[dict[str, Any], frozenset[str]] | None:
@@ -460,8 +507,92 @@ class Planner:
             return None
         return times, {"status": "hit", "seconds": time.perf_counter() - t0, "path": str(path)}
 
-    def matrix(self, mode: str | Mode, band: str | TimeBand, *, progress: ProgressFn | None = None) -> np.ndarray:
-        """The units x sites matrix (seconds) for ``mode`` in ``band``: memory, disk cache, or built."""
+    # ---- Dask and the sparse layout ------------------------------------------
+    def dask_client(self) -> Any:
+        """The Dask client of this planner's builds (opened on first use, kept until :meth:`close`).
+
+        ``scheduler``: that cluster (a :class:`~geodata.errors.ClusterError` if it does not
+        answer, never a local fallback); else a ``LocalCluster`` of ``workers`` processes.
+        """
+        if self._client is None:
+            from contextlib import ExitStack
+
+            from geodata.cluster import open_client
+
+            stack = ExitStack()
+            self._client = stack.enter_context(open_client(self.workers, self.scheduler))
+            self._client_stack = stack
+        return self._client
+
+    def close(self) -> None:
+        """Close the Dask client and its local cluster, if one was opened."""
+        stack, self._client_stack, self._client = self._client_stack, None, None
+        if stack is not None:
+            stack.close()
+
+    @property
+    def uses_dask(self) -> bool:
+        """Were ``workers`` or ``scheduler`` given (then every matrix build runs on Dask)?"""
+        return self.workers is not None or self.scheduler is not None
+
+    def is_sparse(self) -> bool:
+        """Is this problem stored sparse (units x sites above :attr:`sparse_above`)?"""
+        rows, cols = self.tables.shape
+        return rows * cols > self.sparse_above
+
+    def _chunked(self, m: Mode, b: TimeBand, facts: EngineFacts, variant: str, *, sparse: bool,
+                 progress: ProgressFn | None) -> tuple[Times, dict[str, Any]]:
+        """A matrix built in chunks of sites on Dask (:func:`~geodata.travel.chunked.build_matrix_chunked`).
+
+        Sparse: the chunks stay in the cache and are the matrix.  Dense (``--workers`` or
+        ``--scheduler`` on a small problem): the chunks hold every finite pair, become the
+        dense matrix (saved as the dense path saves it) and are removed.
+        """
+        from geodata.travel.chunked import build_matrix_chunked, chunk_dir, load_chunked
+
+        t0 = time.perf_counter()
+        t = self.tables
+        cut_min = _effective_cutoff_min(facts.settings_key)
+        if sparse:
+            cut_min = min(cut_min, self.sparse_cutoff_min)
+        cut_s = cut_min * 60.0
+        key = matrix_key(facts.settings_key, variant, t.origins, t.destinations)
+        if sparse and self.cache_dir is not None:
+            folder = chunk_dir(self.cache_dir, facts.name, str(facts.mode), variant, key, cut_s)
+            hit = load_chunked(folder, key, t.shape, cut_s)
+            if hit is not None:
+                return hit, {"status": "hit", "seconds": time.perf_counter() - t0, "path": str(folder),
+                             "layout": "sparse", "pairs": hit.nnz, "bytes": hit.nbytes, "cutoff_s": cut_s}
+        report: dict[str, Any] = {}
+        built = build_matrix_chunked(self.engine(m), self.units.points, self.estate.points(), b,
+                                     client=self.dask_client, out_dir=self.cache_dir, cutoff_s=cut_s,
+                                     progress=progress, report=report)
+        if sparse:
+            return built, {**report, "layout": "sparse", "seconds": time.perf_counter() - t0}
+        dense = built.to_dense()
+        path = ""
+        if self.cache_dir is not None:
+            target = matrix_path(self.cache_dir, facts.name, facts.mode, variant, key)
+            try:
+                save_arrays(target, key, {"times": dense}, engine=facts.name, mode=facts.mode, variant=variant,
+                            shape=list(dense.shape))
+                path = str(target)
+            except CacheError as exc:
+                log.warning("%s; computing in memory only", exc)
+            if report.get("path"):  # the dense file is the matrix now: its chunks would only take space
+                import shutil
+
+                shutil.rmtree(report["path"], ignore_errors=True)
+        return dense, {"status": report.get("status", "built"), "seconds": time.perf_counter() - t0, "path": path,
+                       "layout": "dense", "chunks": report.get("chunks")}
+
+    def matrix(self, mode: str | Mode, band: str | TimeBand, *, progress: ProgressFn | None = None) -> Times:
+        """The units x sites matrix (seconds) for ``mode`` in ``band``: memory, disk cache, or built.
+
+        Dense float32 (column-major) up to :attr:`sparse_above` pairs; above, a
+        :class:`~geodata.travel.sparse.SparseTimes` of the pairs within
+        :attr:`sparse_cutoff_min`, built in chunks of sites on Dask.
+        """
         b, m = parse_band(band), parse_mode(mode)
         facts = self.engine_facts(m)
         variant = facts.variant(b)
@@ -471,16 +602,35 @@ class Planner:
             return hit
         with self._matrix_lock:  # one build at a time (the app builds in a background thread too)
             if key not in self._matrices:
-                found = self._cached(facts, variant) if facts.engine is None else None
-                if found is None:
-                    found = cached_matrix(self.engine(m), self.units.points, self.estate.points(), b,
-                                          cache_dir=self.cache_dir, progress=progress)
-                times, report = found
+                sparse = self.is_sparse()
+                if sparse or self.uses_dask:
+                    found: tuple[Times, dict[str, Any]] | None = None
+                    if not sparse and facts.engine is None:
+                        found = self._cached(facts, variant)
+                    if found is None:
+                        found = self._chunked(m, b, facts, variant, sparse=sparse, progress=progress)
+                    times, report = found
+                else:
+                    found = self._cached(facts, variant) if facts.engine is None else None
+                    if found is None:
+                        found = cached_matrix(self.engine(m), self.units.points, self.estate.points(), b,
+                                              cache_dir=self.cache_dir, progress=progress)
+                    times, report = found
                 # column-major: a scenario reads whole columns (its open sites), contiguous this way
-                self._matrices[key] = np.asfortranarray(times)
+                self._matrices[key] = times if isinstance(times, SparseTimes) else np.asfortranarray(times)
                 self.matrix_reports[key] = report
                 log.info("matrix %s/%s: %s in %.2f s", mode, key[1], report["status"], report["seconds"])
         return self._matrices[key]
+
+    def cutoff_min(self, mode: str | Mode, band: str | TimeBand) -> float | None:
+        """The cutoff of the matrix in use (minutes): the engine's, or the sparse layout's when lower."""
+        m, b = parse_mode(mode), parse_band(band)
+        key = self.engine_facts(m).settings_key
+        cut = _cutoff_min(key)
+        times = self._matrices.get((str(m), self.engine_facts(m).variant(b)))
+        if isinstance(times, SparseTimes) and times.cutoff_s / 60.0 < _effective_cutoff_min(key):
+            cut = times.cutoff_s / 60.0  # the sparse layout's cutoff is below the engine's own
+        return cut
 
     def has_matrix(self, mode: str | Mode, band: str | TimeBand) -> bool:
         """Is the matrix of ``mode`` in ``band`` in memory already (no wait)?"""
@@ -545,7 +695,7 @@ class Planner:
             weights=t.weights, unit_area=t.area_index, area_codes=t.area_codes,
             area_names=t.area_names, site_area=t.site_area, thresholds=thresholds,
             scenario=state.scenario_id, mode=m, band=b, engine=facts.name, engine_note=facts.describe,
-            cutoff_min=_cutoff_min(facts.settings_key), whole=self.whole,
+            cutoff_min=self.cutoff_min(m, b), whole=self.whole,
             deprivation_note=self.deprivation_note,
         )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from geodata.errors import ClusterError
 if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client
 
-__all__ = ["MAX_WORKERS", "check_scheduler_address", "check_workers", "open_client"]
+__all__ = ["MAX_WORKERS", "add_cluster_arguments", "check_scheduler_address", "check_workers", "open_client"]
 
 #: the most local worker processes one call may start (each holds its own copy
 #: of the network and a chunk of results)
@@ -61,6 +62,18 @@ def check_scheduler_address(address: str) -> str:
     return text
 
 
+def _quiet_logs() -> None:
+    """Dask's own INFO lines (workers starting and stopping) only when the root logger asks for them."""
+    import logging
+
+    root = logging.getLogger().getEffectiveLevel()
+    for name in ("distributed", "distributed.scheduler", "distributed.worker", "distributed.core",
+                 "distributed.http.proxy"):
+        logging.getLogger(name).setLevel(max(root, logging.WARNING))
+    # "worker still alive after 4 s, killing" on closing: the nanny's routine, not the user's concern
+    logging.getLogger("distributed.nanny").setLevel(max(root, logging.ERROR))
+
+
 @contextmanager
 def open_client(
     workers: int | None = None,
@@ -80,6 +93,8 @@ def open_client(
         )
     import dask
     from distributed import Client, LocalCluster
+
+    _quiet_logs()
 
     if scheduler is not None:
         address = check_scheduler_address(scheduler)
@@ -110,7 +125,9 @@ def open_client(
     if memory_limit is not None:
         kwargs["memory_limit"] = memory_limit
     # no telemetry, no dashboard, quiet logs; workers inherit these settings
-    with dask.config.set({"distributed.admin.system-monitor.gil.enabled": False}):
+    with dask.config.set({"distributed.admin.system-monitor.gil.enabled": False}), warnings.catch_warnings():
+        # the scheduler's local HTTP endpoint moves to a free port when 8787 is taken: not news
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
         cluster = LocalCluster(**kwargs)
         try:
             client = Client(cluster, set_as_default=False)
@@ -120,3 +137,19 @@ def open_client(
                 client.close()
         finally:
             cluster.close()
+
+
+def add_cluster_arguments(parser: Any) -> None:
+    """Add ``--workers N`` and ``--scheduler ADDRESS`` (one or the other) to an ``argparse`` parser.
+
+    They land as ``args.workers`` and ``args.scheduler`` (None when not given), for
+    :func:`open_client` (checked there, and by :func:`check_workers` /
+    :func:`check_scheduler_address`).
+    """
+    g = parser.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=int, metavar="N",
+                   help="build matrices in chunks of sites on a local Dask cluster of N worker processes "
+                        "(default: only large areas' sparse matrices, on every core)")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="build matrices on an existing Dask cluster, e.g. tcp://host:8786 (its workers "
+                        "must see the cache folder); an address that does not answer is an error")

@@ -154,11 +154,8 @@ def study_area(area: str | None = None, force: str | None = None, *, national: P
 
         forces = force_names(national_dir(national))
         text = force.strip()
-        if text.lower() == "all":
-            raise UnknownAreaError(
-                "--force all (every force of England and Wales) is not supported yet: a dense matrix "
-                "for all 35,672 LSOAs does not fit in memory; name one force"
-            )
+        if text.lower() == "all":  # England and Wales: matrices go sparse (geodata.travel.sparse)
+            return StudyArea("force-all", "England and Wales", "force", tuple(sorted(forces)))
         code = text.upper() if text.upper() in forces else None
         if code is None:
             by_norm = {_norm(n): c for c, n in forces.items()}

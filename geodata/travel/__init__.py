@@ -23,8 +23,16 @@ from geodata.travel.base import (
     parse_mode,
 )
 from geodata.travel.cache import cache_key, cached_matrix
+from geodata.travel.chunked import DEFAULT_CHUNK_SITES, build_matrix_chunked
 from geodata.travel.crowfly import CrowflyEngine, CrowflySettings
 from geodata.travel.from_point import times_from
+from geodata.travel.sparse import (
+    SPARSE_ABOVE_PAIRS,
+    SparseTimes,
+    count_within,
+    dense_bytes,
+    nearest_of,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
     from geodata.travel._transit_graph import near_links
@@ -78,7 +86,9 @@ _LAZY = {
 
 __all__ = [
     "BANDS",
+    "DEFAULT_CHUNK_SITES",
     "MODES",
+    "SPARSE_ABOVE_PAIRS",
     "STREET_MODES",
     "CrowflyEngine",
     "CrowflySettings",
@@ -90,6 +100,7 @@ __all__ = [
     "PartialStreetEngine",
     "Points",
     "ProgressFn",
+    "SparseTimes",
     "StreetEngine",
     "StreetSettings",
     "TimeBand",
@@ -97,11 +108,15 @@ __all__ = [
     "TransitEngine",
     "TransitSettings",
     "TravelEngine",
+    "build_matrix_chunked",
     "cache_key",
     "cached_matrix",
+    "count_within",
+    "dense_bytes",
     "download_street_graph",
     "load_street_graph",
     "near_links",
+    "nearest_of",
     "parse_band",
     "parse_mode",
     "street_engine_or_crowfly",

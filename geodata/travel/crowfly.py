@@ -18,6 +18,7 @@ from geodata.travel.base import Mode, Points, ProgressFn, TimeBand
 
 if TYPE_CHECKING:  # pragma: no cover
     from geodata.travel.barrier import RiverBarrier
+    from geodata.travel.sparse import SparseTimes
 
 __all__ = ["DRIVE_DETOUR_KM", "WALK_DETOUR_KM", "CrowflyEngine", "CrowflySettings", "detour_factor"]
 
@@ -121,6 +122,11 @@ class CrowflyEngine:
             src = self._barrier_src = src()
         return src
 
+    def __getstate__(self) -> dict[str, Any]:
+        """For pickling to Dask workers: the river barrier resolved (not a callable of its owner)."""
+        _ = self.barrier
+        return dict(self.__dict__)
+
     def speed_ms(self, band: TimeBand) -> float:
         """Speed in metres per second in ``band``."""
         s = self.settings
@@ -207,3 +213,64 @@ class CrowflyEngine:
                 progress(stop, len(origins))
         out[out > self.settings.cutoff_min * 60.0] = np.inf
         return out
+
+    def sparse_matrix(
+        self,
+        origins: Points,
+        destinations: Points,
+        band: TimeBand,
+        *,
+        cutoff_s: float | None = None,
+        progress: ProgressFn | None = None,
+    ) -> SparseTimes:
+        """The pairs within ``cutoff_s`` (default: the engine's cutoff) as :class:`SparseTimes`, on demand.
+
+        A KD-tree of the origins finds, per destination, the origins within the
+        straight-line radius the cutoff allows at the smallest detour factor; their
+        times are then computed exactly as :meth:`matrix` computes them (so each
+        stored pair equals the dense matrix's).  With the river barrier (London)
+        the dense rule runs instead, column block by column block.
+        """
+        from scipy.spatial import cKDTree
+
+        from geodata.travel.sparse import SparseTimes
+
+        cut = self.settings.cutoff_min * 60.0
+        cut = min(cut, float(cutoff_s)) if cutoff_s is not None else cut
+        shape = (len(origins), len(destinations))
+        if self.barrier is not None or len(origins) == 0 or len(destinations) == 0:
+            parts = []
+            step = 256
+            for lo in range(0, max(shape[1], 1), step):
+                sub = Points(destinations.ids[lo:lo + step], destinations.x[lo:lo + step], destinations.y[lo:lo + step])
+                parts.append(SparseTimes.from_dense(self.matrix(origins, sub, band), cut))
+                if progress:
+                    progress(min(lo + step, shape[1]), shape[1])
+            return SparseTimes.hstack(parts) if shape[1] else SparseTimes.from_dense(np.zeros(shape, np.float32), cut)
+        speed = self.speed_ms(band)
+        s = self.settings
+        knots = s.walk_detour_km if self.mode is Mode.WALK else s.drive_detour_km
+        low = min([k[1] for k in knots]) if knots else self.detour()
+        radius = cut * speed / max(low, 1e-9) * (1 + 1e-6) + 1.0
+        tree = cKDTree(origins.xy)
+        step = 512
+        units_l, sites_l, secs_l = [], [], []
+        for lo in range(0, shape[1], step):
+            hi = min(lo + step, shape[1])
+            other = cKDTree(destinations.xy[lo:hi])
+            pairs = tree.sparse_distance_matrix(other, radius, output_type="ndarray")
+            u = pairs["i"].astype(np.int64)
+            j = pairs["j"].astype(np.int64) + lo
+            # the same arithmetic as the dense matrix, pair by pair (not the tree's distances)
+            d = np.hypot(origins.x[u] - destinations.x[j], origins.y[u] - destinations.y[j])
+            t = (d * self.detour_at(d) / speed).astype(np.float32)
+            keep = t <= cut
+            units_l.append(u[keep])
+            sites_l.append(j[keep])
+            secs_l.append(t[keep])
+            if progress:
+                progress(hi, shape[1])
+        cat = np.concatenate
+        return SparseTimes.from_pairs(shape, cat(units_l) if units_l else np.zeros(0, np.int64),
+                                      cat(sites_l) if sites_l else np.zeros(0, np.int64),
+                                      cat(secs_l) if secs_l else np.zeros(0, np.float32), cut)

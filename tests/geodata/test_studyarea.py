@@ -50,8 +50,8 @@ def test_forces_by_name_or_code(national: Path) -> None:
     assert study_area(force="Devon and Cornwall", national=national).label == "Devon & Cornwall"
     with pytest.raises(UnknownAreaError, match=r"did you mean 'Gwent'\?"):
         study_area(force="Gwnet Police", national=national)
-    with pytest.raises(UnknownAreaError, match="not supported yet"):
-        study_area(force="all", national=national)
+    every = study_area(force="all", national=national)
+    assert (every.key, every.label, len(every.codes)) == ("force-all", "England and Wales", 43)
 
 
 def test_deciles_are_within_each_nation() -> None:

@@ -1,0 +1,153 @@
+"""Beyond one machine's dense matrices: the sparse layout and Dask builds through the planner
+and the CLI, on Newport and on all of England and Wales (the national pack)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from estate import settings as config
+from estate.cli import main
+from estate.planner import Planner
+from geodata.travel.sparse import SparseTimes
+
+NATIONAL = Path(__file__).resolve().parents[2].parent / "shared" / "national"
+
+needs_national = pytest.mark.skipif(not (NATIONAL / "newport").is_dir(), reason="the national pack is not available")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@needs_national
+def test_newport_sparse_layout_gives_the_dense_coverage() -> None:
+    cache = config.cache_dir() or False
+    dense = Planner(area="newport", cache_dir=cache)
+    sparse = Planner(area="newport", cache_dir=cache, sparse_above=0, sparse_cutoff_min=1440.0, workers=1)
+    try:
+        assert not dense.is_sparse() and sparse.is_sparse()
+        times = sparse.matrix("walk", "day")
+        assert isinstance(times, SparseTimes) and sparse.matrix_reports[("walk", "all")]["layout"] == "sparse"
+        np.testing.assert_array_equal(times.to_dense(), dense.matrix("walk", "day"))
+        for sid in ("register", "example-two-close"):
+            a, b = dense.coverage(sid, "walk", "day"), sparse.coverage(sid, "walk", "day")
+            assert a.to_dict() == b.to_dict()
+            np.testing.assert_array_equal(a.unit_site, b.unit_site)
+    finally:
+        sparse.close()
+
+
+@needs_national
+def test_newport_two_worker_build_equals_the_single_process_build(tmp_path: Path) -> None:
+    from geodata.cluster import open_client
+    from geodata.travel.base import BANDS
+    from geodata.travel.chunked import build_matrix_chunked
+
+    p = Planner(area="newport", cache_dir=config.cache_dir() or False)
+    dense = p.matrix("walk", "day")  # the single-process build (or its cached file)
+    engine = p.engine("walk")  # the street network and crow-fly outside it, sent to the workers
+    with open_client(workers=2) as client:
+        assert len(client.scheduler_info()["workers"]) == 2
+        built = build_matrix_chunked(engine, p.units.points, p.estate.points(), BANDS["day"], client=client,
+                                     out_dir=tmp_path, chunk_sites=64)
+    assert built.shape == dense.shape and built.nnz == int(np.isfinite(dense).sum())
+    np.testing.assert_array_equal(built.to_dense(), dense)
+
+
+def test_a_planner_with_workers_writes_the_dense_file_and_drops_its_chunks(tmp_path: Path, toy_case) -> None:
+    from geodata.travel.crowfly import CrowflyEngine
+
+    p = Planner(cache_dir=tmp_path, workers=1)
+    engine = CrowflyEngine("walk")
+    p._engines[engine.mode] = engine
+    p.__dict__["units"], p.__dict__["estate"] = toy_case.units, toy_case.estate
+    from estate.derived import Tables
+
+    p.__dict__["tables"] = Tables.build(toy_case.units, toy_case.estate)
+    try:
+        built = p.matrix("walk", "day")
+        rep = p.matrix_reports[("walk", "all")]
+        assert rep["layout"] == "dense" and rep["status"] == "built" and isinstance(built, np.ndarray)
+        np.testing.assert_array_equal(built, engine.matrix(toy_case.units.points, toy_case.estate.points(),
+                                                           _day()))
+        assert Path(rep["path"]).is_file() and not any(q.is_dir() for q in tmp_path.iterdir())
+    finally:
+        p.close()
+
+
+def _day():
+    from geodata.travel.base import BANDS
+
+    return BANDS["day"]
+
+
+def test_a_scheduler_that_does_not_answer_is_exit_2_without_a_traceback(capsys) -> None:
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    code = main(["--area", "newport", "build", "--mode", "walk", "--band", "day", "--scheduler", address])
+    err = capsys.readouterr().err
+    assert code == 2 and "did not answer" in err and address in err and "Traceback" not in err
+    assert err.startswith("error: ")
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--workers", "0"], "out of range"),
+    (["--workers", "65"], "out of range"),
+    (["--scheduler", "localhost:8786"], "not a Dask scheduler address"),
+])
+def test_bad_cluster_options_are_exit_2(capsys, argv: list[str], message: str) -> None:
+    code = main(["access", "--mode", "walk", "--band", "day", *argv])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_workers_and_scheduler_together_are_refused(capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["build", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"])
+    assert info.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
+
+
+@needs_national
+def test_england_and_wales_access_returns_every_lsoa(capsys) -> None:
+    code = main(["--force", "all", "access", "--mode", "walk", "--band", "day", "--within", "30",
+                 "--host", "supermarket", "--format", "csv"])
+    out = capsys.readouterr().out
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 35_672 and len({r["unit_id"] for r in rows}) == 35_672
+    reached = [r for r in rows if r["nearest_min"]]
+    # most LSOAs have a supermarket within two hours' walk; the rest are empty, with 0 within 30 minutes
+    assert len(reached) > 30_000
+    assert all(r["sites_within"] == "0" for r in rows if not r["nearest_min"])
+    assert all(float(r["nearest_min"]) <= 30 for r in reached if int(r["sites_within"]) > 0)
+
+
+def test_an_existing_scheduler_runs_the_same_build(tmp_path: Path, toy_case) -> None:
+    from distributed import LocalCluster
+
+    from estate.derived import Tables
+    from geodata.travel.crowfly import CrowflyEngine
+
+    engine = CrowflyEngine("drive")
+    want = engine.matrix(toy_case.units.points, toy_case.estate.points(), _day())
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                      dashboard_address=None) as cluster:
+        p = Planner(cache_dir=tmp_path, scheduler=cluster.scheduler_address, sparse_above=0)
+        p._engines[engine.mode] = engine
+        p.__dict__["units"], p.__dict__["estate"] = toy_case.units, toy_case.estate
+        p.__dict__["tables"] = Tables.build(toy_case.units, toy_case.estate)
+        try:
+            got = p.matrix("drive", "day")
+            assert isinstance(got, SparseTimes) and got.cutoff_s == 120 * 60.0
+            np.testing.assert_array_equal(got.to_dense(), np.where(want <= 7200, want, np.inf))
+            assert p.matrix_reports[("drive", "day")]["layout"] == "sparse"
+            assert p.cutoff_min("drive", "day") == 120.0  # below the engine's own day: said in every output
+        finally:
+            p.close()
