@@ -1,6 +1,6 @@
 """The committee report laid out for print (A4, reportlab), from the same document model as the HTML.
 
-The PDF uses DejaVu Sans (shipped with matplotlib) for full Unicode text.
+The PDF uses DejaVu Sans (shipped with matplotlib) for full Unicode text, as the static maps do.
 """
 
 from __future__ import annotations
@@ -8,34 +8,34 @@ from __future__ import annotations
 import html
 import io
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from estate.evidence import Evidence
 from estate.outputs import _palette as palette
 from estate.outputs._escape import PDF_MAX_CHARS, pdf_link, pdf_text
+from estate.outputs._fonts import dejavu
 from estate.outputs.report import Facts, Figure, Heading, PageBreak, Para, Table, build_document
 
 __all__ = ["render_pdf"]
 
 
 def _fonts() -> tuple[str, str]:
-    """Register DejaVu Sans (from matplotlib's fonts) once; fall back to Helvetica."""
+    """Register DejaVu Sans (from matplotlib's fonts, not importing it) once; fall back to Helvetica."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
     if "EvDejaVu" in pdfmetrics.getRegisteredFontNames():
         return "EvDejaVu", "EvDejaVu-Bold"
+    regular, bold = dejavu(), dejavu(bold=True)
+    if regular is None or bold is None:  # pragma: no cover - matplotlib always ships DejaVu
+        return "Helvetica", "Helvetica-Bold"
     try:
-        import matplotlib
-
-        ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-        pdfmetrics.registerFont(TTFont("EvDejaVu", str(ttf / "DejaVuSans.ttf")))
-        pdfmetrics.registerFont(TTFont("EvDejaVu-Bold", str(ttf / "DejaVuSans-Bold.ttf")))
+        pdfmetrics.registerFont(TTFont("EvDejaVu", str(regular)))
+        pdfmetrics.registerFont(TTFont("EvDejaVu-Bold", str(bold)))
         pdfmetrics.registerFontFamily("EvDejaVu", normal="EvDejaVu", bold="EvDejaVu-Bold",
                                       italic="EvDejaVu", boldItalic="EvDejaVu-Bold")
         return "EvDejaVu", "EvDejaVu-Bold"
-    except (OSError, ImportError):  # pragma: no cover - matplotlib always ships DejaVu
+    except OSError:  # pragma: no cover - an unreadable font file
         return "Helvetica", "Helvetica-Bold"
 
 
