@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +15,8 @@ from estate.evidence import build_evidence
 from estate.outputs import _palette as palette
 from estate.outputs import staticmaps
 from tests.estate import _toy_evidence as toy
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +78,19 @@ def test_the_overview_shades_each_catchment_in_its_own_colour(drawn):
         r, g, b = (int(v) for v in np.round(0.55 * c + 0.45 * white))
         mixed = f"#{r:02x}{g:02x}{b:02x}"
         assert _has(px, mixed, tol=8, at_least=500), k
+
+
+def test_the_pack_imports_neither_matplotlib_nor_openpyxl(tmp_path):
+    """Importing them cost more than drawing every map and writing the workbook (issue 10's budget)."""
+    code = (
+        "import sys\n"
+        "from tests.estate import _toy_evidence as toy\n"
+        "from estate.cli import write_evidence_pack\n"
+        "from pathlib import Path\n"
+        f"p = toy.toy_planner(Path({str(tmp_path)!r}))\n"
+        f"write_evidence_pack(p, 'cuts', against='base', mode='walk', out_dir={str(tmp_path / 'pack')!r})\n"
+        "print(sorted(m for m in ('matplotlib', 'openpyxl') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "pack" / "report.pdf").stat().st_size > 0
