@@ -331,7 +331,8 @@ def _write_table(ws: Sheet, top: int, df: pd.DataFrame, title: str = "", *, by_r
     for j, col in enumerate(df.columns, start=1):
         ws.set(r, j, str(col), bold=True, fill=_HEADER_FILL)
     fmts: list[str | None] = [_fmt_for(str(col)) for col in df.columns]
-    for i, values in enumerate(df.itertuples(index=False, name=None), start=r + 1):
+    columns = [df.iloc[:, j].tolist() for j in range(df.shape[1])]  # whole columns to Python at once (fast)
+    for i, values in enumerate(zip(*columns, strict=True), start=r + 1):
         if by_row:
             fmts = [None, *[_fmt_for(str(values[0]).replace(" ", "_"))] * (len(values) - 1)]
         for j, v in enumerate(values, start=1):
