@@ -71,3 +71,26 @@ def test_the_embedded_png_renders_as_reportlabs_own_image(mode, tmp_path):
         pages[name] = np.asarray(Image.open(tmp_path / f"{name}.png").convert("RGB")).astype(int)
     assert pages["ours"].shape == pages["reportlab"].shape
     assert np.abs(pages["ours"] - pages["reportlab"]).max() <= 2
+
+
+@pytest.mark.skipif(not Path("/usr/bin/pdftotext").exists(), reason="no poppler-utils (pdftotext)")
+def test_table_cells_as_plain_text_or_paragraphs_all_read_back(tmp_path, monkeypatch):
+    """Short plain cells are drawn as text, the rest as paragraphs: a reader sees every one, markup literal."""
+    from estate.evidence import build_evidence
+    from estate.outputs import report_pdf
+    from estate.outputs.report import Table
+    from tests.estate import _toy_evidence as toy
+
+    ev = build_evidence(toy.toy_planner(tmp_path), "cuts", against="base", mode="walk", bands=("day",))
+    long_text = "a rationale long enough to wrap over several lines of its narrow column " * 3
+    table = Table(columns=["Site", "Change", "Note"], rows=[["Alpha", "closed", long_text.strip()],
+                                                            ["<b>Beta</b> & co", "12,345", "x\x07y"]],
+                  numeric={1}, widths=[1.0, 1.0, 1.0])
+    monkeypatch.setattr(report_pdf, "build_document", lambda ev, maps: [table])
+    pdf = tmp_path / "t.pdf"
+    pdf.write_bytes(report_pdf.render_pdf(ev, {}))
+    text = subprocess.run(["/usr/bin/pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    flat = " ".join(text.split())
+    for want in ("Alpha", "closed", "<b>Beta</b> & co", "12,345", "narrow column"):
+        assert want in flat, want
