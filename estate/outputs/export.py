@@ -54,7 +54,7 @@ from estate.outputs.files import check_can_create
 from estate.outputs.geometry import GeographySource, geometry_for
 from estate.outputs.report_html import render_html
 from estate.outputs.report_pdf import render_pdf
-from estate.outputs.staticmaps import canvas_for, start_evidence_maps
+from estate.outputs.staticmaps import start_evidence_maps
 from estate.outputs.xlsx import Sheet, Workbook
 from estate.text import json_number as _clean
 from geodata import atomic_directory
@@ -331,7 +331,7 @@ def _write_table(ws: Sheet, top: int, df: pd.DataFrame, title: str = "", *, by_r
     for j, col in enumerate(df.columns, start=1):
         ws.set(r, j, str(col), bold=True, fill=_HEADER_FILL)
     fmts: list[str | None] = [_fmt_for(str(col)) for col in df.columns]
-    columns = [df.iloc[:, j].tolist() for j in range(df.shape[1])]  # whole columns to Python at once (fast)
+    columns = [col.tolist() for _, col in df.items()]  # whole columns to Python values at once (fast)
     for i, values in enumerate(zip(*columns, strict=True), start=r + 1):
         if by_row:
             fmts = [None, *[_fmt_for(str(values[0]).replace(" ", "_"))] * (len(values) - 1)]
@@ -505,7 +505,9 @@ def _write_files(source: GeographySource, ev: Evidence, folder: Path, progress: 
     The maps are started first (in ``workers`` forked processes when more than one), the
     tables are written while they draw, then the two reports that embed them.
     """
-    pending = start_evidence_maps(canvas_for(source), ev, workers=workers)
+    # the boundaries first (the workers inherit them; the catchments need them too), then the maps
+    _ = source.unit_polygons, source.areas
+    pending = start_evidence_maps(source, ev, workers=workers)
     maps: dict[str, bytes] = {}
     tables: list[tuple[str, Callable[[Path], None]]] = [
         ("evidence.csv", lambda p: write_evidence_csv(ev, p)),

@@ -52,10 +52,10 @@ def _png_parts(png: bytes) -> tuple[int, int, int, int, bytes, bytes] | None:
     --------
     >>> import io
     >>> from PIL import Image
-    >>> buf = io.BytesIO(); Image.new("P", (3, 2)).save(buf, format="PNG")
+    >>> buf = io.BytesIO(); Image.new("P", (3, 2)).save(buf, format="PNG")  # one colour: 1 bit a pixel
     >>> w, h, depth, colours, palette, data = _png_parts(buf.getvalue())
     >>> (w, h, depth, colours), len(palette) % 3
-    ((3, 2, 8, 1), 0)
+    ((3, 2, 1, 1), 0)
     """
     if png[:8] != b"\x89PNG\r\n\x1a\n":
         return None

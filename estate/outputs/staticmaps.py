@@ -581,13 +581,25 @@ def canvas_for(source: GeographySource) -> MapCanvas:
     return MapCanvas(geometry_for(source), source.estate)
 
 
-_WORKER_CANVAS: MapCanvas | None = None  # set before forking the map workers, inherited by them
+# set before forking the map workers, inherited by them (nothing big is pickled): the source
+# (or a ready canvas) and the evidence; each worker prepares its own canvas on its first job
+_WORKER_SOURCE: GeographySource | MapCanvas | None = None
+_WORKER_EVIDENCE: Evidence | None = None
+_WORKER_CANVAS: MapCanvas | None = None
 
 
-def _site_job(job: tuple[str, SiteCase, BandCase, int]) -> tuple[str, bytes]:
-    key, case, bc, dpi = job
-    assert _WORKER_CANVAS is not None
-    return key, _WORKER_CANVAS.site_map(case, bc, dpi=dpi)
+def _worker_job(job: tuple[str, str, str, int]) -> tuple[str, bytes]:
+    """Draw one map in a worker: ('overview', '', band, dpi) or ('site', site_id, band, dpi)."""
+    global _WORKER_CANVAS
+    kind, site_id, band, dpi = job
+    assert _WORKER_SOURCE is not None and _WORKER_EVIDENCE is not None
+    if _WORKER_CANVAS is None:
+        src = _WORKER_SOURCE
+        _WORKER_CANVAS = src if isinstance(src, MapCanvas) else canvas_for(src)
+    if kind == "overview":
+        return f"overview/{band}", _WORKER_CANVAS.overview_map(_WORKER_EVIDENCE, band, dpi=dpi)
+    case = next(c for c in _WORKER_EVIDENCE.cases if c.site_id == site_id)
+    return map_key(site_id, band), _WORKER_CANVAS.site_map(case, case.bands[band], dpi=dpi)
 
 
 def _same_map(a: BandCase, b: BandCase) -> bool:
@@ -597,11 +609,17 @@ def _same_map(a: BandCase, b: BandCase) -> bool:
 
 
 class PendingMaps:
-    """Maps being drawn: the site maps already submitted to the workers (if any); :meth:`result` finishes them."""
+    """Maps being drawn: every map already submitted to the workers (if any); :meth:`result` finishes them.
 
-    def __init__(self, canvas: MapCanvas, evidence: Evidence, *, dpi: int = DPI, workers: int = 1) -> None:
-        global _WORKER_CANVAS
-        self.canvas, self.evidence, self.dpi = canvas, evidence, dpi
+    With workers, the canvas is prepared in each worker (off the caller's path) and the
+    overviews are drawn there too; without, here, on the first map.
+    """
+
+    def __init__(self, source: GeographySource | MapCanvas, evidence: Evidence, *, dpi: int = DPI,
+                 workers: int = 1) -> None:
+        global _WORKER_SOURCE, _WORKER_EVIDENCE, _WORKER_CANVAS
+        self.source, self.evidence, self.dpi = source, evidence, dpi
+        self._canvas = source if isinstance(source, MapCanvas) else None
         self.overviews = [b.name for b in evidence.bands] if any(c.located for c in evidence.cases) else []
         self.jobs: list[tuple[str, SiteCase, BandCase, int]] = []
         self.aliases: dict[str, str] = {}
@@ -620,14 +638,23 @@ class PendingMaps:
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Future[tuple[str, bytes]]] = []
         if workers > 1 and len(self.jobs) > 3 and "fork" in multiprocessing.get_all_start_methods():
-            _WORKER_CANVAS = canvas  # the forked workers inherit it; nothing big is pickled
+            _WORKER_SOURCE, _WORKER_EVIDENCE, _WORKER_CANVAS = source, evidence, self._canvas
             self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                              initializer=die_with_parent, initargs=(os.getpid(),))
-            self._futures = [self._pool.submit(_site_job, job) for job in self.jobs]
+            work = [("overview", "", band, dpi) for band in self.overviews]
+            work += [("site", case.site_id, bc.band, dpi) for _, case, bc, _ in self.jobs]
+            self._futures = [self._pool.submit(_worker_job, job) for job in work]
+
+    @property
+    def canvas(self) -> MapCanvas:
+        """The canvas maps are drawn on here (prepared on first use)."""
+        if self._canvas is None:
+            self._canvas = canvas_for(self.source)  # type: ignore[arg-type]
+        return self._canvas
 
     def result(self, progress: ProgressFn | None = None) -> dict[str, bytes]:
         """Every map: key -> PNG bytes (see :func:`evidence_maps`)."""
-        global _WORKER_CANVAS
+        global _WORKER_SOURCE, _WORKER_EVIDENCE, _WORKER_CANVAS
         out: dict[str, bytes] = {}
 
         def done(key: str, png: bytes) -> None:
@@ -636,18 +663,18 @@ class PendingMaps:
                 progress(len(out), self.total)
 
         try:
-            for band in self.overviews:
-                done(f"overview/{band}", self.canvas.overview_map(self.evidence, band, dpi=self.dpi))
             if self._pool is not None:
                 for fut in as_completed(self._futures):
                     done(*fut.result())
             else:
+                for band in self.overviews:
+                    done(f"overview/{band}", self.canvas.overview_map(self.evidence, band, dpi=self.dpi))
                 for key, case, bc, dpi in self.jobs:
                     done(key, self.canvas.site_map(case, bc, dpi=dpi))
         finally:
             if self._pool is not None:
                 self._pool.shutdown(cancel_futures=True)
-                _WORKER_CANVAS = None
+                _WORKER_SOURCE = _WORKER_EVIDENCE = _WORKER_CANVAS = None
         for alias, key in self.aliases.items():
             out[alias] = out[key]
         log.debug("drew %d maps (%d shared between bands)", self.total, len(self.aliases))
@@ -657,8 +684,7 @@ class PendingMaps:
 def start_evidence_maps(source: GeographySource | MapCanvas, evidence: Evidence, *, dpi: int = DPI,
                         workers: int = 1) -> PendingMaps:
     """Start drawing every map of a pack (in ``workers`` forked processes when more than one)."""
-    canvas = source if isinstance(source, MapCanvas) else canvas_for(source)
-    return PendingMaps(canvas, evidence, dpi=dpi, workers=workers)
+    return PendingMaps(source, evidence, dpi=dpi, workers=workers)
 
 
 def evidence_maps(source: GeographySource | MapCanvas, evidence: Evidence, *, progress: ProgressFn | None = None,
@@ -668,7 +694,7 @@ def evidence_maps(source: GeographySource | MapCanvas, evidence: Evidence, *, pr
     Keys: ``overview/<band>`` for each site band, and :func:`map_key` for each
     site and band with a catchment (nothing for sites with no location or an
     empty catchment).  Two bands of a site that would draw the same map share
-    one PNG (the same bytes under both keys).  ``workers`` > 1 draws the site
-    maps in that many forked processes (where the platform can fork).
+    one PNG (the same bytes under both keys).  ``workers`` > 1 draws the maps
+    in that many forked processes (where the platform can fork).
     """
     return start_evidence_maps(source, evidence, dpi=dpi, workers=workers).result(progress)
