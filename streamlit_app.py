@@ -43,7 +43,7 @@ st.set_page_config(page_title=T.APP_TITLE, page_icon=page_icon(), layout="wide")
 
 
 @st.cache_resource(show_spinner="Building the evidence…", max_entries=32)
-def _evidence(cfg: tuple[str, str], sig: Any, key: str, _ref: str | Scenario, against: str, mode: str,
+def _evidence(cfg: tuple[str, ...], sig: Any, key: str, _ref: str | Scenario, against: str, mode: str,
               bands: tuple[str, ...]) -> Any:
     """The evidence of a saved scenario or the draft, kept by the planner's content key."""
     from estate.evidence import build_evidence

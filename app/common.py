@@ -45,14 +45,19 @@ def page_icon() -> Any:
 
 
 # ---- cached data ----------------------------------------------------------------
-def config() -> tuple[str, str]:
-    """(data folder, scenario folder) from the environment: the key of every cache."""
+def config() -> tuple[str, str, str, str]:
+    """(data folder, scenario folder, area, force) from the environment: the key of every cache."""
     return settings.environment().key
 
 
 @st.cache_resource(show_spinner="Loading the data pack…")
-def _planner(data_dir: str, scenarios_dir: str) -> Planner:
-    p = Planner(data_dir or None, scenarios_dir=scenarios_dir or None)
+def _planner(data_dir: str, scenarios_dir: str, area: str, force: str) -> Planner:
+    from geodata.studyarea import study_area
+
+    where = study_area(area or None, force or None)
+    # $ESTATE_DATA is London's pack; other areas read the national pack ($ESTATE_NATIONAL)
+    p = Planner((data_dir or None) if where.is_london else None,
+                scenarios_dir=(scenarios_dir or None) if where.is_london else None, area=where)
     _ = p.estate, p.units, p.areas  # load now, once
     return p
 
@@ -62,20 +67,20 @@ def planner() -> Planner:
 
 
 @st.cache_resource(show_spinner="Preparing the map shapes…")
-def geometry(cfg: tuple[str, str]) -> maps.MapGeometry:
+def geometry(cfg: tuple[str, ...]) -> maps.MapGeometry:
     p = planner()
     return maps.geometry_for(p).web  # the same preparation the evidence pack's maps use
 
 
 @st.cache_resource(show_spinner=False)
-def warmup(cfg: tuple[str, str]) -> Warmup:
+def warmup(cfg: tuple[str, ...]) -> Warmup:
     """The background builds of this server: the postcode list, then every matrix."""
     p = planner()
     return Warmup(p, WARM_PAIRS, extra=[lambda: p.postcode_geocoder]).start()
 
 
 @st.cache_resource(show_spinner=False)
-def _last_signature(cfg: tuple[str, str]) -> dict[str, Any]:
+def _last_signature(cfg: tuple[str, ...]) -> dict[str, Any]:
     return {}
 
 
@@ -186,7 +191,7 @@ def sidebar_controls() -> dict[str, Any]:
                         help=T.HELP["band"])
     t = sb.select_slider("Threshold (minutes)", options=list(THRESHOLDS), key="threshold", help=T.HELP["threshold"])
     borough = sb.selectbox("Borough (neighbourhood detail)", boroughs, key="borough",
-                           format_func=lambda k: names.get(k, "All London"), help=T.HELP["borough"])
+                           format_func=lambda k: names.get(k, f"All {planner().area.label}"), help=T.HELP["borough"])
     return {"base": base, "scenario": scen, "mode": mode, "band": band, "t": int(t), "borough": borough}
 
 
