@@ -122,7 +122,7 @@ def _png_flowable(png: bytes, width: float, height: float) -> Any:
             out: bytes = PDFStream(d, data).format(document)
             return out
 
-    class _Png(Flowable):  # type: ignore[misc]
+    class _Png(Flowable):
         def __init__(self) -> None:
             super().__init__()
             self.hAlign = "CENTER"
