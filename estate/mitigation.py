@@ -144,14 +144,22 @@ def host_recovery(times: np.ndarray | SparseTimes, units: np.ndarray, before: np
     if len(units) == 0 or len(cand) == 0:
         z = np.zeros(len(cand))
         return HostRecovery(cand, z, z.copy(), z.copy(), 0.0)
-    block = times[np.ix_(units, cand)].astype(np.float64) / 60.0
-    new = np.minimum(after[:, None], block)
+    block = times[np.ix_(units, cand)]  # seconds; each group of rows is converted only where it is used
     pushed = (before <= threshold) & (after > threshold)
-    recovered = w[pushed] @ (new[pushed] <= threshold) if pushed.any() else np.zeros(len(cand))
-    lost = ~np.isfinite(after)
-    reconnected = w[lost] @ np.isfinite(new[lost]) if lost.any() else np.zeros(len(cand))
+    # pushed rows have after > threshold, so min(after, t) <= threshold is t <= threshold
+    recovered = (w[pushed] @ (block[pushed].astype(np.float64) / 60.0 <= threshold) if pushed.any()
+                 else np.zeros(len(cand)))
+    lost = ~np.isfinite(after)  # min(inf, t) is t
+    reconnected = w[lost] @ np.isfinite(block[lost]) if lost.any() else np.zeros(len(cand))
     fin = np.isfinite(after)
-    saved = w[fin] @ (after[fin][:, None] - new[fin]) if fin.any() else np.zeros(len(cand))
+    if fin.any():
+        new = block[fin].astype(np.float64)
+        new /= 60.0
+        after_fin = after[fin][:, None]
+        np.minimum(after_fin, new, out=new)
+        saved = w[fin] @ (after_fin - new)
+    else:
+        saved = np.zeros(len(cand))
     return HostRecovery(cand, np.asarray(recovered, np.float64), np.asarray(reconnected, np.float64),
                         np.asarray(saved, np.float64), float(w[pushed].sum()))
 

@@ -399,9 +399,9 @@ def check_changes(sc: Scenario, text: str = "") -> None:
     seen: dict[str, str] = {}
     for kind in ("close", "open", "set_hours"):
         for ch in getattr(sc, kind):
-            lines = _lines_of(text, ch.site_id) if text else []
-            at = f" (lines {', '.join(map(str, lines))})" if len(lines) > 1 else ""
-            if ch.site_id in seen:
+            if ch.site_id in seen:  # the lines are looked up only for the error (a scan of the file per site)
+                lines = _lines_of(text, ch.site_id) if text else []
+                at = f" (lines {', '.join(map(str, lines))})" if len(lines) > 1 else ""
                 first = seen[ch.site_id]
                 if first == kind:
                     raise ScenarioError(f"{sc.path or sc.id}: {kind} names {ch.site_id!r} twice{at}; "

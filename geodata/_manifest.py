@@ -186,6 +186,22 @@ def ensure_bng(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     return gdf.to_crs(BNG)
 
 
+def read_attributes(layer_name: str, data_dir: Path) -> pd.DataFrame:
+    """A vector layer's attribute table only (its checked columns; no geometry read), with its row count checked.
+
+    For a layer read for its figures alone (the 2011 residents per LSOA): the shapes are
+    neither parsed nor checked, the cost of most of the reading.
+    """
+    layer, path = _path(layer_name, data_dir)
+    try:
+        df = gpd.read_file(path, ignore_geometry=True, columns=list(layer.columns))
+    except Exception as exc:  # pyogrio raises several kinds
+        raise DataError(f"{path}: cannot be read ({exc}). Re-download the file.") from exc
+    _check_columns(layer, path, df.columns)
+    _check_rows(layer, path, len(df))
+    return pd.DataFrame(df)
+
+
 def read_layer(layer_name: str, data_dir: Path) -> gpd.GeoDataFrame:
     """Read a vector layer, check columns, CRS and rows; return it in EPSG:27700."""
     layer, path = _path(layer_name, data_dir)

@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geodata._manifest import read_layer, read_table
+from geodata._manifest import read_attributes, read_layer, read_table
 from geodata.checks import require_columns
 from geodata.errors import DataError
 from geodata.travel.base import Points
@@ -123,7 +123,7 @@ def imd_deciles_for_lsoa21(data_dir: Path) -> pd.Series:
     imd = read_table("imd2019", data_dir)
     lookup = read_table("lsoa_lookup", data_dir)
     lookup = lookup[lookup["LAD22CD"].astype(str).str.startswith("E09")]
-    pop11 = read_layer("lsoa11_population", data_dir)[["LSOA11CD", "USUALRES"]]
+    pop11 = read_attributes("lsoa11_population", data_dir)[["LSOA11CD", "USUALRES"]]
     rank = imd.set_index("LSOA code (2011)")[_IMD_RANK]
     decile = imd.set_index("LSOA code (2011)")[_IMD_DECILE]
     lk = lookup[["F_LSOA11CD", "LSOA21CD"]].merge(

@@ -2,9 +2,9 @@
 
 One helper per destination, used by every writer of that destination:
 
-* :func:`csv_text` / :func:`neutralise_cell` (every CSV) and :func:`neutralise_workbook`
-  (every XLSX): text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-  return is never a live formula;
+* :func:`csv_text` / :func:`neutralise_cell` (every CSV) and :mod:`estate.outputs.xlsx`
+  (every XLSX, with :data:`FORMULA_START` and :func:`xlsx_value`): text starting with ``=``,
+  ``+``, ``-``, ``@``, a tab or a carriage return is never a live formula;
 * :func:`pdf_text` (every reportlab paragraph): markup escaped, quotes included,
   long unbroken runs broken, overlong text cut with a note; :func:`pdf_link` makes
   a link only of a plain ``http(s)`` address;
@@ -29,7 +29,6 @@ __all__ = [
     "csv_text",
     "html_in_script",
     "neutralise_cell",
-    "neutralise_workbook",
     "pdf_link",
     "pdf_text",
     "xlsx_value",
@@ -72,7 +71,7 @@ _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def xlsx_value(value: Any) -> Any:
-    """A value an XLSX cell can hold: control characters (which openpyxl refuses) become U+FFFD.
+    """A value an XLSX cell can hold: control characters (which XML cannot carry) become U+FFFD.
 
     Examples
     --------
@@ -82,18 +81,6 @@ def xlsx_value(value: Any) -> Any:
     if isinstance(value, str):
         return _XLSX_ILLEGAL.sub("\ufffd", value)
     return value
-
-
-def neutralise_workbook(wb: Any) -> None:
-    """Make every cell of an openpyxl workbook that would be a formula plain text (shown as written)."""
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                v = cell.value
-                if isinstance(v, str) and (cell.data_type == "f" or v.startswith(FORMULA_START)):
-                    cell.value = v
-                    cell.data_type = "s"
-                    cell.quotePrefix = True
 
 
 #: the longest text one PDF paragraph holds (a longer rationale is cut; the pack's

@@ -49,12 +49,13 @@ from estate import text
 from estate.coverage import WHOLE_CODES
 from estate.errors import OutputError
 from estate.evidence import EFFECT_GAIN, EFFECT_LOSS, Evidence
-from estate.outputs._escape import csv_text, neutralise_workbook, xlsx_value
+from estate.outputs._escape import csv_text
 from estate.outputs.files import check_can_create
 from estate.outputs.geometry import GeographySource, geometry_for
 from estate.outputs.report_html import render_html
 from estate.outputs.report_pdf import render_pdf
-from estate.outputs.staticmaps import canvas_for, start_evidence_maps
+from estate.outputs.staticmaps import start_evidence_maps
+from estate.outputs.xlsx import Sheet, Workbook
 from estate.text import json_number as _clean
 from geodata import atomic_directory
 from geodata.areas import GROUPS
@@ -315,25 +316,24 @@ def _fmt_for(col: str) -> str | None:
     return None
 
 
-def _write_table(ws: Any, top: int, df: pd.DataFrame, title: str = "", *, by_row: bool = False) -> int:
+_HEADER_FILL = "E9EDF5"
+
+
+def _write_table(ws: Sheet, top: int, df: pd.DataFrame, title: str = "", *, by_row: bool = False) -> int:
     """Write ``df`` at row ``top`` (1-based) with a bold header; return the next free row.
 
     Number formats follow the column names, or the first column's value with ``by_row``
     (for tables with one metric per row).
     """
-    from openpyxl.styles import Font, PatternFill
-
     r = top
     if title:
-        ws.cell(row=r, column=1, value=xlsx_value(title)).font = Font(bold=True, size=12)
+        ws.set(r, 1, title, bold=True, size=12)
         r += 1
-    fill = PatternFill("solid", fgColor="E9EDF5")
     for j, col in enumerate(df.columns, start=1):
-        c = ws.cell(row=r, column=j, value=xlsx_value(str(col)))
-        c.font = Font(bold=True)
-        c.fill = fill
+        ws.set(r, j, str(col), bold=True, fill=_HEADER_FILL)
     fmts: list[str | None] = [_fmt_for(str(col)) for col in df.columns]
-    for i, values in enumerate(df.itertuples(index=False), start=r + 1):
+    columns = [col.tolist() for _, col in df.items()]  # whole columns to Python values at once (fast)
+    for i, values in enumerate(zip(*columns, strict=True), start=r + 1):
         if by_row:
             fmts = [None, *[_fmt_for(str(values[0]).replace(" ", "_"))] * (len(values) - 1)]
         for j, v in enumerate(values, start=1):
@@ -342,23 +342,8 @@ def _write_table(ws: Any, top: int, df: pd.DataFrame, title: str = "", *, by_row
                 v = None
             if v is not None and not isinstance(v, (int, float, str, bool)):
                 v = str(v)
-            cell = ws.cell(row=i, column=j, value=xlsx_value(v))
-            f = fmts[j - 1]
-            if f and isinstance(v, (int, float)) and not isinstance(v, bool):
-                cell.number_format = f
+            ws.set(i, j, v, number_format=fmts[j - 1])
     return r + len(df) + 2
-
-
-def _autowidth(ws: Any, cap: int = 48) -> None:
-    from openpyxl.utils import get_column_letter
-
-    widths: dict[int, int] = {}
-    for row in ws.iter_rows():
-        for c in row:
-            if c.value is not None:
-                widths[c.column] = max(widths.get(c.column, 0), len(str(c.value)))
-    for col, w in widths.items():
-        ws.column_dimensions[get_column_letter(col)].width = min(max(8, w + 2), cap)
 
 
 def _borough_metrics(ev: Evidence, code: str) -> pd.DataFrame:
@@ -388,15 +373,15 @@ def _borough_metrics(ev: Evidence, code: str) -> pd.DataFrame:
 
 
 def write_evidence_xlsx(ev: Evidence, path: Path) -> None:
-    """``evidence.xlsx``: Summary, Sites, Where they go, Rules, and one sheet per borough."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    """``evidence.xlsx``: Summary, Sites, Where they go, Rules, and one sheet per borough.
 
+    Written by :mod:`estate.outputs.xlsx` (no cell is a formula; text that starts like one
+    carries the quote prefix).
+    """
     wb = Workbook()
     used: set[str] = set()
-    ws = wb.active
-    ws.title = _sheet_name("Summary", used)
-    ws.cell(row=1, column=1, value=xlsx_value(ev.title())).font = Font(bold=True, size=14)
+    ws = wb.sheet(_sheet_name("Summary", used))
+    ws.set(1, 1, ev.title(), bold=True, size=14)
     info = [("Scenario", f"{ev.scenario_title} ({ev.scenario_id})"), ("Against", f"{ev.against_title} ({ev.against})"),
             ("Mode", f"{ev.mode} (engine {ev.engine})"), ("Travel times", ev.engine_note),
             ("Site bands", ", ".join(b.label for b in ev.bands)),
@@ -405,8 +390,8 @@ def write_evidence_xlsx(ev: Evidence, path: Path) -> None:
             ("Generated", ev.generated)]
     info += [("Note", n) for n in ev.notes]
     for i, (k, v) in enumerate(info, start=2):
-        ws.cell(row=i, column=1, value=xlsx_value(k)).font = Font(bold=True)
-        ws.cell(row=i, column=2, value=xlsx_value(v))
+        ws.set(i, 1, k, bold=True)
+        ws.set(i, 2, v)
     r = len(info) + 3
     summ = summary_frame(ev)
     whole = summ["code"].isin(WHOLE_CODES)
@@ -417,45 +402,44 @@ def write_evidence_xlsx(ev: Evidence, path: Path) -> None:
         if col in rule_rows:
             rule_rows[col] = rule_rows[col].map(lambda v: ", ".join(v))
     _write_table(ws, r, rule_rows, "Rules")
-    _autowidth(ws)
+    ws.autowidth()
 
     sites = evidence_frame(ev)
-    ws = wb.create_sheet(_sheet_name("Sites", used))
+    ws = wb.sheet(_sheet_name("Sites", used))
     _write_table(ws, 1, sites)
-    ws.freeze_panes = "C2"
-    _autowidth(ws, cap=40)
-    ws = wb.create_sheet(_sheet_name("Where they go", used))
+    ws.freeze = "C2"
+    ws.autowidth(cap=40)
+    ws = wb.sheet(_sheet_name("Where they go", used))
     _write_table(ws, 1, flows_frame(ev))
-    ws.freeze_panes = "B2"
-    _autowidth(ws)
-    ws = wb.create_sheet(_sheet_name("Rules", used))
+    ws.freeze = "B2"
+    ws.autowidth()
+    ws = wb.sheet(_sheet_name("Rules", used))
     _write_table(ws, 1, rules_frame(ev))
-    ws.freeze_panes = "A2"
-    _autowidth(ws)
+    ws.freeze = "A2"
+    ws.autowidth()
 
     codes = [r["code"] for r in ev.summary[ev.summary_bands[0].name][:-1]]
     names = {r["code"]: r["name"] for r in ev.summary[ev.summary_bands[0].name][:-1]}
+    by_borough = ({str(c): g for c, g in sites.groupby("borough_code", sort=False)} if "borough_code" in sites
+                  else {})
     for code in codes:
-        ws = wb.create_sheet(_sheet_name(names[code], used))
-        ws.cell(row=1, column=1, value=xlsx_value(f"{names[code]} ({code})")).font = Font(bold=True, size=14)
+        ws = wb.sheet(_sheet_name(names[code], used))
+        ws.set(1, 1, f"{names[code]} ({code})", bold=True, size=14)
         r = _write_table(ws, 3, _borough_metrics(ev, code), "Coverage before and after", by_row=True)
-        here = sites[sites["borough_code"] == code] if "borough_code" in sites else sites.iloc[0:0]
+        here = by_borough.get(code, sites.iloc[0:0])
         if len(here):
             cols = [c for c in ("site_id", "name", "change", "rank", "severity", "verdict", "rule_breaches",
                                 "rule_context", "mitigation") if c in here]  # every figure: the Sites sheet
             r = _write_table(ws, r, here[cols].reset_index(drop=True), "Sites closed, re-houred or opened here")
         else:
-            ws.cell(row=r, column=1, value=xlsx_value("No site in this borough is closed, re-houred or opened."))
+            ws.set(r, 1, "No site in this borough is closed, re-houred or opened.")
             r += 2
         checks = [c.to_dict() for c in ev.rules.for_area(code)]
         if checks:
             df = pd.DataFrame(checks)[["title", "required", "base_count", "scenario_count", "status", "exempt_reason"]]
             _write_table(ws, r, df, "Rules")
-        _autowidth(ws)
-    neutralise_workbook(wb)
-    buf = io.BytesIO()
-    wb.save(buf)
-    Path(path).write_bytes(buf.getvalue())
+        ws.autowidth()
+    Path(path).write_bytes(wb.to_bytes())
 
 
 def _readme(ev: Evidence) -> str:
@@ -522,7 +506,9 @@ def _write_files(source: GeographySource, ev: Evidence, folder: Path, progress: 
     The maps are started first (in ``workers`` forked processes when more than one), the
     tables are written while they draw, then the two reports that embed them.
     """
-    pending = start_evidence_maps(canvas_for(source), ev, workers=workers)
+    # the boundaries first (the workers inherit them; the catchments need them too), then the maps
+    _ = source.unit_polygons, source.areas
+    pending = start_evidence_maps(source, ev, workers=workers)
     maps: dict[str, bytes] = {}
     tables: list[tuple[str, Callable[[Path], None]]] = [
         ("evidence.csv", lambda p: write_evidence_csv(ev, p)),

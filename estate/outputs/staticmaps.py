@@ -1,4 +1,4 @@
-"""Static maps (PNG) of the closure evidence, drawn with matplotlib's Agg backend.
+"""Static maps (PNG) of the closure evidence, drawn with Pillow.
 
 One map per site and band: borough outlines, the catchment's LSOAs shaded
 by how many minutes each resident's journey changes, the site itself, and
@@ -7,33 +7,34 @@ share.  One overview map of every changed site.  The PNGs are embedded in
 the HTML report as base64 (so it works offline, with no CDN) and reused in
 the PDF.
 
-Polygons are turned into vertex arrays once per data source (by
-:mod:`estate.outputs.geometry`) and drawn as matplotlib collections, so a
-map costs a fraction of a second.  Colours come from
-:mod:`estate.outputs._palette` by meaning: the change in minutes uses the
-same orange (worse) and purple (better) as the web maps and the app.
+Drawing: Pillow's C rasteriser paints every shape at three times the final
+resolution, and the picture is reduced to its size (box filter: antialiased
+edges), then quantised to an 8-bit palette PNG.  Polygons are turned into
+vertex arrays once per data source (by :mod:`estate.outputs.geometry`), the
+borough outlines are transformed once per map, the legend column is drawn
+once per kind of map and reused, and text is DejaVu Sans (found inside
+matplotlib's fonts, without importing it): a site map costs a few
+milliseconds.  Sizes are given in points, as in print (1 pt = 1/72 inch at
+:data:`DPI`).  Colours come from :mod:`estate.outputs._palette` by meaning:
+the change in minutes uses the same orange (worse) and purple (better) as
+the web maps and the app.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import math
 import multiprocessing
 import os
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from functools import cache
 
 import numpy as np
 import shapely
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection, PolyCollection
-from matplotlib.colors import to_rgba
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
-from PIL import Image
+from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from estate import text
 from estate.errors import EstateError
@@ -46,6 +47,7 @@ from estate.evidence import (
     SiteCase,
 )
 from estate.outputs import _palette as palette
+from estate.outputs._fonts import dejavu
 from estate.outputs.geometry import GeographySource, StudyGeometry, geometry_for
 from estate.register import Estate
 from geodata import die_with_parent
@@ -68,6 +70,19 @@ _OPPOSITE_LABEL = {False: "shorter: new site nearer", True: "longer: own site cl
 _MAP_WIDTH = 0.8
 #: The maps' resolution: sharp on screen and in print at the report's width, and quick to draw.
 DPI = 90
+#: Shapes are painted at this many times the final resolution, then reduced (antialiasing).
+_SS = 3
+#: Line spacing of text, in font sizes.
+_LINE = 1.2
+
+# Marker outlines in units of the marker's size, y up (the shapes of matplotlib's 'X', '*' and 'o').
+_MARKERS: dict[str, np.ndarray] = {
+    "X": np.array([(-0.25, -0.5), (0.0, -0.25), (0.25, -0.5), (0.5, -0.25), (0.25, 0.0), (0.5, 0.25), (0.25, 0.5),
+                   (0.0, 0.25), (-0.25, 0.5), (-0.5, 0.25), (-0.25, 0.0), (-0.5, -0.25)]),
+    "*": np.array([(0.5 * (1 if k % 2 == 0 else 0.381966) * math.cos(math.pi / 2 + k * math.pi / 5),
+                    0.5 * (1 if k % 2 == 0 else 0.381966) * math.sin(math.pi / 2 + k * math.pi / 5))
+                   for k in range(10)]),
+}
 
 
 def map_key(site_id: str, band: str) -> str:
@@ -79,6 +94,187 @@ def map_key(site_id: str, band: str) -> str:
     'chingford/night'
     """
     return f"{site_id}/{band}"
+
+
+def _rgb(meaning_or_hex: str) -> tuple[int, int, int]:
+    """An (r, g, b) of a palette meaning, or of a hex colour the palette gave."""
+    h = meaning_or_hex if meaning_or_hex.startswith("#") else palette.colour(meaning_or_hex)
+    r, g, b = ImageColor.getrgb(h)[:3]
+    return r, g, b
+
+
+@cache
+def _font(size_px: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    path = dejavu(bold)
+    if path is None:  # pragma: no cover - matplotlib (a dependency) always ships DejaVu
+        return ImageFont.load_default(size_px)
+    return ImageFont.truetype(str(path), size_px)
+
+
+class _Picture:
+    """One picture of ``size`` pixels painted at :data:`_SS` times that; :meth:`image` reduces it.
+
+    World coordinates (EPSG:27700 metres, y up) map to pixels once :meth:`view` is set;
+    sizes (line widths, fonts, markers) are in points at ``dpi``.
+    """
+
+    def __init__(self, size: tuple[int, int], dpi: int) -> None:
+        self.size = size
+        self.pt = dpi / 72 * _SS  # painted pixels per point
+        self.img = Image.new("RGB", (size[0] * _SS, size[1] * _SS), _rgb("background"))
+        self.draw = ImageDraw.Draw(self.img)
+        self.x0, self.y1, self.k = 0.0, 0.0, 1.0
+
+    def view(self, x0: float, x1: float, y0: float, y1: float) -> None:
+        """Show the world rectangle ``x0..x1`` by ``y0..y1`` (same aspect as the picture)."""
+        self.x0, self.y1 = x0, y1
+        self.k = self.img.width / (x1 - x0)
+        self.extent = (x0, x1, y0, y1)
+
+    def px(self, xy: np.ndarray) -> np.ndarray:
+        """World ``(n, 2)`` coordinates as painted pixels."""
+        out = np.empty_like(xy, dtype=np.float64)
+        out[:, 0] = (xy[:, 0] - self.x0) * self.k
+        out[:, 1] = (self.y1 - xy[:, 1]) * self.k
+        return out
+
+    def at(self, x: float, y: float) -> tuple[float, float]:
+        return (x - self.x0) * self.k, (self.y1 - y) * self.k
+
+    def width(self, points: float) -> int:
+        return max(1, round(points * self.pt))
+
+    def rings(self, rings: Sequence[np.ndarray], *, fills: Sequence[tuple[int, int, int]] | None = None,
+              fill: tuple[int, int, int] | int | None = None, outline: tuple[int, int, int] | None = None,
+              outline_pt: float = 0.0, draw: ImageDraw.ImageDraw | None = None) -> None:
+        """Fill (and outline) polygons given as world vertex rings, in one transform."""
+        if not len(rings):
+            return
+        d = draw or self.draw
+        lengths = np.fromiter((len(r) for r in rings), dtype=np.int64, count=len(rings))
+        flat = self.px(np.concatenate(rings))
+        w = self.width(outline_pt) if outline is not None else 0
+        for k, ring in enumerate(np.split(flat, np.cumsum(lengths)[:-1])):
+            d.polygon(ring.ravel().tolist(), fill=fills[k] if fills is not None else fill, outline=outline, width=w)
+
+    def lines(self, flat: np.ndarray, lengths: np.ndarray, bounds: np.ndarray, colour: tuple[int, int, int],
+              width_pt: float) -> None:
+        """Polylines (world vertex rings, concatenated, with each ring's bounds); those out of view are skipped."""
+        x0, x1, y0, y1 = self.extent
+        seen = (bounds[:, 2] >= x0) & (bounds[:, 0] <= x1) & (bounds[:, 3] >= y0) & (bounds[:, 1] <= y1)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        w = self.width(width_pt)
+        for k in np.flatnonzero(seen):
+            ring = self.px(flat[starts[k]:starts[k] + lengths[k]])
+            self.draw.line(ring.ravel().tolist(), fill=colour, width=w, joint="curve" if w > 2 else None)
+
+    def marker(self, kind: str, x: float, y: float, size_pt: float, fill: tuple[int, int, int],
+               edge: tuple[int, int, int] = (0, 0, 0), edge_pt: float = 0.0,
+               draw: ImageDraw.ImageDraw | None = None) -> None:
+        """A marker of ``kind`` ('o', 'X', '*') ``size_pt`` points across at painted pixel ``(x, y)``."""
+        d = draw or self.draw
+        # Pillow strokes inside the shape, matplotlib on its edge: grow the shape by half a stroke each side
+        s = (size_pt + edge_pt) * self.pt
+        w = max(1, round(edge_pt * self.pt)) if edge_pt else 0
+        if kind == "o":
+            r = s / 2
+            d.ellipse((x - r, y - r, x + r, y + r), fill=fill, outline=edge if w else None, width=w)
+            return
+        v = _MARKERS[kind]
+        pts = np.column_stack([x + v[:, 0] * s, y - v[:, 1] * s])
+        d.polygon(pts.ravel().tolist(), fill=fill, outline=edge if w else None, width=w)
+
+    def text_size(self, s: str, size_pt: float, bold: bool = False) -> tuple[float, float]:
+        """Width and height (painted pixels) of ``s`` (lines split at newlines)."""
+        f = _font(round(size_pt * self.pt), bold)
+        lines = s.split("\n")
+        wd = max(f.getlength(line) for line in lines)
+        return wd, size_pt * self.pt * (1 + _LINE * (len(lines) - 1))
+
+    def text(self, x: float, y: float, s: str, size_pt: float, colour: tuple[int, int, int], *,
+             bold: bool = False, ha: str = "left", va: str = "baseline",
+             paint: bool = True) -> tuple[float, float, float, float]:
+        """``s`` at painted pixel ``(x, y)`` aligned by ``ha`` (left, center, right) and ``va``
+        (baseline of the first line, top, center, bottom); returns its box (left, top, right,
+        bottom).  ``paint=False`` only measures it."""
+        size = size_pt * self.pt
+        f = _font(round(size), bold)
+        lines = s.split("\n")
+        ascent, descent = f.getmetrics() if isinstance(f, ImageFont.FreeTypeFont) else (size * 0.8, size * 0.2)
+        height = ascent + descent + _LINE * size * (len(lines) - 1)
+        top = {"baseline": y - ascent, "top": y, "center": y - height / 2, "bottom": y - height}[va]
+        width = max(f.getlength(line) for line in lines)
+        for k, line in enumerate(lines if paint else ()):
+            lw = f.getlength(line)
+            lx = {"left": x, "center": x - lw / 2, "right": x - lw}[ha]
+            self.draw.text((lx, top + ascent + k * _LINE * size), line, font=f, fill=colour, anchor="ls")
+        left = {"left": x, "center": x - width / 2, "right": x - width}[ha]
+        return left, top, left + width, top + height
+
+    def translucent(self, colour: tuple[int, int, int], alpha: float,
+                    boxes: Sequence[tuple[float, float, float, float]]) -> _Layer:
+        """A layer of shapes in ``colour`` mixed into the picture at ``alpha`` within ``boxes`` (painted pixels)."""
+        return _Layer(self, colour, alpha, boxes)
+
+    def image(self) -> Image.Image:
+        """The picture at its final size (box-filtered: antialiased)."""
+        return self.img.reduce(_SS)
+
+
+class _Layer:
+    """``with picture.translucent(colour, alpha) as draw:`` paints a mask, then mixes ``colour`` in through it.
+
+    Only the ``boxes`` (around the shapes) are mixed, for speed.
+    """
+
+    def __init__(self, pic: _Picture, colour: tuple[int, int, int], alpha: float,
+                 boxes: Sequence[tuple[float, float, float, float]]) -> None:
+        self.pic, self.colour = pic, colour
+        w, h = pic.img.size
+        self.boxes = [(max(0, math.floor(left)), max(0, math.floor(top)), min(w, math.ceil(right) + 1),
+                       min(h, math.ceil(bottom) + 1)) for left, top, right, bottom in boxes]
+        self.value = round(255 * alpha)
+        self.mask = Image.new("L", (w, h), 0)
+
+    def __enter__(self) -> _Layer:
+        self.draw = ImageDraw.Draw(self.mask)
+        self.ink = self.value
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for box in self.boxes:  # shapes in two boxes that overlap get two coats there (as two matplotlib artists)
+            left, top, right, bottom = box
+            if right > left and bottom > top:
+                self.pic.img.paste(self.colour, box, self.mask.crop(box))
+
+
+def _legend_rows(pic: _Picture, x: float, y: float, title: str, rows: Iterable[tuple[str, str, str, float]],
+                 size_pt: float, title_pt: float) -> float:
+    """Paint a legend's title and rows at painted pixel ``(x, y)`` (top left); return its bottom.
+
+    A row is (kind, colour, label, marker size in points): kind 'patch' is a swatch, else a
+    marker kind.  The spacing follows matplotlib's legend defaults (in font sizes).
+    """
+    em = size_pt * pt_px(pic)
+    hl, hh, pad, space = 2.0 * em, 0.7 * em, 0.8 * em, 0.5 * em
+    _, _, _, bottom = pic.text(x, y, title, title_pt, _rgb("ink"), va="top")
+    y = bottom + space
+    for kind, colour, label, msize in rows:
+        _, lh = pic.text_size(label, size_pt)
+        cy = y + min(lh, em * 1.0) / 2 + (lh - em) / 2 if "\n" in label else y + em / 2
+        if kind == "patch":
+            pic.draw.rectangle((x, cy - hh / 2, x + hl, cy + hh / 2), fill=_rgb(colour),
+                               outline=_rgb("swatch edge"), width=pic.width(0.5))
+        else:
+            pic.marker(kind, x + hl / 2, cy, msize, _rgb(colour), edge_pt=1.0)
+        pic.text(x + hl + pad, y, label, size_pt, _rgb("ink"), va="top")
+        y += max(lh, em) + space
+    return y
+
+
+def pt_px(pic: _Picture) -> float:
+    """Painted pixels per point of a picture."""
+    return pic.pt
 
 
 class MapCanvas:
@@ -99,6 +295,13 @@ class MapCanvas:
         self.unit_xy = geometry.units.frame[["x", "y"]].to_numpy(np.float64)
         areas = geometry.areas
         self.borough_lines = geometry.borough_rings
+        # outlines thinned once to 2 m (under a painted pixel at the closest zoom): fewer segments to stroke
+        simple = shapely.simplify([shapely.LineString(r) for r in self.borough_lines], 2.0) if self.borough_lines else []
+        lines = [shapely.get_coordinates(g) for g in simple] or [np.empty((0, 2))]
+        self._line_flat = np.concatenate(lines)
+        self._line_lengths = np.array([len(r) for r in lines], dtype=np.int64)
+        self._line_bounds = np.array([(*r.min(axis=0), *r.max(axis=0)) if len(r) else (0, 0, -1, -1) for r in lines],
+                                     dtype=np.float64)
         self.extent = tuple(float(v) for v in areas.total_bounds)
         self.area_names = areas["name"].astype(str).tolist()
         reps = shapely.point_on_surface(areas.geometry.to_numpy())
@@ -110,47 +313,54 @@ class MapCanvas:
         self._legends: dict[tuple[bool, tuple[float, float], int], Image.Image] = {}
 
     # ---- drawing helpers ---------------------------------------------------------
-    def _base_axes(self, figsize: tuple[float, float], width: float = 1.0) -> tuple[Figure, Axes]:
-        """A figure whose map axes take the left ``width`` of it (the rest: the legend)."""
-        # no pyplot: a Figure with its own Agg canvas is thread-safe and leaves the user's backend alone
-        fig = Figure(figsize=figsize, dpi=100)
-        FigureCanvasAgg(fig)
-        ax = fig.add_axes((0.0, 0.0, width, 1.0))
-        ax.set_aspect("equal")
-        ax.set_axis_off()
-        ax.add_collection(LineCollection(self.borough_lines, colors=palette.colour("boundary"), linewidths=0.6, zorder=3),
-                          autolim=False)
-        return fig, ax
+    @staticmethod
+    def _size(figsize: tuple[float, float], dpi: int) -> tuple[int, int]:
+        return round(figsize[0] * dpi), round(figsize[1] * dpi)
 
-    def _fit(self, ax: Axes, xs: Sequence[float], ys: Sequence[float], figsize: tuple[float, float],
-             *, pad: float = 0.12, min_span: float = 3000.0) -> None:
+    def _fit(self, pic: _Picture, xs: Sequence[float], ys: Sequence[float], *, pad: float = 0.12,
+             min_span: float = 3000.0) -> None:
+        """Frame the points ``xs, ys`` with a margin, at least ``min_span`` metres across."""
         x0, x1 = float(np.nanmin(xs)), float(np.nanmax(xs))
         y0, y1 = float(np.nanmin(ys)), float(np.nanmax(ys))
         w, h = max(x1 - x0, min_span), max(y1 - y0, min_span)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         w, h = w * (1 + 2 * pad), h * (1 + 2 * pad)
-        aspect = figsize[0] / figsize[1]
+        aspect = pic.size[0] / pic.size[1]
         if w / h < aspect:
             w = h * aspect
         else:
             h = w / aspect
-        ax.set_xlim(cx - w / 2, cx + w / 2)
-        ax.set_ylim(cy - h / 2, cy + h / 2)
+        pic.view(cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2)
+
+    def _boroughs(self, pic: _Picture) -> None:
+        pic.lines(self._line_flat, self._line_lengths, self._line_bounds, _rgb("boundary"), 0.6)
 
     @staticmethod
-    def _scalebar(ax: Axes) -> None:
-        x0, x1 = ax.get_xlim()
-        y0, y1 = ax.get_ylim()
+    def _scalebar(pic: _Picture) -> None:
+        x0, x1, y0, y1 = pic.extent
         span = (x1 - x0) / 5
         nice = next((v for v in (10000, 5000, 2000, 1000, 500) if v <= span), 500)
         bx, by = x0 + (x1 - x0) * 0.03, y0 + (y1 - y0) * 0.05
-        ax.plot([bx, bx + nice], [by, by], color="black", linewidth=2.5, solid_capstyle="butt", zorder=9)
-        ax.text(bx + nice / 2, by + (y1 - y0) * 0.012, f"{nice / 1000:g} km", ha="center", va="bottom",
-                fontsize=7, zorder=9)
+        (ax, ay), (bx2, _) = pic.at(bx, by), pic.at(bx + nice, by)
+        half = 2.5 * pic.pt / 2
+        pic.draw.rectangle((ax, ay - half, bx2, ay + half), fill=(0, 0, 0))
+        pic.text((ax + bx2) / 2, ay - (y1 - y0) * 0.012 * pic.k, f"{nice / 1000:g} km", 7, (0, 0, 0),
+                 ha="center", va="bottom")
 
     @staticmethod
-    def _attribution(fig: Figure) -> None:
-        fig.text(0.995, 0.005, ATTRIBUTION, ha="right", va="bottom", fontsize=5, color=palette.colour("note"))
+    def _labels(pic: _Picture, labels: Sequence[tuple[float, float, str, float, bool]], alpha: float = 0.82) -> None:
+        """Text labels (painted x, y of their left baseline, text, size in points, bold), each over a
+        rounded white box (padding 0.15 of its font size) mixed in at ``alpha``."""
+        boxes = []
+        for x, y, label, size_pt, bold in labels:
+            left, top, right, bottom = pic.text(x, y, label, size_pt, _rgb("ink"), bold=bold, paint=False)
+            p = 0.15 * size_pt * pic.pt
+            boxes.append(((left - p, top - p, right + p, bottom + p), p))
+        with pic.translucent((255, 255, 255), alpha, [b for b, _ in boxes]) as layer:
+            for box, p in boxes:
+                layer.draw.rounded_rectangle(box, radius=p, fill=layer.ink)
+        for x, y, label, size_pt, bold in labels:
+            pic.text(x, y, label, size_pt, _rgb("ink"), bold=bold)
 
     def _polys(self, units: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
         verts: list[np.ndarray] = []
@@ -162,15 +372,6 @@ class MapCanvas:
         return verts, np.asarray(owner, dtype=np.int64)
 
     @staticmethod
-    def _render(fig: Figure, dpi: int) -> Image.Image:
-        """The figure drawn at ``dpi``, as an RGB image."""
-        fig.set_dpi(dpi)
-        canvas = fig.canvas
-        assert isinstance(canvas, FigureCanvasAgg)
-        canvas.draw()
-        return Image.fromarray(np.asarray(canvas.buffer_rgba())[:, :, :3].copy())
-
-    @staticmethod
     def _encode(img: Image.Image, dpi: int) -> bytes:
         """An 8-bit palette PNG (about a third of the size of full colour); fast octree quantisation."""
         q = img.quantize(colors=96, method=Image.Quantize.FASTOCTREE)
@@ -178,20 +379,15 @@ class MapCanvas:
         q.save(buf, format="PNG", compress_level=6, dpi=(dpi, dpi))
         return buf.getvalue()
 
-    @classmethod
-    def _png(cls, fig: Figure, dpi: int) -> bytes:
-        return cls._encode(cls._render(fig, dpi), dpi)
-
-    def _legend_panel(self, gain: bool, size: tuple[float, float], dpi: int) -> Image.Image:
+    def _legend_panel(self, gain: bool, size: tuple[int, int], dpi: int) -> Image.Image:
         """The legend column of a site map, drawn once per kind of map and reused: it names every class."""
-        key = (gain, size, dpi)
+        key = (gain, (float(size[0]), float(size[1])), dpi)
         if key not in self._legends:
-            fig = Figure(figsize=size, dpi=dpi)
-            FigureCanvasAgg(fig)
-            _legend(fig, gain)
-            fig.text(0.04, 0.015, textwrap.fill(ATTRIBUTION, 34), ha="left", va="bottom", fontsize=4.6,
-                     color=palette.colour("note"))
-            self._legends[key] = self._render(fig, dpi)
+            pic = _Picture(size, dpi)
+            _legend(pic, gain)
+            w, h = pic.img.size
+            pic.text(0.04 * w, (1 - 0.015) * h, textwrap.fill(ATTRIBUTION, 34), 4.6, _rgb("note"), va="bottom")
+            self._legends[key] = pic.image()
         return self._legends[key]
 
     # ---- maps ------------------------------------------------------------------------
@@ -207,44 +403,47 @@ class MapCanvas:
         if not case.located or not bc.has_catchment:
             raise EstateError(f"{case.site_id} in {bc.band}: no location or empty catchment, so no map")
         gain = bc.effect == EFFECT_GAIN
-        map_size = (figsize[0] * _MAP_WIDTH, figsize[1])
-        fig, ax = self._base_axes(map_size)
-        cats = _categories(bc)
-        colours = np.array([to_rgba(c) for c in _palette(gain)])
-        verts, owner = self._polys(bc.units)
-        if verts:
-            ax.add_collection(PolyCollection(verts, facecolors=colours[cats[owner]], edgecolors=palette.colour("background"),
-                                             linewidths=0.2, zorder=2), autolim=False)
+        full = self._size(figsize, dpi)
+        body_size = (round(figsize[0] * _MAP_WIDTH * dpi), full[1])
+        pic = _Picture(body_size, dpi)
         xs = [case.x, *self.unit_bounds[bc.units, 0], *self.unit_bounds[bc.units, 2]]
         ys = [case.y, *self.unit_bounds[bc.units, 1], *self.unit_bounds[bc.units, 3]]
         flows = [f for f in bc.flows if f.site_id]
-        for f in flows:
-            col = int(np.flatnonzero(self.column_ids == f.site_id)[0])
-            fx, fy = self.site_xy[col]
-            xs.append(fx)
-            ys.append(fy)
-            size = 30 + 220 * f.share
-            marker_colour = palette.colour("open") if f.is_24_7 else palette.colour("open part-time")
-            ax.scatter([fx], [fy], s=size, c=marker_colour, edgecolors="black", linewidths=0.7, zorder=6)
-            # arrows run the way residents move: closed site -> new site; old site -> opened site
-            start, end, colour = ((fx, fy), (case.x, case.y), palette.colour("new")) if gain else (
-                (case.x, case.y), (fx, fy), palette.colour("open"))
-            ax.annotate("", xy=end, xytext=start, zorder=5,
-                        arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 0.9, "alpha": 0.6})
-            label = f"{_short(f.name)} {text.share(f.share, digits=0)}" + ("" if f.open_at_night else " (not at night)")
-            ax.annotate(label, (fx, fy), xytext=(5, 5), textcoords="offset points", fontsize=6.5, zorder=8,
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
+        where = [self.site_xy[int(np.flatnonzero(self.column_ids == f.site_id)[0])] for f in flows]
+        xs += [float(p[0]) for p in where]
+        ys += [float(p[1]) for p in where]
+        self._fit(pic, xs, ys)
+        colours = [_rgb(c) for c in _palette(gain)]
+        cats = _categories(bc)
+        verts, owner = self._polys(bc.units)
+        pic.rings(verts, fills=[colours[c] for c in cats[owner].tolist()], outline=_rgb("background"), outline_pt=0.2)
+        self._boroughs(pic)
+        here = pic.at(case.x, case.y)
+        # arrows run the way residents move: closed site -> new site; old site -> opened site
+        ends = [pic.at(fx, fy) for fx, fy in where]
+        reach = 3 * pic.pt
+        with pic.translucent(_rgb("new" if gain else "open"), 0.6,
+                             [(min(x, here[0]) - reach, min(y, here[1]) - reach, max(x, here[0]) + reach,
+                               max(y, here[1]) + reach) for x, y in ends]) as layer:
+            for end_xy in ends:
+                start, end = (end_xy, here) if gain else (here, end_xy)
+                _arrow(pic, layer.draw, start, end, layer.ink, 0.9)
+        for f, (fx, fy) in zip(flows, where, strict=True):
+            pic.marker("o", *pic.at(fx, fy), math.sqrt(30 + 220 * f.share),
+                       _rgb("open" if f.is_24_7 else "open part-time"), edge_pt=0.7)
         own = "*" if case.change == CHANGE_OPENED or gain else "X"
-        ax.scatter([case.x], [case.y], s=160, marker=own, c=palette.colour("closing") if not gain else palette.colour("new"),
-                   edgecolors="black", linewidths=0.8, zorder=7)
-        ax.annotate(_short(case.name), (case.x, case.y), xytext=(6, -11), textcoords="offset points",
-                    fontsize=7.5, fontweight="bold", zorder=8,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
-        self._fit(ax, xs, ys, map_size)
-        self._scalebar(ax)
-        body = self._render(fig, dpi)
-        legend = self._legend_panel(gain, (figsize[0] - map_size[0], figsize[1]), dpi)
-        out = Image.new("RGB", (body.width + legend.width, max(body.height, legend.height)), palette.colour("background"))
+        pic.marker(own, *here, math.sqrt(160), _rgb("new" if gain else "closing"), edge_pt=0.8)
+        labels: list[tuple[float, float, str, float, bool]] = []
+        for f, (fx, fy) in zip(flows, where, strict=True):
+            label = f"{_short(f.name)} {text.share(f.share, digits=0)}" + ("" if f.open_at_night else " (not at night)")
+            x, y = pic.at(fx, fy)
+            labels.append((x + 5 * pic.pt, y - 5 * pic.pt, label, 6.5, False))
+        labels.append((here[0] + 6 * pic.pt, here[1] + 11 * pic.pt, _short(case.name), 7.5, True))
+        self._labels(pic, labels)
+        self._scalebar(pic)
+        body = pic.image()
+        legend = self._legend_panel(gain, (full[0] - body.width, full[1]), dpi)
+        out = Image.new("RGB", (body.width + legend.width, max(body.height, legend.height)), _rgb("background"))
         out.paste(body, (0, 0))
         out.paste(legend, (body.width, 0))
         return self._encode(out, dpi)
@@ -252,62 +451,87 @@ class MapCanvas:
     def overview_map(self, evidence: Evidence, band: str, *, figsize: tuple[float, float] = (7.2, 5.6),
                      dpi: int = DPI) -> bytes:
         """All of London: every changed site, with the catchments of ``band`` shaded."""
-        fig, ax = self._base_axes(figsize)
-        handles = []
+        pic = _Picture(self._size(figsize, dpi), dpi)
+        x0, y0, x1, y1 = self.extent
+        self._fit(pic, [x0, x1], [y0, y1], pad=0.02)
+        shown = [(case, case.bands[band]) for case in evidence.cases
+                 if case.located and band in case.bands]
         k = 0
-        for case in evidence.cases:
-            bc = case.bands.get(band)
-            if bc is None or not case.located:
-                continue
+        for _case, bc in shown:
             if bc.has_catchment:
                 verts, _ = self._polys(bc.units)
-                colour = palette.categorical(k)
+                b = self.unit_bounds[bc.units]
+                (left, top), (right, bottom) = pic.at(np.nanmin(b[:, 0]), np.nanmax(b[:, 3])), pic.at(
+                    np.nanmax(b[:, 2]), np.nanmin(b[:, 1]))
+                with pic.translucent(_rgb(palette.categorical(k)), 0.55, [(left, top, right, bottom)]) as layer:
+                    pic.rings(verts, fill=layer.ink, draw=layer.draw)
                 k += 1
-                ax.add_collection(PolyCollection(verts, facecolors=[colour], edgecolors="none", alpha=0.55,
-                                                 zorder=2), autolim=False)
-            marker, c = ("*", palette.colour("new")) if bc.effect == EFFECT_GAIN or case.change == CHANGE_OPENED else (
-                "X", palette.colour("closing"))
-            ax.scatter([case.x], [case.y], s=70, marker=marker, c=c, edgecolors="black", linewidths=0.6, zorder=6)
-            ax.annotate(_short(case.name), (case.x, case.y), xytext=(4, 3), textcoords="offset points",
-                        fontsize=5.5, zorder=7)
+        self._boroughs(pic)
         for (x, y), name in zip(self.area_label_xy, self.area_names, strict=True):
-            ax.text(x, y, name, fontsize=4.5, color=palette.colour("label"), ha="center", va="center", zorder=4)
-        handles = [
-            Line2D([], [], marker="X", linestyle="", markerfacecolor=palette.colour("closing"), markeredgecolor="black",
-                   markersize=8, label="closes (or loses hours)"),
-            Line2D([], [], marker="*", linestyle="", markerfacecolor=palette.colour("new"), markeredgecolor="black",
-                   markersize=9, label="opens"),
-        ]
-        ax.legend(handles=handles, loc="lower right", fontsize=6.5, framealpha=0.9,
-                  title=f"catchments shaded ({band})", title_fontsize=6.5)
-        x0, y0, x1, y1 = self.extent
-        self._fit(ax, [x0, x1], [y0, y1], figsize, pad=0.02)
-        self._scalebar(ax)
-        self._attribution(fig)
-        return self._png(fig, dpi)
+            pic.text(*pic.at(x, y), name, 4.5, _rgb("label"), ha="center", va="center")
+        for case, bc in shown:
+            opens = bc.effect == EFFECT_GAIN or case.change == CHANGE_OPENED
+            pic.marker("*" if opens else "X", *pic.at(case.x, case.y), math.sqrt(70),
+                       _rgb("new" if opens else "closing"), edge_pt=0.6)
+        for case, _bc in shown:
+            x, y = pic.at(case.x, case.y)
+            pic.text(x + 4 * pic.pt, y - 3 * pic.pt, _short(case.name), 5.5, _rgb("ink"))
+        self._scalebar(pic)
+        _overview_legend(pic, band)
+        w, h = pic.img.size
+        pic.text(0.995 * w, 0.995 * h, ATTRIBUTION, 5, _rgb("note"), ha="right", va="bottom")
+        return self._encode(pic.image(), dpi)
 
 
-def _legend(fig: Figure, gain: bool) -> None:
+def _arrow(pic: _Picture, draw: ImageDraw.ImageDraw, start: tuple[float, float], end: tuple[float, float],
+           colour: tuple[int, int, int] | int, width_pt: float) -> None:
+    """A straight arrow from ``start`` to ``end`` (painted pixels), with a filled head, both ends
+    held back 2 points (matplotlib's ``-|>`` annotation arrow)."""
+    (sx, sy), (ex, ey) = start, end
+    dx, dy = ex - sx, ey - sy
+    n = math.hypot(dx, dy)
+    shrink, head_len, head_half = 2 * pic.pt, 4 * pic.pt, 2 * pic.pt
+    if n <= 2 * shrink + head_len:
+        return
+    ux, uy = dx / n, dy / n
+    sx, sy, ex, ey = sx + ux * shrink, sy + uy * shrink, ex - ux * shrink, ey - uy * shrink
+    bx, by = ex - ux * head_len, ey - uy * head_len
+    draw.line((sx, sy, bx, by), fill=colour, width=pic.width(width_pt))
+    draw.polygon((ex, ey, bx - uy * head_half, by + ux * head_half, bx + uy * head_half, by - ux * head_half),
+                 fill=colour)
+
+
+def _overview_legend(pic: _Picture, band: str) -> None:
+    """The overview's key, boxed in the lower right: the two markers."""
+    rows = [("X", "closing", "closes (or loses hours)", 8.0), ("*", "new", "opens", 9.0)]
+    size, em = 6.5, 6.5 * pic.pt
+    title = f"catchments shaded ({band})"
+    widths = [pic.text_size(title, size)[0], *(2.0 * em + 0.8 * em + pic.text_size(r[2], size)[0] for r in rows)]
+    w = max(widths) + 0.8 * em
+    h = em * (1 + 1.5 * len(rows)) + 0.8 * em + 0.5 * em
+    right, bottom = pic.img.width - 0.5 * em, pic.img.height - 0.5 * em
+    left, top = right - w, bottom - h
+    with pic.translucent((255, 255, 255), 0.9, [(left, top, right, bottom)]) as layer:
+        layer.draw.rounded_rectangle((left, top, right, bottom), radius=0.3 * em, fill=layer.ink)
+    pic.draw.rounded_rectangle((left, top, right, bottom), radius=0.3 * em, outline=(204, 204, 204),
+                               width=pic.width(0.8))
+    _legend_rows(pic, left + 0.4 * em, top + 0.4 * em, title, rows, size, size)
+
+
+def _legend(pic: _Picture, gain: bool) -> None:
     """Every class of a site map, always (so 'unreachable' is explained on every map), and its markers."""
     labels = [textwrap.fill(x, 24) for x in (*_BIN_LABELS, _OPPOSITE_LABEL[gain], palette.WORDS["unreachable"])]
     pal = _palette(gain)
-    handles: list[object] = [Patch(facecolor=pal[k], edgecolor=palette.colour("swatch edge"), label=labels[k])
-                             for k in range(len(labels))]
+    rows: list[tuple[str, str, str, float]] = [("patch", pal[k], labels[k], 0.0) for k in range(len(labels))]
     if gain:
-        handles.append(Line2D([], [], marker="*", linestyle="", markerfacecolor=palette.colour("new"),
-                              markeredgecolor="black", markersize=10, label="this site (opens)"))
-        handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor=palette.colour("open"),
-                              markeredgecolor="black", markersize=7, label="used before"))
+        rows += [("*", palette.colour("new"), "this site (opens)", 10.0),
+                 ("o", palette.colour("open"), "used before", 7.0)]
     else:
-        handles.append(Line2D([], [], marker="X", linestyle="", markerfacecolor=palette.colour("closing"),
-                              markeredgecolor="black", markersize=9, label="this site (closes)"))
-        handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor=palette.colour("open"),
-                              markeredgecolor="black", markersize=7, label="goes instead: 24/7"))
-        handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor=palette.colour("open part-time"),
-                              markeredgecolor="black", markersize=7, label="goes instead: part-time"))
-    title = "minutes saved" if gain else "minutes added"
-    fig.legend(handles=handles, title=title, loc="upper left", bbox_to_anchor=(0.02, 0.97), alignment="left",
-               fontsize=6, title_fontsize=6.5, frameon=False)
+        rows += [("X", palette.colour("closing"), "this site (closes)", 9.0),
+                 ("o", palette.colour("open"), "goes instead: 24/7", 7.0),
+                 ("o", palette.colour("open part-time"), "goes instead: part-time", 7.0)]
+    w, h = pic.img.size
+    _legend_rows(pic, 0.02 * w + 0.4 * 6 * pic.pt, 0.03 * h, "minutes saved" if gain else "minutes added", rows, 6, 6.5)
 
 
 def _palette(gain: bool) -> list[str]:
@@ -357,13 +581,25 @@ def canvas_for(source: GeographySource) -> MapCanvas:
     return MapCanvas(geometry_for(source), source.estate)
 
 
-_WORKER_CANVAS: MapCanvas | None = None  # set before forking the map workers, inherited by them
+# set before forking the map workers, inherited by them (nothing big is pickled): the source
+# (or a ready canvas) and the evidence; each worker prepares its own canvas on its first job
+_WORKER_SOURCE: GeographySource | MapCanvas | None = None
+_WORKER_EVIDENCE: Evidence | None = None
+_WORKER_CANVAS: MapCanvas | None = None
 
 
-def _site_job(job: tuple[str, SiteCase, BandCase, int]) -> tuple[str, bytes]:
-    key, case, bc, dpi = job
-    assert _WORKER_CANVAS is not None
-    return key, _WORKER_CANVAS.site_map(case, bc, dpi=dpi)
+def _worker_job(job: tuple[str, str, str, int]) -> tuple[str, bytes]:
+    """Draw one map in a worker: ('overview', '', band, dpi) or ('site', site_id, band, dpi)."""
+    global _WORKER_CANVAS
+    kind, site_id, band, dpi = job
+    assert _WORKER_SOURCE is not None and _WORKER_EVIDENCE is not None
+    if _WORKER_CANVAS is None:
+        src = _WORKER_SOURCE
+        _WORKER_CANVAS = src if isinstance(src, MapCanvas) else canvas_for(src)
+    if kind == "overview":
+        return f"overview/{band}", _WORKER_CANVAS.overview_map(_WORKER_EVIDENCE, band, dpi=dpi)
+    case = next(c for c in _WORKER_EVIDENCE.cases if c.site_id == site_id)
+    return map_key(site_id, band), _WORKER_CANVAS.site_map(case, case.bands[band], dpi=dpi)
 
 
 def _same_map(a: BandCase, b: BandCase) -> bool:
@@ -373,11 +609,17 @@ def _same_map(a: BandCase, b: BandCase) -> bool:
 
 
 class PendingMaps:
-    """Maps being drawn: the site maps already submitted to the workers (if any); :meth:`result` finishes them."""
+    """Maps being drawn: every map already submitted to the workers (if any); :meth:`result` finishes them.
 
-    def __init__(self, canvas: MapCanvas, evidence: Evidence, *, dpi: int = DPI, workers: int = 1) -> None:
-        global _WORKER_CANVAS
-        self.canvas, self.evidence, self.dpi = canvas, evidence, dpi
+    With workers, the canvas is prepared in each worker (off the caller's path) and the
+    overviews are drawn there too; without, here, on the first map.
+    """
+
+    def __init__(self, source: GeographySource | MapCanvas, evidence: Evidence, *, dpi: int = DPI,
+                 workers: int = 1) -> None:
+        global _WORKER_SOURCE, _WORKER_EVIDENCE, _WORKER_CANVAS
+        self.source, self.evidence, self.dpi = source, evidence, dpi
+        self._canvas = source if isinstance(source, MapCanvas) else None
         self.overviews = [b.name for b in evidence.bands] if any(c.located for c in evidence.cases) else []
         self.jobs: list[tuple[str, SiteCase, BandCase, int]] = []
         self.aliases: dict[str, str] = {}
@@ -396,14 +638,23 @@ class PendingMaps:
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Future[tuple[str, bytes]]] = []
         if workers > 1 and len(self.jobs) > 3 and "fork" in multiprocessing.get_all_start_methods():
-            _WORKER_CANVAS = canvas  # the forked workers inherit it; nothing big is pickled
+            _WORKER_SOURCE, _WORKER_EVIDENCE, _WORKER_CANVAS = source, evidence, self._canvas
             self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                              initializer=die_with_parent, initargs=(os.getpid(),))
-            self._futures = [self._pool.submit(_site_job, job) for job in self.jobs]
+            work = [("overview", "", band, dpi) for band in self.overviews]
+            work += [("site", case.site_id, bc.band, dpi) for _, case, bc, _ in self.jobs]
+            self._futures = [self._pool.submit(_worker_job, job) for job in work]
+
+    @property
+    def canvas(self) -> MapCanvas:
+        """The canvas maps are drawn on here (prepared on first use)."""
+        if self._canvas is None:
+            self._canvas = canvas_for(self.source)  # type: ignore[arg-type]
+        return self._canvas
 
     def result(self, progress: ProgressFn | None = None) -> dict[str, bytes]:
         """Every map: key -> PNG bytes (see :func:`evidence_maps`)."""
-        global _WORKER_CANVAS
+        global _WORKER_SOURCE, _WORKER_EVIDENCE, _WORKER_CANVAS
         out: dict[str, bytes] = {}
 
         def done(key: str, png: bytes) -> None:
@@ -412,18 +663,18 @@ class PendingMaps:
                 progress(len(out), self.total)
 
         try:
-            for band in self.overviews:
-                done(f"overview/{band}", self.canvas.overview_map(self.evidence, band, dpi=self.dpi))
             if self._pool is not None:
                 for fut in as_completed(self._futures):
                     done(*fut.result())
             else:
+                for band in self.overviews:
+                    done(f"overview/{band}", self.canvas.overview_map(self.evidence, band, dpi=self.dpi))
                 for key, case, bc, dpi in self.jobs:
                     done(key, self.canvas.site_map(case, bc, dpi=dpi))
         finally:
             if self._pool is not None:
                 self._pool.shutdown(cancel_futures=True)
-                _WORKER_CANVAS = None
+                _WORKER_SOURCE = _WORKER_EVIDENCE = _WORKER_CANVAS = None
         for alias, key in self.aliases.items():
             out[alias] = out[key]
         log.debug("drew %d maps (%d shared between bands)", self.total, len(self.aliases))
@@ -433,8 +684,7 @@ class PendingMaps:
 def start_evidence_maps(source: GeographySource | MapCanvas, evidence: Evidence, *, dpi: int = DPI,
                         workers: int = 1) -> PendingMaps:
     """Start drawing every map of a pack (in ``workers`` forked processes when more than one)."""
-    canvas = source if isinstance(source, MapCanvas) else canvas_for(source)
-    return PendingMaps(canvas, evidence, dpi=dpi, workers=workers)
+    return PendingMaps(source, evidence, dpi=dpi, workers=workers)
 
 
 def evidence_maps(source: GeographySource | MapCanvas, evidence: Evidence, *, progress: ProgressFn | None = None,
@@ -444,7 +694,7 @@ def evidence_maps(source: GeographySource | MapCanvas, evidence: Evidence, *, pr
     Keys: ``overview/<band>`` for each site band, and :func:`map_key` for each
     site and band with a catchment (nothing for sites with no location or an
     empty catchment).  Two bands of a site that would draw the same map share
-    one PNG (the same bytes under both keys).  ``workers`` > 1 draws the site
-    maps in that many forked processes (where the platform can fork).
+    one PNG (the same bytes under both keys).  ``workers`` > 1 draws the maps
+    in that many forked processes (where the platform can fork).
     """
     return start_evidence_maps(source, evidence, dpi=dpi, workers=workers).result(progress)

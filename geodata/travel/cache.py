@@ -108,7 +108,11 @@ def _checksum(arrays: Mapping[str, np.ndarray], alg: str = CHECKSUM) -> str:
     if alg == "crc32":
         crc = 0
         for name in sorted(arrays):
-            crc = zlib.crc32(memoryview(np.ascontiguousarray(arrays[name]).reshape(-1).view(np.uint8)), crc)  # type: ignore[arg-type]
+            a = arrays[name]
+            # bytes in memory order: a column-major matrix is summed where it lies (no copy); a
+            # row-major one, or any other array, as before
+            flat = a.ravel(order="K") if a.flags.f_contiguous and not a.flags.c_contiguous else np.ascontiguousarray(a).reshape(-1)
+            crc = zlib.crc32(memoryview(flat.view(np.uint8)), crc)  # type: ignore[arg-type]
         return f"{crc:08x}"
     h = hashlib.blake2b(digest_size=16)
     for name in sorted(arrays):
@@ -229,7 +233,9 @@ def cached_matrix(
             else:
                 return times, {"status": "hit", "seconds": time.perf_counter() - t0, "path": str(path)}
     built = engine.matrix(origins, destinations, band, progress=progress)
-    times = np.ascontiguousarray(built, dtype=np.float32)
+    # column-major, as the planner reads it (whole columns: a scenario's open sites); kept so on disk,
+    # so a cache hit needs no reordering copy
+    times = np.asfortranarray(built, dtype=np.float32)
     if times.shape != shape:
         raise EngineError(f"engine {engine.name} returned shape {times.shape}, expected {shape}")
     status = "memory"
