@@ -20,6 +20,7 @@ import numpy as np
 
 from estate import settings as config
 from estate.areas import area_defaults
+from estate.chunked_builds import DaskBuilds
 from estate.coverage import THRESHOLDS, Comparison, CoverageResult, evaluate
 from estate.derived import EngineFacts, Tables, facts_key, input_stats, load_or_build, tables_key
 from estate.errors import RegisterError, ScenarioError
@@ -43,7 +44,7 @@ from geodata.travel.base import (
     parse_band,
     parse_mode,
 )
-from geodata.travel.cache import cached_matrix, load_arrays, matrix_key, matrix_path, save_arrays
+from geodata.travel.cache import cached_matrix, load_arrays, matrix_key, matrix_path
 from geodata.travel.sparse import SPARSE_ABOVE_PAIRS, SparseTimes
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def _effective_cutoff_min(settings_key: dict[str, Any]) -> float:
     return max(parts) if parts else float("inf")
 
 
-class Planner:
+class Planner(DaskBuilds):
     """Everything needed to evaluate scenarios on one data set.
 
     Parameters
@@ -507,29 +508,6 @@ class Planner:
             return None
         return times, {"status": "hit", "seconds": time.perf_counter() - t0, "path": str(path)}
 
-    # ---- Dask and the sparse layout ------------------------------------------
-    def dask_client(self) -> Any:
-        """The Dask client of this planner's builds (opened on first use, kept until :meth:`close`).
-
-        ``scheduler``: that cluster (a :class:`~geodata.errors.ClusterError` if it does not
-        answer, never a local fallback); else a ``LocalCluster`` of ``workers`` processes.
-        """
-        if self._client is None:
-            from contextlib import ExitStack
-
-            from geodata.cluster import open_client
-
-            stack = ExitStack()
-            self._client = stack.enter_context(open_client(self.workers, self.scheduler))
-            self._client_stack = stack
-        return self._client
-
-    def close(self) -> None:
-        """Close the Dask client and its local cluster, if one was opened."""
-        stack, self._client_stack, self._client = self._client_stack, None, None
-        if stack is not None:
-            stack.close()
-
     @property
     def uses_dask(self) -> bool:
         """Were ``workers`` or ``scheduler`` given (then every matrix build runs on Dask)?"""
@@ -539,52 +517,6 @@ class Planner:
         """Is this problem stored sparse (units x sites above :attr:`sparse_above`)?"""
         rows, cols = self.tables.shape
         return rows * cols > self.sparse_above
-
-    def _chunked(self, m: Mode, b: TimeBand, facts: EngineFacts, variant: str, *, sparse: bool,
-                 progress: ProgressFn | None) -> tuple[Times, dict[str, Any]]:
-        """A matrix built in chunks of sites on Dask (:func:`~geodata.travel.chunked.build_matrix_chunked`).
-
-        Sparse: the chunks stay in the cache and are the matrix.  Dense (``--workers`` or
-        ``--scheduler`` on a small problem): the chunks hold every finite pair, become the
-        dense matrix (saved as the dense path saves it) and are removed.
-        """
-        from geodata.travel.chunked import build_matrix_chunked, chunk_dir, load_chunked
-
-        t0 = time.perf_counter()
-        t = self.tables
-        cut_min = _effective_cutoff_min(facts.settings_key)
-        if sparse:
-            cut_min = min(cut_min, self.sparse_cutoff_min)
-        cut_s = cut_min * 60.0
-        key = matrix_key(facts.settings_key, variant, t.origins, t.destinations)
-        if sparse and self.cache_dir is not None:
-            folder = chunk_dir(self.cache_dir, facts.name, str(facts.mode), variant, key, cut_s)
-            hit = load_chunked(folder, key, t.shape, cut_s)
-            if hit is not None:
-                return hit, {"status": "hit", "seconds": time.perf_counter() - t0, "path": str(folder),
-                             "layout": "sparse", "pairs": hit.nnz, "bytes": hit.nbytes, "cutoff_s": cut_s}
-        report: dict[str, Any] = {}
-        built = build_matrix_chunked(self.engine(m), self.units.points, self.estate.points(), b,
-                                     client=self.dask_client, out_dir=self.cache_dir, cutoff_s=cut_s,
-                                     progress=progress, report=report)
-        if sparse:
-            return built, {**report, "layout": "sparse", "seconds": time.perf_counter() - t0}
-        dense = built.to_dense()
-        path = ""
-        if self.cache_dir is not None:
-            target = matrix_path(self.cache_dir, facts.name, facts.mode, variant, key)
-            try:
-                save_arrays(target, key, {"times": dense}, engine=facts.name, mode=facts.mode, variant=variant,
-                            shape=list(dense.shape))
-                path = str(target)
-            except CacheError as exc:
-                log.warning("%s; computing in memory only", exc)
-            if report.get("path"):  # the dense file is the matrix now: its chunks would only take space
-                import shutil
-
-                shutil.rmtree(report["path"], ignore_errors=True)
-        return dense, {"status": report.get("status", "built"), "seconds": time.perf_counter() - t0, "path": path,
-                       "layout": "dense", "chunks": report.get("chunks")}
 
     def matrix(self, mode: str | Mode, band: str | TimeBand, *, progress: ProgressFn | None = None) -> Times:
         """The units x sites matrix (seconds) for ``mode`` in ``band``: memory, disk cache, or built.

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ESTATE = ROOT / "estate"
 OUTPUTS = ESTATE / "outputs"
 #: Front ends may import both the domain and the outputs.
-FRONT_ENDS = {ESTATE / "cli.py", ESTATE / "__main__.py"}
+FRONT_ENDS = {ESTATE / "cli.py", ESTATE / "cli_optimise.py", ESTATE / "__main__.py"}
 MAX_LINES = 700
 
 
