@@ -22,9 +22,11 @@ from app.common import config as _config
 from app.common import (
     engine_ready,
     geometry,
+    keep_draft,
     page_icon,
     planner,
     read_link,
+    restore_draft,
     scenario_signature,
     share_link,
     show_map,
@@ -136,6 +138,8 @@ def main() -> None:
         st.error(f"The data or the scenario files could not be read: {exc}")
         return
     _init_page()
+    restore_draft()
+    keep_draft()
     page = st.sidebar.radio("Page", list(PAGES), key="page", format_func=T.PAGES.get,
                             label_visibility="collapsed")
     try:

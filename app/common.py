@@ -154,8 +154,11 @@ def read_link(pages: list[str]) -> None:
         return
     st.session_state["_link_read"] = True
     view = links.read_view(dict(st.query_params.to_dict()), _choices(pages, scenario_ids()),
-                           free={"postcode": _postcode_ok})
+                           free={"postcode": _postcode_ok, "draft": drafts.is_draft_token})
     for key, val in view.values.items():
+        if key == "draft":  # the kept draft's key; the session's draft itself is "draft"
+            st.session_state["draft_token"] = val
+            continue
         st.session_state[key] = int(val) if key == "threshold" else val
     if view.ignored:
         st.session_state["_link_message"] = view.message()
@@ -193,7 +196,8 @@ def sidebar_controls() -> dict[str, Any]:
 def share_link(page: str, c: dict[str, Any], **extra: Any) -> None:
     """Write the view into the URL and show it with a copy button."""
     values = {"page": page, "base": c["base"], "scenario": c["scenario"], "mode": c["mode"], "band": c["band"],
-              "threshold": c["t"], "borough": c["borough"], **extra}
+              "threshold": c["t"], "borough": c["borough"], **extra,
+              "draft": st.session_state.get("draft_token", "")}
     query = links.view_query(values)
     wanted = {k: _unquote(v) for k, v in (pair.split("=", 1) for pair in query.split("&") if pair)}
     if dict(st.query_params.to_dict()) != wanted:
@@ -214,6 +218,81 @@ def _unquote(v: str) -> str:
     from urllib.parse import unquote_plus
 
     return unquote_plus(v)
+
+
+# ---- the draft: kept across reloads, never replaced without asking ----------------------
+@st.cache_resource(show_spinner=False)
+def draft_store(cfg: tuple[str, str]) -> drafts.DraftStore:
+    """Drafts kept beside the scenarios (``<scenario folder>/.drafts/``); old ones pruned at start."""
+    store = drafts.DraftStore(planner().scenarios_dir / ".drafts")
+    store.prune()
+    return store
+
+
+def set_draft(draft: Scenario, *, origin: Scenario | None = None) -> None:
+    """Make ``draft`` the session's draft; ``origin`` (what counts as saved) defaults to the draft itself."""
+    st.session_state["draft"] = draft
+    st.session_state["draft_origin"] = draft if origin is None else origin
+
+
+def draft_unsaved() -> int:
+    """How many unsaved edits the session's draft holds (0 without a draft)."""
+    draft = st.session_state.get("draft")
+    return 0 if draft is None else drafts.unsaved_edits(draft, st.session_state.get("draft_origin"))
+
+
+def restore_draft() -> None:
+    """On a session's first run, take back the draft kept under the link's ``draft=`` key (after a reload)."""
+    if st.session_state.get("_draft_checked"):
+        return
+    st.session_state["_draft_checked"] = True
+    token = st.session_state.get("draft_token")
+    if not token or "draft" in st.session_state:
+        return
+    try:
+        kept = draft_store(config()).load(token)
+    except PlannerError as exc:
+        st.session_state["_draft_note"] = ("error", f"The draft kept for this page could not be read back: {exc}")
+        st.session_state["draft_token"] = drafts.new_draft_token()  # the damaged file is left as it is
+        return
+    if kept is None:
+        return
+    set_draft(kept.draft, origin=kept.origin)
+    st.session_state["_kept"] = repr((kept.draft, kept.origin))
+    n = draft_unsaved()
+    if n:
+        st.session_state["_draft_note"] = ("info", T.draft_restored(
+            n, T.draft_name(kept.draft.title, kept.draft.started_from)))
+
+
+def keep_draft() -> None:
+    """Write the session's draft to the store when it changed (from its first unsaved edit on)."""
+    draft = st.session_state.get("draft")
+    if draft is None:
+        return
+    origin = st.session_state.get("draft_origin") or draft
+    token = st.session_state.get("draft_token")
+    if not token and not drafts.unsaved_edits(draft, origin):
+        return
+    sig = repr((draft, origin))
+    if st.session_state.get("_kept") == sig:
+        return
+    if not token:
+        token = st.session_state["draft_token"] = drafts.new_draft_token()
+        st.query_params["draft"] = token
+    try:
+        draft_store(config()).keep(token, draft, origin)
+    except PlannerError as exc:
+        st.warning(str(exc), icon=":material/warning:")
+        return
+    st.session_state["_kept"] = sig
+
+
+def draft_note() -> None:
+    """Say, once, that the draft came back after a reload (or why it could not)."""
+    note = st.session_state.pop("_draft_note", None)
+    if note:
+        (st.error if note[0] == "error" else st.info)(note[1], icon=":material/restore:")
 
 
 # ---- engines, progress ----------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Shareable views: the app's page and choices as a URL query string, and back.
 
 ``?page=compare&base=baseline-2024&scenario=outcome-2026&mode=transit&band=night&threshold=45&borough=E09000005``
-uses the ids the CLI takes.  :func:`read_view` keeps only values among the
+uses the ids the CLI takes; ``draft=`` carries the random key of the session's
+kept Build draft (:class:`estate.drafts.DraftStore`), so a reload finds it.  :func:`read_view` keeps only values among the
 known choices and says, without repeating them, which were ignored: a link
 can never make the app run, show or fetch what it carries.
 """
@@ -16,7 +17,7 @@ __all__ = ["PARAMS", "View", "read_view", "view_query"]
 
 #: the query parameters, in the order a link lists them (each is also the widget key)
 PARAMS: tuple[str, ...] = ("page", "base", "scenario", "mode", "band", "threshold", "borough", "metric",
-                           "postcode")
+                           "postcode", "draft")
 
 #: longest value read from a link
 _MAX_LEN = 64
