@@ -359,6 +359,46 @@ def test_a_link_with_query_parameters_reproduces_the_view(server, browser):
     page.close()
 
 
+def test_build_draft_survives_a_reload_and_start_and_upload_ask_first(server, browser):
+    page = _open(browser, f"{server['url']}/?page=build&mode=walk&band=night", height=3200)
+    frame = page.frame_locator("iframe[data-testid='estate-map']").first
+    marker = frame.locator("[data-site-id='charing-cross']")
+    marker.wait_for(timeout=60_000)
+    marker.dispatch_event("click")  # a DOM click on the marker element (see the test above)
+    page.get_by_role("button", name="Close it").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Close it").click()
+    page.wait_for_function("() => location.search.includes('draft=')", timeout=60_000)
+    _done(page)
+    assert "Charing Cross Police Station" in _table_text(page)  # the edit's effects table
+    # a reload: a new session, the same URL; the draft comes back
+    page.reload()
+    page.get_by_text("Your draft was kept across the reload").wait_for(timeout=120_000)
+    _done(page)
+    assert "1 unsaved edit" in page.inner_text("body")
+    assert "Charing Cross Police Station" in _table_text(page)
+    page.screenshot(path=str(ARTIFACTS / "build-draft-after-reload.png"), full_page=True)
+    # Start asks before discarding; keeping it keeps the edit
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.get_by_text("Replacing it with outcome-2026 discards them").wait_for(timeout=30_000)
+    _done(page)
+    page.screenshot(path=str(ARTIFACTS / "build-start-asks.png"), full_page=True)
+    page.get_by_role("button", name="Keep my draft").click()
+    _done(page)
+    assert "discards them" not in page.inner_text("body")
+    assert "Charing Cross Police Station" in _table_text(page)
+    # an upload asks too; discarding loads the file
+    good = ARTIFACTS / "good-scenario.yaml"
+    good.write_text("id: uploaded\ntitle: Uploaded\nbase: baseline-2024\nclose: [harrow]\n")
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(good))
+    page.get_by_text("Replacing it with good-scenario.yaml discards them").wait_for(timeout=30_000)
+    _done(page)
+    page.get_by_role("button", name="Discard my edits").click()
+    page.get_by_text("Loaded good-scenario.yaml").wait_for(timeout=60_000)
+    _done(page)
+    assert "Charing Cross Police Station" not in _table_text(page)
+    page.close()
+
+
 @pytest.mark.parametrize("name", ["compare", "map", "point", "build", "evidence", "about"])
 def test_every_page_screenshot(server, browser, name):
     page = _open(browser, f"{server['url']}/?page={name}&postcode=SE1+7PB" if name == "point"
