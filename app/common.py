@@ -295,20 +295,35 @@ def draft_note() -> None:
         (st.error if note[0] == "error" else st.info)(note[1], icon=":material/restore:")
 
 
-# ---- engines, progress ----------------------------------------------------------------
+# ---- engines, progress ----
+#: figures left from the previous run while the page recomputes are greyed at once
+#: (Streamlit marks them ``data-stale``); a recompute under 0.3 s does not flicker
+STALE_CSS = """<style>
+[data-testid="stElementContainer"][data-stale="true"] { opacity: 0.25 !important; filter: grayscale(1);
+  transition: opacity 0.2s ease-in 0.3s, filter 0.2s ease-in 0.3s; }
+</style>"""
+
+
+def stale_style() -> None:
+    st.html(STALE_CSS)
+
+
 def engine_ready(mode: str, band: str) -> bool:
     """The matrix is ready (else wait for the background build, showing its progress); False on failure."""
     w = warmup(config())
     s = w.status(mode, band)
     if not s.ready and not s.error:
         w.want(mode, band)
-        bar = st.progress(s.done, text=T.building(mode, band, 0.0))
+        box = st.empty()
+        with box.container():
+            st.caption(T.RECOMPUTING)
+            bar = st.progress(s.done, text=T.building(mode, band, 0.0))
         started = time.monotonic()
         while not s.ready and not s.error:
             time.sleep(0.25)
             s = w.status(mode, band)
             bar.progress(s.done, text=T.building(mode, band, time.monotonic() - started))
-        bar.empty()
+        box.empty()
     if s.error:
         st.error(T.engine_failed(mode, s.error), icon=":material/error:")
         return False

@@ -198,6 +198,11 @@ def test_evidence_page(scen_dir):
     assert list(ranked["Rank"])[:3] == ["1", "2", "3"] and all(ranked["Verdict"].str.len() > 0)
     assert any("Where they go instead" in m.value for m in at.markdown)
     assert any(m.value.startswith("**Cutting ") for m in at.markdown)  # the first case's verdict, an hours cut
+    # the pack is prepared on request (its progress shown step by step), then offered
+    assert not [b for b in at.get("download_button") if "evidence pack" in b.proto.label]
+    at.button(key="ev_prepare").click().run()
+    assert not at.exception
+    assert [b for b in at.get("download_button") if b.proto.label.startswith("Download the evidence pack (")]
     at.selectbox(key="ev_site").select_index(2).run()
     assert not at.exception
 

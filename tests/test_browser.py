@@ -399,6 +399,25 @@ def test_build_draft_survives_a_reload_and_start_and_upload_ask_first(server, br
     page.close()
 
 
+def test_evidence_pack_shows_its_steps_and_greys_the_figures_it_recomputes(server, browser):
+    page = _open(browser, f"{server['url']}/?page=evidence&mode=walk&band=night", height=2400)
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=120_000)
+    page.get_by_role("button", name="Prepare the evidence pack").click()
+    page.get_by_text("Preparing the evidence pack: maps").first.wait_for(timeout=60_000)
+    # the figures left from the last run are greyed while the page works (not at full strength)
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('[data-testid=\"stElementContainer\"][data-stale=\"true\"]'))"
+        ".some(e => e.querySelector('[data-testid=\"stDataFrame\"]') && Number(getComputedStyle(e).opacity) < 0.5)",
+        timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "evidence-pack-progress.png"), full_page=True)
+    seen = page.evaluate("() => document.body.innerText.match(/Preparing the evidence pack: [^\\n]*/)?.[0] || ''")
+    assert "step" in seen and " of " in seen
+    page.get_by_role("button", name="Download the evidence pack").wait_for(timeout=120_000)
+    _done(page)
+    assert not page.locator("[data-testid='stElementContainer'][data-stale='true']").count()
+    page.close()
+
+
 @pytest.mark.parametrize("name", ["compare", "map", "point", "build", "evidence", "about"])
 def test_every_page_screenshot(server, browser, name):
     page = _open(browser, f"{server['url']}/?page={name}&postcode=SE1+7PB" if name == "point"

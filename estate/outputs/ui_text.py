@@ -87,6 +87,31 @@ def building(mode: str, band: str, seconds: float) -> str:
             f"({seconds:.0f} s so far); the figures appear when it is done.")
 
 
+#: the caption over figures being recomputed (the old ones below it are greyed until replaced)
+RECOMPUTING = ("Recomputing… the figures below are from before your change and stay greyed until the new "
+               "ones are drawn.")
+
+
+def building_evidence(done: int, total: int) -> str:
+    """The progress line while the evidence is built (over the time bands)."""
+    return f"Recomputing the evidence: time band {min(done + 1, total)} of {total}…"
+
+
+#: the caption over the pack's progress (the page below is greyed while it is written)
+PACK_WAIT = "Writing the pack: the page below is greyed until it is ready; its figures do not change."
+
+
+def pack_step(what: str, done: int, total: int) -> str:
+    """The progress line while the evidence pack is written.
+
+    Examples
+    --------
+    >>> pack_step("maps 3/40", 8, 47)
+    'Preparing the evidence pack: maps 3/40 (step 8 of 47).'
+    """
+    return f"Preparing the evidence pack: {what} (step {done} of {total})."
+
+
 POINT_INTRO = ("Type a postcode or click anywhere on the map: the minutes from there to the nearest counter "
                "open at each time, by each mode, in the scenario and in its base, and the route. The map shades "
                "every neighbourhood by its minutes from that place (the sidebar's mode and time).")
@@ -230,6 +255,8 @@ MODE_CHOICES: tuple[str, ...] = MODES
 
 
 HELP: dict[str, str] = {
+    "evidence_pack": "Writes every file of the pack (tables, maps, the HTML and PDF reports), showing each step, "
+                     "then offers the ZIP for download.",
     "start_button": "Replace the draft with this scenario (asks first if the draft holds unsaved edits)",
     "base": "The scenario everything is compared with.",
     "scenario": "The scenario being judged.",
