@@ -418,6 +418,42 @@ def test_evidence_pack_shows_its_steps_and_greys_the_figures_it_recomputes(serve
     page.close()
 
 
+_RECTS = """() => {
+  const r = s => { const e = document.querySelector(s); if (!e) return null;
+                   const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+  return {map: r('.leaflet-container'), legend: r('.estate-legend'), scale: r('.leaflet-control-scale'),
+          open: document.querySelector('.estate-legend details').open};
+}"""
+
+
+def _overlap(a, b) -> float:
+    w, h = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+    return max(w, 0) * max(h, 0)
+
+
+def _area(a) -> float:
+    return (a[2] - a[0]) * (a[3] - a[1])
+
+
+def test_map_legend_starts_folded_clear_of_the_map_and_scale_bar(server, browser):
+    page = _open(browser, f"{server['url']}/?page=map&mode=walk&band=night")
+    frame = page.frame_locator("iframe[data-testid='estate-map']").first
+    frame.locator(".estate-legend").wait_for(timeout=60_000)
+    inner = next(f for f in page.frames if f.query_selector(".estate-legend"))
+    box = inner.evaluate(_RECTS)
+    assert box["open"] is False
+    assert _area(box["legend"]) < 0.02 * _area(box["map"])  # a one-line "Legend" with a colour strip
+    assert _overlap(box["legend"], box["scale"]) == 0
+    page.locator("iframe[data-testid='estate-map']").first.screenshot(path=str(ARTIFACTS / "map-legend-folded.png"))
+    frame.locator(".estate-legend summary").click()  # it unfolds on a click ...
+    opened = inner.evaluate(_RECTS)
+    assert opened["open"] is True and _area(opened["legend"]) > 4 * _area(box["legend"])
+    assert _overlap(opened["legend"], opened["scale"]) == 0  # ... still clear of the scale bar
+    assert _area(opened["legend"]) < 0.25 * _area(opened["map"])
+    page.locator("iframe[data-testid='estate-map']").first.screenshot(path=str(ARTIFACTS / "map-legend-open.png"))
+    page.close()
+
+
 @pytest.mark.parametrize("name", ["compare", "map", "point", "build", "evidence", "about"])
 def test_every_page_screenshot(server, browser, name):
     page = _open(browser, f"{server['url']}/?page={name}&postcode=SE1+7PB" if name == "point"
