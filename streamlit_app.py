@@ -26,6 +26,7 @@ from app.common import (
     page_icon,
     planner,
     read_link,
+    release_background,
     restore_draft,
     scenario_signature,
     share_link,
@@ -37,7 +38,7 @@ from app.common import (
 )
 from estate import text
 from estate.evidence import evidence_bands
-from estate.outputs import export, maps, views
+from estate.outputs import maps, views
 from estate.outputs import ui_text as T
 from estate.scenario import Scenario
 from geodata.errors import PlannerError
@@ -75,6 +76,8 @@ def _evidence(key: Any, ref: str | Scenario, against: str, mode: str, bands: tup
 
 def _pack_download(ev: Any, key: Any) -> None:
     """Prepare the evidence pack with its progress shown step by step, then offer it for download."""
+    from estate.outputs import export  # matplotlib and reportlab: loaded only when a pack is wanted
+
     name = f"{export.pack_name(ev)}.zip"
     ready = st.session_state.get("ev_pack_zip")
     if not (ready and ready[0] == key):
@@ -199,6 +202,7 @@ def main() -> None:
         PAGES[page](c)
     except PlannerError as exc:
         st.error(str(exc))
+    release_background()
 
 
 def _init_page() -> None:

@@ -8,7 +8,9 @@ No logic of its own: figures come from :mod:`estate`, words from
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 import streamlit as st
@@ -69,9 +71,16 @@ def geometry(cfg: tuple[str, str]) -> maps.MapGeometry:
 
 @st.cache_resource(show_spinner=False)
 def warmup(cfg: tuple[str, str]) -> Warmup:
-    """The background builds of this server: the postcode list, then every matrix."""
+    """The background builds of this server: what a page waits for first; once the first page is
+    drawn (:func:`release_background`), the LSOA shapes, the postcode list and every other matrix."""
     p = planner()
-    return Warmup(p, WARM_PAIRS, extra=[lambda: p.postcode_geocoder]).start()
+    return Warmup(p, WARM_PAIRS, extra=[lambda: geometry(cfg).lsoas, lambda: p.postcode_geocoder],
+                  hold=30.0).start()
+
+
+def release_background() -> None:
+    """The page is drawn: let the background work start (it would compete with the first page)."""
+    warmup(config()).release()
 
 
 @st.cache_resource(show_spinner=False)
@@ -332,11 +341,11 @@ def engine_ready(mode: str, band: str) -> bool:
 
 def show_map(m: Any, *, key: str, height: int = 580, title: str = "Coverage map",
              on_click: Any = None, on_point: Any = None) -> None:
-    """Render a folium map in the map component.
+    """Render a folium map (or its HTML, from :func:`build_map`) in the map component.
 
     ``on_click(site_id)`` runs, before the rerun, for a clicked marker; ``on_point(lat, lon)`` for a clicked place.
     """
-    html_text = maps.map_html(m)
+    html_text = m if isinstance(m, str) else maps.map_html(m)
     digest = hashlib.sha1(html_text.encode("utf-8")).hexdigest()
 
     def clicked() -> None:
@@ -356,10 +365,46 @@ def show_map(m: Any, *, key: str, height: int = 580, title: str = "Coverage map"
                    key=key, height=height, on_site_change=clicked, on_point_change=pointed)
 
 
+_MAPS_LOCK = threading.Lock()
+
+
+@st.cache_resource(show_spinner=False)
+def _maps_kept(cfg: tuple[str, str]) -> OrderedDict[Any, str]:
+    """Map HTML drawn in this server, by everything that decides it (the newest 48)."""
+    return OrderedDict()
+
+
+def _ref_key(ref: str | Scenario) -> tuple[str, str]:
+    return planner().content_key(ref), ref if isinstance(ref, str) else f"draft:{ref.id}"
+
+
 def build_map(base: str | Scenario, scen: str | Scenario, c: dict[str, Any], *, metric: str,
               candidates: Any = None, clickable: bool = False, title: str = "",
-              include_closed: bool = False) -> Any:
-    """The coverage map of the page: classes chosen for the values shown; the sidebar's borough in detail."""
+              include_closed: bool = False) -> str:
+    """The coverage map's HTML: classes chosen for the values shown; the sidebar's borough in detail.
+
+    Kept by its inputs (the scenarios' content, mode, band, threshold, borough, metric...):
+    going back to a view already drawn costs a look-up, not a new map.
+    """
+    key = (scenario_signature(), _ref_key(base), _ref_key(scen), c["mode"], c["band"], c["t"], c.get("borough"),
+           metric, None if candidates is None else tuple(candidates["site_id"]), clickable, title, include_closed)
+    kept = _maps_kept(config())
+    with _MAPS_LOCK:  # sessions share the server's maps
+        found = kept.get(key)
+        if found is not None:
+            kept.move_to_end(key)
+            return found
+    html_text = maps.map_html(_draw_map(base, scen, c, metric=metric, candidates=candidates, clickable=clickable,
+                                        title=title, include_closed=include_closed))
+    with _MAPS_LOCK:
+        kept[key] = html_text
+        while len(kept) > 48:
+            kept.popitem(last=False)
+    return html_text
+
+
+def _draw_map(base: str | Scenario, scen: str | Scenario, c: dict[str, Any], *, metric: str,
+              candidates: Any, clickable: bool, title: str, include_closed: bool) -> Any:
     p = planner()
     b, s = coverage(base, c["mode"], c["band"]), coverage(scen, c["mode"], c["band"])
     values = maps.metric_values(metric, b, s, c["t"])
