@@ -72,10 +72,21 @@ def geometry(cfg: tuple[str, str]) -> maps.MapGeometry:
 @st.cache_resource(show_spinner=False)
 def warmup(cfg: tuple[str, str]) -> Warmup:
     """The background builds of this server: what a page waits for first; once the first page is
-    drawn (:func:`release_background`), the LSOA shapes, the postcode list and every other matrix."""
+    drawn (:func:`release_background`), the LSOA shapes, the postcode list, a first point query (it
+    sets up the engines' searches) and every other matrix."""
     p = planner()
-    return Warmup(p, WARM_PAIRS, extra=[lambda: geometry(cfg).lsoas, lambda: p.postcode_geocoder],
-                  hold=30.0).start()
+    return Warmup(p, WARM_PAIRS, extra=[lambda: geometry(cfg).lsoas, lambda: p.postcode_geocoder,
+                                        lambda: _first_point_query(p)], hold=30.0).start()
+
+
+def _first_point_query(p: Planner) -> None:
+    """One point query at Charing Cross, so the engines' one-to-many searches are set up before a click."""
+    from estate.pointquery import point_query
+
+    ids = set(p.scenarios)
+    point_query(p, 530_050.0, 180_380.0, scenario=T.DEFAULT_SCENARIO if T.DEFAULT_SCENARIO in ids else REGISTER_ID,
+                base=T.DEFAULT_BASE if T.DEFAULT_BASE in ids else REGISTER_ID, modes=T.MODE_CHOICES,
+                bands=("day", "night"), shown=(T.DEFAULT_MODE, T.DEFAULT_BAND))
 
 
 def release_background() -> None:
