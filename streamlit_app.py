@@ -47,7 +47,7 @@ st.set_page_config(page_title=T.APP_TITLE, page_icon=page_icon(), layout="wide")
 
 
 @st.cache_resource(show_spinner=False)
-def _evidence_kept(cfg: tuple[str, str]) -> dict[Any, Any]:
+def _evidence_kept(cfg: tuple[str, ...]) -> dict[Any, Any]:
     """Evidence built in this server, by content key (the newest 32)."""
     return {}
 
@@ -63,6 +63,7 @@ def _evidence(key: Any, ref: str | Scenario, against: str, mode: str, bands: tup
     with box.container():
         st.caption(T.RECOMPUTING)
         bar = st.progress(0.0, text=T.building_evidence(0, len(bands)))
+
     def progress(d: int, t: int) -> None:
         bar.progress(d / max(t, 1), text=T.building_evidence(d, t))
 

@@ -47,14 +47,19 @@ def page_icon() -> Any:
 
 
 # ---- cached data ----------------------------------------------------------------
-def config() -> tuple[str, str]:
-    """(data folder, scenario folder) from the environment: the key of every cache."""
+def config() -> tuple[str, str, str, str]:
+    """(data folder, scenario folder, area, force) from the environment: the key of every cache."""
     return settings.environment().key
 
 
 @st.cache_resource(show_spinner="Loading the data pack…")
-def _planner(data_dir: str, scenarios_dir: str) -> Planner:
-    p = Planner(data_dir or None, scenarios_dir=scenarios_dir or None)
+def _planner(data_dir: str, scenarios_dir: str, area: str, force: str) -> Planner:
+    from geodata.studyarea import study_area
+
+    where = study_area(area or None, force or None)
+    # $ESTATE_DATA is London's pack; other areas read the national pack ($ESTATE_NATIONAL)
+    p = Planner((data_dir or None) if where.is_london else None,
+                scenarios_dir=(scenarios_dir or None) if where.is_london else None, area=where)
     _ = p.estate, p.units, p.areas  # load now, once
     return p
 
@@ -64,13 +69,13 @@ def planner() -> Planner:
 
 
 @st.cache_resource(show_spinner="Preparing the map shapes…")
-def geometry(cfg: tuple[str, str]) -> maps.MapGeometry:
+def geometry(cfg: tuple[str, ...]) -> maps.MapGeometry:
     p = planner()
     return maps.geometry_for(p).web  # the same preparation the evidence pack's maps use
 
 
 @st.cache_resource(show_spinner=False)
-def warmup(cfg: tuple[str, str]) -> Warmup:
+def warmup(cfg: tuple[str, ...]) -> Warmup:
     """The background builds of this server: what a page waits for first; once the first page is
     drawn (:func:`release_background`), the LSOA shapes, the postcode list, a first point query (it
     sets up the engines' searches) and every other matrix."""
@@ -80,11 +85,13 @@ def warmup(cfg: tuple[str, str]) -> Warmup:
 
 
 def _first_point_query(p: Planner) -> None:
-    """One point query at Charing Cross, so the engines' one-to-many searches are set up before a click."""
+    """One point query (at the first population unit), so the engines' one-to-many searches are set up
+    before a click."""
     from estate.pointquery import point_query
 
     ids = set(p.scenarios)
-    point_query(p, 530_050.0, 180_380.0, scenario=T.DEFAULT_SCENARIO if T.DEFAULT_SCENARIO in ids else REGISTER_ID,
+    pts = p.units.points
+    point_query(p, float(pts.x[0]), float(pts.y[0]), scenario=T.DEFAULT_SCENARIO if T.DEFAULT_SCENARIO in ids else REGISTER_ID,
                 base=T.DEFAULT_BASE if T.DEFAULT_BASE in ids else REGISTER_ID, modes=T.MODE_CHOICES,
                 bands=("day", "night"), shown=(T.DEFAULT_MODE, T.DEFAULT_BAND))
 
@@ -95,7 +102,7 @@ def release_background() -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def _last_signature(cfg: tuple[str, str]) -> dict[str, Any]:
+def _last_signature(cfg: tuple[str, ...]) -> dict[str, Any]:
     return {}
 
 
@@ -209,7 +216,7 @@ def sidebar_controls() -> dict[str, Any]:
                         help=T.HELP["band"])
     t = sb.select_slider("Threshold (minutes)", options=list(THRESHOLDS), key="threshold", help=T.HELP["threshold"])
     borough = sb.selectbox("Borough (neighbourhood detail)", boroughs, key="borough",
-                           format_func=lambda k: names.get(k, "All London"), help=T.HELP["borough"])
+                           format_func=lambda k: names.get(k, f"All {planner().area.label}"), help=T.HELP["borough"])
     return {"base": base, "scenario": scen, "mode": mode, "band": band, "t": int(t), "borough": borough}
 
 
@@ -242,7 +249,7 @@ def _unquote(v: str) -> str:
 
 # ---- the draft: kept across reloads, never replaced without asking ----------------------
 @st.cache_resource(show_spinner=False)
-def draft_store(cfg: tuple[str, str]) -> drafts.DraftStore:
+def draft_store(cfg: tuple[str, ...]) -> drafts.DraftStore:
     """Drafts kept beside the scenarios (``<scenario folder>/.drafts/``); old ones pruned at start."""
     store = drafts.DraftStore(planner().scenarios_dir / ".drafts")
     store.prune()
@@ -380,7 +387,7 @@ _MAPS_LOCK = threading.Lock()
 
 
 @st.cache_resource(show_spinner=False)
-def _maps_kept(cfg: tuple[str, str]) -> OrderedDict[Any, str]:
+def _maps_kept(cfg: tuple[str, ...]) -> OrderedDict[Any, str]:
     """Map HTML drawn in this server, by everything that decides it (the newest 48)."""
     return OrderedDict()
 

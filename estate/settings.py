@@ -62,6 +62,8 @@ SCENARIOS_ENV = "ESTATE_SCENARIOS"
 STREETS_ENV = "ESTATE_STREETS"
 GTFS_ENV = "ESTATE_GTFS"
 STATE_ENV = "ESTATE_STATE"
+AREA_ENV = "ESTATE_AREA"
+FORCE_ENV = "ESTATE_FORCE"
 
 #: The repository root when running from a source checkout.
 REPO_ROOT = _geo.REPO_ROOT
@@ -95,16 +97,22 @@ class Environment:
     scenarios: Path | None
     streets: Path | None
     gtfs: Path | None
+    area: str | None = None
+    force: str | None = None
 
     @property
-    def key(self) -> tuple[str, str]:
-        """(data folder, scenario folder) as text: the app's cache key."""
-        return (str(self.data or ""), str(self.scenarios or ""))
+    def key(self) -> tuple[str, str, str, str]:
+        """(data folder, scenario folder, area, force) as text: the app's cache key."""
+        return (str(self.data or ""), str(self.scenarios or ""), self.area or "", self.force or "")
 
 
 def environment() -> Environment:
-    """Read ``ESTATE_DATA``, ``ESTATE_SCENARIOS``, ``ESTATE_STREETS`` and ``ESTATE_GTFS`` now."""
-    return Environment(_path(DATA_ENV), _path(SCENARIOS_ENV), _path(STREETS_ENV), _path(GTFS_ENV))
+    """Read ``ESTATE_DATA``, ``ESTATE_SCENARIOS``, ``ESTATE_STREETS``, ``ESTATE_GTFS``,
+    ``ESTATE_AREA`` (``london`` or ``newport``) and ``ESTATE_FORCE`` (a police force area) now."""
+    return Environment(
+        _path(DATA_ENV), _path(SCENARIOS_ENV), _path(STREETS_ENV), _path(GTFS_ENV),
+        (os.environ.get(AREA_ENV) or "").strip() or None, (os.environ.get(FORCE_ENV) or "").strip() or None,
+    )
 
 
 #: the sections of an engine-settings file

@@ -45,6 +45,12 @@ def _value(x: Any) -> float | None:
     return None if math.isnan(v) else v
 
 
+def _finite(x: Any) -> float | None:
+    """``x`` as a finite float, or ``None`` (missing, or infinite where infinity has no words)."""
+    v = _value(x)
+    return None if v is None or math.isinf(v) else v
+
+
 def count(x: Any, *, signed: bool = False) -> str:
     """A count of people or places, rounded, with thousands separators.
 
@@ -53,8 +59,8 @@ def count(x: Any, *, signed: bool = False) -> str:
     >>> count(1234567.4), count(-2500, signed=True), count(12, signed=True), count(None)
     ('1,234,567', '-2,500', '+12', 'not available')
     """
-    v = _value(x)
-    if v is None or math.isinf(v):
+    v = _finite(x)
+    if v is None:
         return MISSING
     n = round(v)
     return f"{n:+,}" if signed else f"{n:,}"
@@ -68,8 +74,8 @@ def number(x: Any, digits: int = 1, *, signed: bool = False) -> str:
     >>> number(1234.56), number(-0.25, 2, signed=True), number(float("nan"))
     ('1,234.6', '-0.25', 'not available')
     """
-    v = _value(x)
-    if v is None or math.isinf(v):
+    v = _finite(x)
+    if v is None:
         return MISSING
     return f"{v:+,.{digits}f}" if signed else f"{v:,.{digits}f}"
 
@@ -82,8 +88,8 @@ def plain(x: Any) -> str:
     >>> plain(2.5), plain(12.0), plain(float("nan"))
     ('2.5', '12', 'not available')
     """
-    v = _value(x)
-    if v is None or math.isinf(v):
+    v = _finite(x)
+    if v is None:
         return MISSING
     return f"{v:g}"
 
@@ -129,8 +135,8 @@ def share(x: Any, *, digits: int = 1, signed: bool = False) -> str:
     >>> share(0.1234), share(-0.05, signed=True), share(None)
     ('12.3%', '-5.0 pts', 'not available')
     """
-    v = _value(x)
-    if v is None or math.isinf(v):
+    v = _finite(x)
+    if v is None:
         return MISSING
     return f"{v * 100:+.{digits}f} pts" if signed else f"{v * 100:.{digits}f}%"
 

@@ -12,6 +12,7 @@ __all__ = [
     "CIFError",
     "CRSError",
     "CacheError",
+    "ClusterError",
     "DataError",
     "EngineError",
     "GTFSColumnError",
@@ -72,6 +73,10 @@ class UnknownBandError(ValueError, PlannerError):
 
 class NetworkFileError(DataError):
     """A street-network file is missing, unreadable, or covers none of the area."""
+
+
+class ClusterError(ValueError, PlannerError):
+    """A Dask cluster that cannot be used: a bad --workers or --scheduler, or a scheduler that does not answer."""
 
 
 class GTFSError(DataError):

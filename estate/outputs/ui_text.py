@@ -16,6 +16,7 @@ __all__ = [
     "ABOUT_APPROXIMATE",
     "ABOUT_DATA_SOURCES",
     "ABOUT_INTRO",
+    "ABOUT_NATIONAL_SOURCES",
     "ABOUT_PRIVACY",
     "APP_TITLE",
     "BAND_CHOICES",
@@ -43,6 +44,7 @@ __all__ = [
     "STATUS_LABELS",
     "TABLE_COLUMNS",
     "UPLOAD_LIMIT_BYTES",
+    "about_intro_area",
     "band_label",
     "building",
     "candidate_labels",
@@ -61,7 +63,7 @@ __all__ = [
     "route_line",
 ]
 
-APP_TITLE = "Police front counters in London: who can reach one?"
+APP_TITLE = "Police front counters: who can reach one?"
 
 #: Pages by their id in links (``?page=compare``) -> their name, in the order of the sidebar.
 PAGES: dict[str, str] = {"compare": "Compare", "map": "Map", "point": "From a place", "build": "Build a scenario",
@@ -115,7 +117,7 @@ def pack_step(what: str, done: int, total: int) -> str:
 POINT_INTRO = ("Type a postcode or click anywhere on the map: the minutes from there to the nearest counter "
                "open at each time, by each mode, in the scenario and in its base, and the route. The map shades "
                "every neighbourhood by its minutes from that place (the sidebar's mode and time).")
-POINT_ASK = "Type a London postcode above, or click a place on the map."
+POINT_ASK = "Type a postcode in the study area above, or click a place on the map."
 
 
 def postcode_note(edition: str) -> str:
@@ -263,7 +265,7 @@ HELP: dict[str, str] = {
     "mode": "How residents travel to the counter. Each mode has its own travel-time engine.",
     "band": "The moment in the week: a counter counts only if its hours cover it.",
     "threshold": "Residents whose nearest open counter is further than this many minutes.",
-    "postcode": "A London postcode; it is looked up offline in OS Code-Point Open.",
+    "postcode": "A postcode in the study area; it is looked up offline in OS Code-Point Open.",
     "borough": "Choose a borough to see its neighbourhoods (LSOAs) on the maps; the other boroughs show as outlines.",
     "metric": "What the colours show, per borough (and per LSOA when zoomed in or chosen).",
     "lsoa": "LSOAs are neighbourhoods of about 1,600 residents (4,994 in London).",
@@ -377,6 +379,37 @@ reach the nearest one that is open at a given moment. Every figure is population
 over the 4,994 Census 2021 neighbourhoods (LSOAs) of Greater London, from each
 neighbourhood's population-weighted centre.
 """
+
+def about_intro_area(label: str, units: int) -> str:
+    """The About page's opening for a study area other than London (the national pack)."""
+    return (
+        f"This planner judges the police front counters of **{label}** (from the register in use; "
+        "there is no national list of front counters, so a force brings its own) and possible contact "
+        "points in supermarkets, libraries and fire stations, by how long residents would take to reach "
+        f"the nearest one that is open at a given moment. Every figure is population-weighted over the "
+        f"{units:,} Census 2021 neighbourhoods (LSOAs) of the area, from each neighbourhood's "
+        "population-weighted centre. \"Most deprived fifth\" is within each nation: England's IMD and "
+        "Wales's WIMD are separate indices."
+    )
+
+
+#: The national pack's sources (areas other than London), as (what, source, licence).
+ABOUT_NATIONAL_SOURCES: tuple[tuple[str, str, str], ...] = (
+    ("LSOA 2021 centroids, residents and age; districts and police force areas",
+     "Office for National Statistics (Census 2021, ONS Open Geography Portal)", "Open Government Licence v3.0"),
+    ("Deprivation", "English Indices of Deprivation 2019 and 2025 (MHCLG); Welsh Index of Multiple "
+     "Deprivation 2019 (Welsh Government)", "Open Government Licence v3.0"),
+    ("Supermarkets", "GEOLYTIX Retail Points v34 (December 2024)", "GEOLYTIX open data licence"),
+    ("Libraries and fire stations", "Arts Council England (2023), Libraries Hacked (Wales), Home Office "
+     "(fire stations, England, 2018)", "Open Government Licence v3.0"),
+    ("Postcodes", "OS Code-Point Open 2025 (Contains OS data © Crown copyright and database right 2025; "
+     "Contains Royal Mail data © Royal Mail copyright and database right 2025)", "Open Government Licence v3.0"),
+    ("Newport streets and police stations", "© OpenStreetMap contributors (the register is OpenStreetMap "
+     "police stations, not an official counter list)", "ODbL 1.0"),
+    ("Newport buses and trains", "DfT Bus Open Data Service GTFS (March 2024); Rail Delivery Group "
+     "timetable data (GTFS, 5 March 2024)", "Open Government Licence v3.0; CC BY 2.0 UK"),
+)
+
 
 ABOUT_DATA_SOURCES: tuple[tuple[str, str, str], ...] = (
     ("Borough and LSOA boundaries, population-weighted centroids",

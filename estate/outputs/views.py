@@ -74,9 +74,9 @@ class Headline:
         ch = self.london.change
         verb = "more" if ch > 0 else "fewer"
         if ch == 0:
-            return (f"{scenario_title} leaves the number of Londoners more than {self.threshold} minutes "
+            return (f"{scenario_title} leaves the number of residents more than {self.threshold} minutes "
                     f"from an open counter unchanged ({text.count(self.london.base)}).")
-        return (f"{text.count(abs(ch))} {verb} Londoners are more than {self.threshold} minutes from an open "
+        return (f"{text.count(abs(ch))} {verb} residents are more than {self.threshold} minutes from an open "
                 f"counter: {text.count(self.london.base)} in {base_title}, "
                 f"{text.count(self.london.scenario)} in {scenario_title}.")
 

@@ -1,0 +1,64 @@
+"""The app on a study area other than London (``ESTATE_AREA=newport``): every page draws,
+its figures are the library's, its words name the area, not London."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from estate import text
+from estate.planner import Planner
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "streamlit_app.py")
+NATIONAL = ROOT.parent / "shared" / "national"
+
+pytestmark = pytest.mark.skipif(not (NATIONAL / "newport").is_dir(), reason="the national pack is not available")
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_every_page_draws_for_newport_with_the_librarys_figures(monkeypatch) -> None:
+    monkeypatch.setenv("ESTATE_AREA", "newport")
+    at = AppTest.from_file(APP, default_timeout=600)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    side = {w.key: w for w in at.sidebar.selectbox}
+    assert side["borough"].options == ["All Newport", "Newport"]
+    base, scen, mode, band = (side[k].value for k in ("base", "scenario", "mode", "band"))
+    assert (base, scen) == ("register", "example-two-close")
+    got = {m.label: m.value for m in at.metric}
+    p = Planner(area="newport")
+    t = 45  # the app's default threshold
+    want = [round(float(p.coverage(s, mode, band).beyond(t)[-1])) for s in (base, scen)]
+    assert got[f"Beyond {t} min: base"] == text.count(want[0])
+    assert got[f"Beyond {t} min: scenario"] == text.count(want[1])
+    assert want[0] != want[1]  # the example changes something
+    words = " ".join(m.value for m in at.markdown)
+    assert "Londoners" not in words and "residents are more than" in words
+    for page in ("map", "point", "build", "evidence", "about"):
+        at.sidebar.radio(key="page").set_value(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert not at.error, (page, [e.value for e in at.error])
+    about = " ".join(m.value for m in at.markdown)
+    assert "**Newport**" in about and "Metropolitan Police" not in about
+    assert "GEOLYTIX" in about and "within each nation" in about
+
+
+def test_an_unknown_area_is_a_clear_message_not_a_traceback(monkeypatch) -> None:
+    monkeypatch.setenv("ESTATE_AREA", "atlantis")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    msg = " ".join(e.value for e in at.error)
+    assert "unknown study area 'atlantis'" in msg and "newport" in msg
