@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from estate.errors import MapError
 from estate.register import Estate
 from geodata.areas import Units
 
@@ -240,7 +241,7 @@ def geometry_for(source: GeographySource | StudyGeometry) -> StudyGeometry:
         def polygons() -> gpd.GeoDataFrame:
             src = ref()
             if src is None:
-                raise RuntimeError("the data source of these map shapes is gone; prepare them again")
+                raise MapError("the data source of these map shapes is gone; prepare them again (maps.geometry_for)")
             return src.unit_polygons
 
         geo = _CACHE[source] = StudyGeometry(source.areas, polygons, source.units)
