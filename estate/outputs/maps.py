@@ -169,6 +169,35 @@ class Legend(MacroElement):
             if colours else "")
 
 
+class RefitOnResize(MacroElement):
+    """Fit the map to ``bounds`` again when its frame changes size before anyone moved it.
+
+    A frame laid out at zero size (a page still arranging itself) makes Leaflet fit at
+    the largest zoom, a blank map; this refits once the frame has its real size.
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  const map = {{ this._parent.get_name() }};
+  const bounds = {{ this.bounds|tojson }};
+  map.getContainer().addEventListener('pointerdown', () => { map._estateUser = true; });
+  map.getContainer().addEventListener('wheel', () => { map._estateUser = true; });
+  map.getContainer().addEventListener('keydown', () => { map._estateUser = true; });
+  const refit = () => { if (map._estateUser) return; map.invalidateSize();
+                        map.fitBounds(bounds, {padding: [8, 8], animate: false}); };
+  if (window.ResizeObserver) { new ResizeObserver(refit).observe(map.getContainer()); }
+  window.addEventListener('load', refit);
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, bounds: Sequence[Sequence[float]]) -> None:
+        super().__init__()
+        self._name = "RefitOnResize"
+        self.bounds = [[float(v) for v in pair] for pair in bounds]
+
+
 class MetricScale(MacroElement):
     """Leaflet's scale bar in metres and kilometres only (folium's shows miles and feet too)."""
 
@@ -501,8 +530,9 @@ def coverage_map(
     folium.LayerControl(collapsed=True).add_to(m)
     if clickable:
         ClickBridge().add_to(m)
-    m.fit_bounds(geometry.bounds.get(focus or "london", geometry.bounds["london"]),
-                 padding_top_left=(8, 8), padding_bottom_right=(8, 8))
+    fit = geometry.bounds.get(focus or "london", geometry.bounds["london"])
+    m.fit_bounds(fit, padding_top_left=(8, 8), padding_bottom_right=(8, 8))
+    RefitOnResize(fit).add_to(m)
     return m
 
 
@@ -555,6 +585,7 @@ def point_map(
            colours=scale.colours if point is not None else ()).add_to(m)
     PointClick().add_to(m)
     m.fit_bounds(geometry.bounds["london"], padding_top_left=(8, 8), padding_bottom_right=(8, 8))
+    RefitOnResize(geometry.bounds["london"]).add_to(m)
     return m
 
 
