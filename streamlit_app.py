@@ -22,19 +22,23 @@ from app.common import config as _config
 from app.common import (
     engine_ready,
     geometry,
+    keep_draft,
     page_icon,
     planner,
     read_link,
+    release_background,
+    restore_draft,
     scenario_signature,
     share_link,
     show_map,
     sidebar_controls,
     site_frame,
+    stale_style,
     warmup,
 )
 from estate import text
 from estate.evidence import evidence_bands
-from estate.outputs import export, maps, views
+from estate.outputs import maps, views
 from estate.outputs import ui_text as T
 from estate.scenario import Scenario
 from geodata.errors import PlannerError
@@ -42,13 +46,57 @@ from geodata.errors import PlannerError
 st.set_page_config(page_title=T.APP_TITLE, page_icon=page_icon(), layout="wide")
 
 
-@st.cache_resource(show_spinner="Building the evidence…", max_entries=32)
-def _evidence(cfg: tuple[str, ...], sig: Any, key: str, _ref: str | Scenario, against: str, mode: str,
-              bands: tuple[str, ...]) -> Any:
-    """The evidence of a saved scenario or the draft, kept by the planner's content key."""
+@st.cache_resource(show_spinner=False)
+def _evidence_kept(cfg: tuple[str, ...]) -> dict[Any, Any]:
+    """Evidence built in this server, by content key (the newest 32)."""
+    return {}
+
+
+def _evidence(key: Any, ref: str | Scenario, against: str, mode: str, bands: tuple[str, ...]) -> Any:
+    """The evidence of a saved scenario or the draft: kept by the planner's content key, built with progress."""
     from estate.evidence import build_evidence
 
-    return build_evidence(planner(), _ref, against=against, mode=mode, bands=bands)
+    kept = _evidence_kept(_config())
+    if key in kept:
+        return kept[key]
+    box = st.empty()
+    with box.container():
+        st.caption(T.RECOMPUTING)
+        bar = st.progress(0.0, text=T.building_evidence(0, len(bands)))
+
+    def progress(d: int, t: int) -> None:
+        bar.progress(d / max(t, 1), text=T.building_evidence(d, t))
+
+    ev = build_evidence(planner(), ref, against=against, mode=mode, bands=bands, progress=progress)
+    box.empty()
+    while len(kept) >= 32:
+        kept.pop(next(iter(kept)))
+    kept[key] = ev
+    return ev
+
+
+def _pack_download(ev: Any, key: Any) -> None:
+    """Prepare the evidence pack with its progress shown step by step, then offer it for download."""
+    from estate.outputs import export  # matplotlib and reportlab: loaded only when a pack is wanted
+
+    name = f"{export.pack_name(ev)}.zip"
+    ready = st.session_state.get("ev_pack_zip")
+    if not (ready and ready[0] == key):
+        if not st.button("Prepare the evidence pack (ZIP: CSV, XLSX, GeoJSON, HTML, PDF)", key="ev_prepare",
+                         help=T.HELP["evidence_pack"]):
+            return
+        box = st.empty()
+        with box.container():
+            st.caption(T.PACK_WAIT)
+            bar = st.progress(0.0, text=T.pack_step("starting", 0, 1))
+        def step(d: int, t: int, what: str) -> None:
+            bar.progress(min(d / max(t, 1), 1.0), text=T.pack_step(what, d, t))
+
+        data = export.evidence_pack_zip(planner(), ev, step_fn=step)
+        box.empty()
+        st.session_state["ev_pack_zip"] = ready = (key, data)
+    st.download_button(f"Download the evidence pack ({len(ready[1]) / 1e6:.1f} MB ZIP)", ready[1],
+                       file_name=name, mime="application/zip", key="ev_pack")
 
 
 def page_evidence(c: dict[str, Any]) -> None:
@@ -65,15 +113,13 @@ def page_evidence(c: dict[str, Any]) -> None:
     bands = [b.name for b in evidence_bands(chosen)]  # day and night always, as in the CLI's pack
     if not all(engine_ready(c["mode"], b) for b in bands):
         return
-    key = f"{planner().content_key(ref)}:{ref if isinstance(ref, str) else ref.id}"
-    ev = _evidence(_config(), scenario_signature(), key, ref, c["base"], c["mode"], tuple(bands))
+    key = (scenario_signature(), f"{planner().content_key(ref)}:{ref if isinstance(ref, str) else ref.id}",
+           c["base"], c["mode"], tuple(bands))
+    ev = _evidence(key, ref, c["base"], c["mode"], tuple(bands))
     st.caption(ev.subtitle())
     for note in ev.notes:
         st.info(note)
-    st.download_button(
-        "Download the evidence pack (ZIP: CSV, XLSX, GeoJSON, HTML, PDF)",
-        lambda: export.evidence_pack_zip(planner(), ev),
-        file_name=f"{export.pack_name(ev)}.zip", mime="application/zip", key="ev_pack")
+    _pack_download(ev, key)
     if not ev.cases:
         return
     st.markdown("**Every case, by rank** (closures, hours cuts and openings; unlocated sites last)")
@@ -129,6 +175,7 @@ PAGES = {"compare": compare.page, "map": mapview.page, "point": point.page, "bui
 
 
 def main() -> None:
+    stale_style()
     st.sidebar.title("Front counters")
     try:
         read_link(list(PAGES))
@@ -136,6 +183,8 @@ def main() -> None:
         st.error(f"The data or the scenario files could not be read: {exc}")
         return
     _init_page()
+    restore_draft()
+    keep_draft()
     page = st.sidebar.radio("Page", list(PAGES), key="page", format_func=T.PAGES.get,
                             label_visibility="collapsed")
     try:
@@ -156,6 +205,7 @@ def main() -> None:
         PAGES[page](c)
     except PlannerError as exc:
         st.error(str(exc))
+    release_background()
 
 
 def _init_page() -> None:

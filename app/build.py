@@ -11,12 +11,16 @@ import streamlit as st
 from app.common import (
     build_map,
     config,
+    draft_note,
+    draft_unsaved,
     engine_ready,
     headline_block,
     index_of,
+    keep_draft,
     planner,
     scenario_ids,
     scenario_label,
+    set_draft,
     show_map,
     warmup,
 )
@@ -72,39 +76,79 @@ def _click_prompt(draft: Scenario, base_state: ScenarioState, state: ScenarioSta
 def _start_draft(sid: str) -> None:
     p = planner()
     if sid == REGISTER_ID:
-        st.session_state["draft"] = Scenario.blank(REGISTER_ID, title="")
+        set_draft(Scenario.blank(REGISTER_ID, title=""))
     else:
-        st.session_state["draft"] = Scenario.from_scenario(p.scenarios[sid]).with_meta(id="", title="",
-                                                                                        description="")
+        set_draft(Scenario.from_scenario(p.scenarios[sid]).with_meta(id="", title="", description=""))
     st.session_state.pop("pending_overwrite", None)
     st.session_state.pop("pending_click", None)
 
 
+def _replace_asking(replacement: Scenario | str, label: str) -> None:
+    """Replace the draft by a new start (a scenario id) or an uploaded draft, asking first if it holds unsaved edits."""
+    if draft_unsaved():
+        st.session_state["pending_discard"] = {"with": replacement, "label": label}
+        return
+    _do_replace(replacement, label)
+
+
+def _do_replace(replacement: Scenario | str, label: str, *, uploaded: bool = True) -> None:
+    st.session_state.pop("pending_discard", None)
+    if isinstance(replacement, str):
+        _start_draft(replacement)
+    else:
+        set_draft(replacement)
+        if uploaded:
+            st.session_state["upload_msg"] = T.MESSAGES["uploaded"].format(name=label, n=replacement.n_changes)
+
+
+def _discard_prompt() -> None:
+    """The question Start or an upload raises over a draft with unsaved edits: discard it, or keep it."""
+    pending = st.session_state.get("pending_discard")
+    draft = st.session_state.get("draft")
+    if not pending or draft is None:
+        return
+    with st.container(border=True):
+        st.warning(T.discard_question(draft_unsaved(), T.draft_name(draft.title, draft.started_from),
+                                      pending["label"]), icon=":material/warning:")
+        b = st.columns([2, 2, 3])
+        if b[0].button("Discard my edits", key="discard_confirm", type="primary"):
+            _do_replace(pending["with"], pending["label"], uploaded=pending.get("uploaded", True))
+            st.rerun()
+        if b[1].button("Keep my draft", key="discard_cancel"):
+            st.session_state.pop("pending_discard", None)
+            st.rerun()
+
+
 def _build_start(ids: list[str]) -> None:
-    """Start the draft from a scenario, or from an uploaded file."""
+    """Start the draft from a scenario, or from an uploaded file (asking before unsaved edits are discarded)."""
     p = planner()
     top = st.columns([3, 1, 3])
     start = top[0].selectbox("Start from", ids, index=_index(ids, T.DEFAULT_SCENARIO), key="build_start",
                              format_func=scenario_label, help=T.HELP["start"])
-    if top[1].button("Start", key="build_start_btn", help=T.HELP["start_button"]) or "draft" not in st.session_state:
+    pressed = top[1].button("Start", key="build_start_btn", help=T.HELP["start_button"])
+    if "draft" not in st.session_state:
         _start_draft(start)
+    elif pressed:
+        _replace_asking(start, start)
     with top[2]:
         up = st.file_uploader("…or upload a scenario file", type=["yaml", "yml"], key="upload", max_upload_size=1,
                               help=T.HELP["upload"].format(limit=T.UPLOAD_LIMIT_BYTES // 1024))
         if up is None:
             st.session_state.pop("upload_error", None)
-            return
-        if st.session_state.get("upload_seen") != up.file_id:
+        elif st.session_state.get("upload_seen") != up.file_id:
             st.session_state["upload_seen"] = up.file_id
             try:
-                st.session_state["draft"] = drafts.read_upload(up.name, up.getvalue(), estate=p.estate,
-                                                               scenarios=p.scenarios)
+                new = drafts.read_upload(up.name, up.getvalue(), estate=p.estate, scenarios=p.scenarios)
                 st.session_state.pop("upload_error", None)
-                st.success(T.MESSAGES["uploaded"].format(name=up.name, n=st.session_state["draft"].n_changes))
+                _replace_asking(new, up.name)
             except drafts.UploadError as exc:
                 st.session_state["upload_error"] = str(exc)
         if st.session_state.get("upload_error"):
             st.error(st.session_state["upload_error"], icon=":material/error:")
+        msg = st.session_state.pop("upload_msg", None)
+        if msg:
+            st.success(msg)
+    _discard_prompt()
 
 
 def _build_candidates(draft: Scenario, base_state: ScenarioState, state: ScenarioState) -> Any:
@@ -257,6 +301,7 @@ def page(c: dict[str, Any]) -> None:
     st.header("Build a scenario")
     p = planner()
     ids = scenario_ids()
+    draft_note()
     _build_start(ids)
     draft: Scenario = st.session_state["draft"]
     try:
@@ -281,6 +326,7 @@ def page(c: dict[str, Any]) -> None:
         st.error(st.session_state.pop("click_error"))
     _build_tables(draft, base_state, state)
     _build_save(draft)
+    keep_draft()
 
 
 def _save(draft: Scenario, *, overwrite: bool, digest: str | None) -> None:
@@ -300,6 +346,7 @@ def _save(draft: Scenario, *, overwrite: bool, digest: str | None) -> None:
         return
     st.session_state.pop("pending_overwrite", None)
     st.session_state.pop("confirm_overwrite", None)
+    set_draft(draft)  # saved: nothing unsaved until the next edit
     p.reload_scenarios()
     st.session_state["saved_msg"] = f"Saved {path.name} in the scenario folder."
     st.rerun()

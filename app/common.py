@@ -8,7 +8,9 @@ No logic of its own: figures come from :mod:`estate`, words from
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 import streamlit as st
@@ -75,9 +77,29 @@ def geometry(cfg: tuple[str, ...]) -> maps.MapGeometry:
 
 @st.cache_resource(show_spinner=False)
 def warmup(cfg: tuple[str, ...]) -> Warmup:
-    """The background builds of this server: the postcode list, then every matrix."""
+    """The background builds of this server: what a page waits for first; once the first page is
+    drawn (:func:`release_background`), the LSOA shapes, the postcode list, a first point query (it
+    sets up the engines' searches) and every other matrix."""
     p = planner()
-    return Warmup(p, WARM_PAIRS, extra=[lambda: p.postcode_geocoder]).start()
+    return Warmup(p, WARM_PAIRS, extra=[lambda: geometry(cfg).lsoas, lambda: p.postcode_geocoder,
+                                        lambda: _first_point_query(p)], hold=30.0).start()
+
+
+def _first_point_query(p: Planner) -> None:
+    """One point query (at the first population unit), so the engines' one-to-many searches are set up
+    before a click."""
+    from estate.pointquery import point_query
+
+    ids = set(p.scenarios)
+    pts = p.units.points
+    point_query(p, float(pts.x[0]), float(pts.y[0]), scenario=T.DEFAULT_SCENARIO if T.DEFAULT_SCENARIO in ids else REGISTER_ID,
+                base=T.DEFAULT_BASE if T.DEFAULT_BASE in ids else REGISTER_ID, modes=T.MODE_CHOICES,
+                bands=("day", "night"), shown=(T.DEFAULT_MODE, T.DEFAULT_BAND))
+
+
+def release_background() -> None:
+    """The page is drawn: let the background work start (it would compete with the first page)."""
+    warmup(config()).release()
 
 
 @st.cache_resource(show_spinner=False)
@@ -160,8 +182,11 @@ def read_link(pages: list[str]) -> None:
         return
     st.session_state["_link_read"] = True
     view = links.read_view(dict(st.query_params.to_dict()), _choices(pages, scenario_ids()),
-                           free={"postcode": _postcode_ok})
+                           free={"postcode": _postcode_ok, "draft": drafts.is_draft_token})
     for key, val in view.values.items():
+        if key == "draft":  # the kept draft's key; the session's draft itself is "draft"
+            st.session_state["draft_token"] = val
+            continue
         st.session_state[key] = int(val) if key in links.INTEGER_PARAMS else val
     if view.ignored:
         st.session_state["_link_message"] = view.message()
@@ -199,7 +224,8 @@ def sidebar_controls() -> dict[str, Any]:
 def share_link(page: str, c: dict[str, Any], **extra: Any) -> None:
     """Write the view into the URL and show it with a copy button."""
     values = {"page": page, "base": c["base"], "scenario": c["scenario"], "mode": c["mode"], "band": c["band"],
-              "threshold": c["t"], "borough": c["borough"], **extra}
+              "threshold": c["t"], "borough": c["borough"], **extra,
+              "draft": st.session_state.get("draft_token", "")}
     query = links.view_query(values)
     wanted = {k: _unquote(v) for k, v in (pair.split("=", 1) for pair in query.split("&") if pair)}
     if dict(st.query_params.to_dict()) != wanted:
@@ -222,20 +248,110 @@ def _unquote(v: str) -> str:
     return unquote_plus(v)
 
 
-# ---- engines, progress ----------------------------------------------------------------
+# ---- the draft: kept across reloads, never replaced without asking ----------------------
+@st.cache_resource(show_spinner=False)
+def draft_store(cfg: tuple[str, ...]) -> drafts.DraftStore:
+    """Drafts kept beside the scenarios (``<scenario folder>/.drafts/``); old ones pruned at start."""
+    store = drafts.DraftStore(planner().scenarios_dir / ".drafts")
+    store.prune()
+    return store
+
+
+def set_draft(draft: Scenario, *, origin: Scenario | None = None) -> None:
+    """Make ``draft`` the session's draft; ``origin`` (what counts as saved) defaults to the draft itself."""
+    st.session_state["draft"] = draft
+    st.session_state["draft_origin"] = draft if origin is None else origin
+
+
+def draft_unsaved() -> int:
+    """How many unsaved edits the session's draft holds (0 without a draft)."""
+    draft = st.session_state.get("draft")
+    return 0 if draft is None else drafts.unsaved_edits(draft, st.session_state.get("draft_origin"))
+
+
+def restore_draft() -> None:
+    """On a session's first run, take back the draft kept under the link's ``draft=`` key (after a reload)."""
+    if st.session_state.get("_draft_checked"):
+        return
+    st.session_state["_draft_checked"] = True
+    token = st.session_state.get("draft_token")
+    if not token or "draft" in st.session_state:
+        return
+    try:
+        kept = draft_store(config()).load(token)
+    except PlannerError as exc:
+        st.session_state["_draft_note"] = ("error", f"The draft kept for this page could not be read back: {exc}")
+        st.session_state["draft_token"] = drafts.new_draft_token()  # the damaged file is left as it is
+        return
+    if kept is None:
+        return
+    set_draft(kept.draft, origin=kept.origin)
+    st.session_state["_kept"] = repr((kept.draft, kept.origin))
+    n = draft_unsaved()
+    if n:
+        st.session_state["_draft_note"] = ("info", T.draft_restored(
+            n, T.draft_name(kept.draft.title, kept.draft.started_from)))
+
+
+def keep_draft() -> None:
+    """Write the session's draft to the store when it changed (from its first unsaved edit on)."""
+    draft = st.session_state.get("draft")
+    if draft is None:
+        return
+    origin = st.session_state.get("draft_origin") or draft
+    token = st.session_state.get("draft_token")
+    if not token and not drafts.unsaved_edits(draft, origin):
+        return
+    sig = repr((draft, origin))
+    if st.session_state.get("_kept") == sig:
+        return
+    if not token:
+        token = st.session_state["draft_token"] = drafts.new_draft_token()
+        st.query_params["draft"] = token
+    try:
+        draft_store(config()).keep(token, draft, origin)
+    except PlannerError as exc:
+        st.warning(str(exc), icon=":material/warning:")
+        return
+    st.session_state["_kept"] = sig
+
+
+def draft_note() -> None:
+    """Say, once, that the draft came back after a reload (or why it could not)."""
+    note = st.session_state.pop("_draft_note", None)
+    if note:
+        (st.error if note[0] == "error" else st.info)(note[1], icon=":material/restore:")
+
+
+# ---- engines, progress ----
+#: figures left from the previous run while the page recomputes are greyed at once
+#: (Streamlit marks them ``data-stale``); a recompute under 0.3 s does not flicker
+STALE_CSS = """<style>
+[data-testid="stElementContainer"][data-stale="true"] { opacity: 0.25 !important; filter: grayscale(1);
+  transition: opacity 0.2s ease-in 0.3s, filter 0.2s ease-in 0.3s; }
+</style>"""
+
+
+def stale_style() -> None:
+    st.html(STALE_CSS)
+
+
 def engine_ready(mode: str, band: str) -> bool:
     """The matrix is ready (else wait for the background build, showing its progress); False on failure."""
     w = warmup(config())
     s = w.status(mode, band)
     if not s.ready and not s.error:
         w.want(mode, band)
-        bar = st.progress(s.done, text=T.building(mode, band, 0.0))
+        box = st.empty()
+        with box.container():
+            st.caption(T.RECOMPUTING)
+            bar = st.progress(s.done, text=T.building(mode, band, 0.0))
         started = time.monotonic()
         while not s.ready and not s.error:
             time.sleep(0.25)
             s = w.status(mode, band)
             bar.progress(s.done, text=T.building(mode, band, time.monotonic() - started))
-        bar.empty()
+        box.empty()
     if s.error:
         st.error(T.engine_failed(mode, s.error), icon=":material/error:")
         return False
@@ -244,11 +360,11 @@ def engine_ready(mode: str, band: str) -> bool:
 
 def show_map(m: Any, *, key: str, height: int = 580, title: str = "Coverage map",
              on_click: Any = None, on_point: Any = None) -> None:
-    """Render a folium map in the map component.
+    """Render a folium map (or its HTML, from :func:`build_map`) in the map component.
 
     ``on_click(site_id)`` runs, before the rerun, for a clicked marker; ``on_point(lat, lon)`` for a clicked place.
     """
-    html_text = maps.map_html(m)
+    html_text = m if isinstance(m, str) else maps.map_html(m)
     digest = hashlib.sha1(html_text.encode("utf-8")).hexdigest()
 
     def clicked() -> None:
@@ -268,10 +384,46 @@ def show_map(m: Any, *, key: str, height: int = 580, title: str = "Coverage map"
                    key=key, height=height, on_site_change=clicked, on_point_change=pointed)
 
 
+_MAPS_LOCK = threading.Lock()
+
+
+@st.cache_resource(show_spinner=False)
+def _maps_kept(cfg: tuple[str, ...]) -> OrderedDict[Any, str]:
+    """Map HTML drawn in this server, by everything that decides it (the newest 48)."""
+    return OrderedDict()
+
+
+def _ref_key(ref: str | Scenario) -> tuple[str, str]:
+    return planner().content_key(ref), ref if isinstance(ref, str) else f"draft:{ref.id}"
+
+
 def build_map(base: str | Scenario, scen: str | Scenario, c: dict[str, Any], *, metric: str,
               candidates: Any = None, clickable: bool = False, title: str = "",
-              include_closed: bool = False) -> Any:
-    """The coverage map of the page: classes chosen for the values shown; the sidebar's borough in detail."""
+              include_closed: bool = False) -> str:
+    """The coverage map's HTML: classes chosen for the values shown; the sidebar's borough in detail.
+
+    Kept by its inputs (the scenarios' content, mode, band, threshold, borough, metric...):
+    going back to a view already drawn costs a look-up, not a new map.
+    """
+    key = (scenario_signature(), _ref_key(base), _ref_key(scen), c["mode"], c["band"], c["t"], c.get("borough"),
+           metric, None if candidates is None else tuple(candidates["site_id"]), clickable, title, include_closed)
+    kept = _maps_kept(config())
+    with _MAPS_LOCK:  # sessions share the server's maps
+        found = kept.get(key)
+        if found is not None:
+            kept.move_to_end(key)
+            return found
+    html_text = maps.map_html(_draw_map(base, scen, c, metric=metric, candidates=candidates, clickable=clickable,
+                                        title=title, include_closed=include_closed))
+    with _MAPS_LOCK:
+        kept[key] = html_text
+        while len(kept) > 48:
+            kept.popitem(last=False)
+    return html_text
+
+
+def _draw_map(base: str | Scenario, scen: str | Scenario, c: dict[str, Any], *, metric: str,
+              candidates: Any, clickable: bool, title: str, include_closed: bool) -> Any:
     p = planner()
     b, s = coverage(base, c["mode"], c["band"]), coverage(scen, c["mode"], c["band"])
     values = maps.metric_values(metric, b, s, c["t"])

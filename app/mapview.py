@@ -25,7 +25,7 @@ def page(c: dict[str, Any]) -> None:
     m = build_map(c["base"], c["scenario"], c, metric=metric, title=title)
     show_map(m, key="main_map", height=640, title=title)
     offline = maps.offline_assets_available()
-    st.download_button("Export this map (standalone HTML)", maps.map_html(m).encode("utf-8"),
+    st.download_button("Export this map (standalone HTML)", m.encode("utf-8"),
                        file_name=f"{c['scenario']}-{c['mode']}-{c['band']}-map.html", mime="text/html",
                        key="export_map")
     st.caption(T.EXPORT_NOTE_OFFLINE if offline else T.EXPORT_NOTE_ONLINE)

@@ -13,7 +13,16 @@ from typing import Any
 
 import streamlit as st
 
-from app.common import build_map, engine_ready, planner, scenario_ids, scenario_label, show_map
+from app.common import (
+    build_map,
+    draft_unsaved,
+    engine_ready,
+    planner,
+    scenario_ids,
+    scenario_label,
+    set_draft,
+    show_map,
+)
 from estate import drafts, optimise
 from estate.optimise.names import MEASURES, METHODS, QUESTIONS
 from estate.outputs import optimise as O
@@ -153,11 +162,18 @@ def _run(req: optimise.Request) -> None:
 
 
 def _open_in_build(ans: Any) -> None:
-    """Button callback (before the rerun): the answer becomes the draft and the page switches to Build."""
-    st.session_state["draft"] = optimise.as_draft(ans)
+    """Button callback (before the rerun): the answer becomes the draft and the page switches to Build.
+
+    A draft holding unsaved edits is not replaced at once: Build asks first, as Start and an upload do.
+    """
+    new = optimise.as_draft(ans)
     for key in ("pending_overwrite", "pending_click", "upload_error"):
         st.session_state.pop(key, None)
     st.session_state["page"] = "build"
+    if draft_unsaved():
+        st.session_state["pending_discard"] = {"with": new, "label": O.ANSWER_LABEL, "uploaded": False}
+        return
+    set_draft(new)
 
 
 def _show_answer(ans: Any, req: optimise.Request, c: dict[str, Any]) -> None:

@@ -69,6 +69,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     from estate.planner import Planner
@@ -90,6 +91,7 @@ def main() -> None:
         lib.append(time.perf_counter() - t)
 
     starts, toggles, clicks = [], [], []
+    missed = 0
     tmp = Path(tempfile.mkdtemp())
     scen = tmp / "scenarios"
     shutil.copytree(ROOT / "scenarios", scen)
@@ -122,7 +124,11 @@ def main() -> None:
                 frame.locator(".leaflet-container").wait_for(timeout=60_000)
                 for pos in ({"x": 330, "y": 300}, {"x": 420, "y": 330}):
                     t = time.perf_counter()
-                    frame.locator(".leaflet-container").click(position=pos)
+                    try:
+                        frame.locator(".leaflet-container").click(position=pos, timeout=60_000)
+                    except PlaywrightTimeout:  # seen once on a loaded machine: counted, not fatal
+                        missed += 1
+                        continue
                     page.get_by_text("From the point clicked").last.wait_for(timeout=60_000)
                     _done(page)
                     clicks.append(time.perf_counter() - t)
@@ -139,7 +145,8 @@ def main() -> None:
     print(f"warm start -> Compare page drawn: {med(starts)}")
     print(f"band toggle -> headline and map redrawn: {med(toggles)}")
     print(f"point query in the library (3 modes x day, night, LSOAs for one): {med(lib)}")
-    print(f"point query by click in the browser -> answers drawn: {med(clicks)}")
+    print(f"point query by click in the browser -> answers drawn: {med(clicks) if clicks else 'none'}"
+          + (f" ({missed} click(s) found the map not clickable within 60 s)" if missed else ""))
 
 
 if __name__ == "__main__":

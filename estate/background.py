@@ -33,10 +33,14 @@ class Status:
 class Warmup:
     """Build ``pairs`` of (mode, band) matrices of ``planner`` in one background thread.
 
-    ``extra`` are callables run first (e.g. loading the postcode list).
+    ``extra`` are callables (e.g. loading the postcode list).  Order of work: any pair a
+    page asks for (:meth:`want`) first, always; then, once :meth:`release` is called (the app
+    calls it when its first page is drawn, so the background does not compete with it)
+    or ``hold`` seconds have passed, the extras and the other pairs.
     """
 
-    def __init__(self, planner: Any, pairs: Sequence[tuple[str, str]], *, extra: Sequence[Any] = ()) -> None:
+    def __init__(self, planner: Any, pairs: Sequence[tuple[str, str]], *, extra: Sequence[Any] = (),
+                 hold: float = 0.0) -> None:
         self.planner = planner
         self.pairs = list(pairs)
         self.extra = list(extra)
@@ -44,6 +48,11 @@ class Warmup:
         self._wanted: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="estate-warmup", daemon=True)
+        self._released = threading.Event()
+        self._woken = threading.Event()
+        self.hold = hold
+        if hold <= 0:
+            self._released.set()
         self.started = time.monotonic()
 
     def start(self) -> Warmup:
@@ -60,6 +69,12 @@ class Warmup:
                 self._status[key] = Status(0.0, False)
                 self.pairs.append(key)
             self._wanted.insert(0, key)
+        self._woken.set()
+
+    def release(self) -> None:
+        """Let the extras and the other pairs start (the first page is drawn)."""
+        self._released.set()
+        self._woken.set()
 
     def status(self, mode: str, band: str) -> Status:
         """Where the matrix of ``mode`` in ``band`` is."""
@@ -68,33 +83,49 @@ class Warmup:
         with self._lock:
             return self._status.get((mode, band), Status(0.0, False))
 
-    def _next(self) -> tuple[str, str] | None:
+    def _next(self, *, wanted_only: bool = False) -> tuple[str, str] | None:
         with self._lock:
-            for key in [*self._wanted, *self.pairs]:
+            for key in [*self._wanted, *([] if wanted_only else self.pairs)]:
                 st = self._status[key]
                 if not st.ready and not st.error:
                     return key
         return None
 
     def _run(self) -> None:
+        deadline = time.monotonic() + self.hold
+        while not self._released.is_set() and time.monotonic() < deadline:
+            key = self._next(wanted_only=True)
+            if key is not None:
+                self._build(key)
+                continue
+            self._woken.wait(timeout=max(0.0, min(0.5, deadline - time.monotonic())))
+            self._woken.clear()
+        while (key := self._next(wanted_only=True)) is not None:
+            self._build(key)
         for job in self.extra:
+            while (key := self._next(wanted_only=True)) is not None:  # a page waiting comes first
+                self._build(key)
             try:
                 job()
             except Exception:  # a failed extra is logged; the pages that need it say so
                 log.warning("background job %r failed", job, exc_info=True)
         while (key := self._next()) is not None:
-            mode, band = key
+            self._build(key)
 
-            def progress(done: int, total: int, key: tuple[str, str] = key) -> None:
-                with self._lock:
-                    self._status[key] = Status(min(done / max(total, 1), 0.99), False)
+    def _build(self, key: tuple[str, str]) -> None:
+        """Build (or load) one matrix, keeping its progress and its outcome."""
+        mode, band = key
 
-            try:
-                self.planner.matrix(mode, band, progress=progress)
-                result = Status(1.0, True)
-            except Exception as exc:  # shown by the page that needs this matrix
-                log.warning("matrix %s/%s failed", mode, band, exc_info=True)
-                result = Status(0.0, False, f"{type(exc).__name__}: {exc}")
+        def progress(done: int, total: int, key: tuple[str, str] = key) -> None:
             with self._lock:
-                self._status[key] = result
-                self._wanted = [k for k in self._wanted if k != key]
+                self._status[key] = Status(min(done / max(total, 1), 0.99), False)
+
+        try:
+            self.planner.matrix(mode, band, progress=progress)
+            result = Status(1.0, True)
+        except Exception as exc:  # shown by the page that needs this matrix
+            log.warning("matrix %s/%s failed", mode, band, exc_info=True)
+            result = Status(0.0, False, f"{type(exc).__name__}: {exc}")
+        with self._lock:
+            self._status[key] = result
+            self._wanted = [k for k in self._wanted if k != key]

@@ -16,6 +16,11 @@ sessions cannot silently overwrite each other.
 Uploads (:func:`read_upload`) are size-limited, safe-loaded, validated against
 the estate and turned into a draft; every problem is an :class:`UploadError`
 with a plain message.
+
+Never losing a draft: :func:`unsaved_edits` counts what a draft changed since it
+was started, uploaded or last saved (the app asks before discarding any), and a
+:class:`DraftStore` keeps each browser session's draft on disk under a random
+key (the app's ``?draft=`` link parameter), so a reload finds it again.
 """
 
 from __future__ import annotations
@@ -24,7 +29,11 @@ import contextlib
 import dataclasses
 import fcntl
 import hashlib
+import json
 import os
+import re
+import secrets
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -32,26 +41,31 @@ import numpy as np
 import pandas as pd
 
 from estate import text
-from estate.errors import SaveConflictError, ScenarioError, UploadError
+from estate.errors import OutputError, SaveConflictError, ScenarioError, UploadError
 from estate.register import Estate
 from estate.scenario import (
     DEFAULT_NEW_HOURS,
     ID_RE,
     REGISTER,
+    Change,
     Scenario,
     ScenarioState,
+    check_changes,
     parse_scenario,
     resolve,
     save_scenario,
     suggest_id,
 )
 from estate.scenario import resolve_value as draft_state
+from geodata._io import atomic_write_text
 from geodata.errors import PlannerError
 
 __all__ = [
     "DEFAULT_NEW_HOURS",
     "DRAFT_KEY",
     "UPLOAD_LIMIT_BYTES",
+    "DraftStore",
+    "KeptDraft",
     "SaveConflictError",
     "UploadError",
     "apply_change_edits",
@@ -64,11 +78,14 @@ __all__ = [
     "file_digest",
     "filter_candidates",
     "filter_table",
+    "is_draft_token",
+    "new_draft_token",
     "read_upload",
     "save_draft",
     "scenario_folder_signature",
     "site_table",
     "suggest_id",
+    "unsaved_edits",
 ]
 
 #: The key a draft is resolved under (never a valid scenario id, so it cannot clash).
@@ -319,3 +336,173 @@ def read_upload(name: str, data: bytes, *, estate: Estate, scenarios: dict[str, 
         msg = str(exc)
         raise UploadError(msg if msg.startswith(label) else f"{label}: {msg}") from None
     return dataclasses.replace(Scenario.from_scenario(sc), started_from=f"upload:{label}")
+
+
+# ---- never losing a draft ------------------------------------------------------
+def unsaved_edits(draft: Scenario, origin: Scenario | None) -> int:
+    """How many edits ``draft`` holds that ``origin`` (what it was started, uploaded or saved as) lacks.
+
+    One per site changed differently (closed, opened, hours, rationale, or undone),
+    plus one if the title, id or description changed.
+
+    Examples
+    --------
+    >>> from estate.scenario import Change
+    >>> a = Scenario("", "", base="baseline-2024")
+    >>> b = dataclasses.replace(a, close=(Change("harrow"),), title="Mine")
+    >>> unsaved_edits(b, a), unsaved_edits(a, a), unsaved_edits(b, None)
+    (2, 0, 2)
+    """
+    if origin is None:
+        origin = Scenario("", "", base=draft.base)
+    sites = {c.site_id for sc in (draft, origin) for c in (*sc.close, *sc.open, *sc.set_hours)}
+    n = sum(draft.change_of(s) != origin.change_of(s) for s in sites)
+    if draft.base != origin.base:
+        n += 1
+    if (draft.id, draft.title, draft.description) != (origin.id, origin.title, origin.description):
+        n += 1
+    return n
+
+
+#: what a draft key looks like (:func:`new_draft_token`): it names a file, so nothing else is accepted
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,43}$")
+
+#: largest kept-draft file read back (a draft is a few kilobytes; a scenario file may be 256 KB)
+KEPT_LIMIT_BYTES = 3 * UPLOAD_LIMIT_BYTES
+
+#: kept drafts untouched for this long are removed
+KEPT_MAX_AGE_DAYS = 30
+
+
+def new_draft_token() -> str:
+    """A random key for one browser session's draft (22 URL-safe characters)."""
+    return secrets.token_urlsafe(16)
+
+
+def is_draft_token(value: str) -> bool:
+    """Whether ``value`` can be a draft key (a link's ``draft=`` is checked with this).
+
+    Examples
+    --------
+    >>> is_draft_token("Qx3_-abcdefghijklmnopq"), is_draft_token("../../etc/passwd")
+    (True, False)
+    """
+    return bool(_TOKEN_RE.match(value or ""))
+
+
+@dataclasses.dataclass(frozen=True)
+class KeptDraft:
+    """A draft read back from a :class:`DraftStore`, with what it was started or last saved as."""
+
+    draft: Scenario
+    origin: Scenario
+    kept_at: float
+
+
+def _as_dict(sc: Scenario) -> dict[str, object]:
+    def changes(cs: tuple[Change, ...]) -> list[list[str]]:
+        return [[c.site_id, c.hours, c.rationale, c.source] for c in cs]
+
+    return {"id": sc.id, "title": sc.title, "description": sc.description, "base": sc.base,
+            "started_from": sc.started_from, "close": changes(sc.close), "open": changes(sc.open),
+            "set_hours": changes(sc.set_hours), "notes": list(sc.notes)}
+
+
+def _from_dict(data: object, where: str) -> Scenario:
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{where}: not a kept draft")
+
+    def text_of(key: str, limit: int = 20_000) -> str:
+        v = data.get(key, "")
+        if not isinstance(v, str) or len(v) > limit:
+            raise ScenarioError(f"{where}: {key!r} must be text of at most {limit} characters")
+        return v
+
+    def changes(key: str) -> tuple[Change, ...]:
+        rows = data.get(key, [])
+        if not isinstance(rows, list) or len(rows) > 20_000:
+            raise ScenarioError(f"{where}: {key!r} must be a list of changes")
+        out = []
+        for row in rows:
+            if (not isinstance(row, list) or len(row) != 4 or not all(isinstance(x, str) for x in row)
+                    or not row[0] or any(len(x) > 40_000 for x in row)):
+                raise ScenarioError(f"{where}: a {key} entry is not [site id, hours, rationale, source]")
+            out.append(Change(*row))
+        return tuple(out)
+
+    notes = data.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        raise ScenarioError(f"{where}: 'notes' must be a list of text lines")
+    sc = Scenario(id=text_of("id", 64), title=text_of("title"), description=text_of("description"),
+                  base=text_of("base", 64) or REGISTER, close=changes("close"), open=changes("open"),
+                  set_hours=changes("set_hours"), notes=tuple(notes), started_from=text_of("started_from", 400))
+    check_changes(dataclasses.replace(sc, id=sc.id or DRAFT_KEY, path=where))
+    return sc
+
+
+class DraftStore:
+    """Drafts kept on disk, one JSON file per draft key, so that a page reload loses nothing.
+
+    ``directory`` is created when the first draft is kept.  Files are written
+    atomically; a file that cannot be read back (damaged, too large, not a draft)
+    is a :class:`ScenarioError` naming it, never a traceback or a silent guess.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def path(self, token: str) -> Path:
+        if not is_draft_token(token):
+            raise ScenarioError(f"{token[:50]!r} is not a draft key")
+        return self.directory / f"{token}.json"
+
+    def keep(self, token: str, draft: Scenario, origin: Scenario) -> Path:
+        """Write the draft (and what it started as) under ``token``; :class:`OutputError` if it cannot."""
+        path = self.path(token)
+        body = json.dumps({"format": 1, "kept_at": time.time(), "draft": _as_dict(draft),
+                           "origin": _as_dict(origin)}, ensure_ascii=False)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, body)
+        except OSError as exc:
+            raise OutputError(f"cannot keep the draft in {path.parent} ({exc.strerror or exc}); a reload "
+                              "would lose it: use Download YAML to keep a copy") from exc
+        return path
+
+    def load(self, token: str) -> KeptDraft | None:
+        """The draft kept under ``token``, or ``None`` if there is none."""
+        path = self.path(token)
+        try:
+            with path.open("rb") as fh:
+                raw = fh.read(KEPT_LIMIT_BYTES + 1)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ScenarioError(f"{path}: the kept draft cannot be read ({exc.strerror or exc})") from exc
+        if len(raw) > KEPT_LIMIT_BYTES:
+            raise ScenarioError(f"{path}: larger than a kept draft can be ({KEPT_LIMIT_BYTES // 1024} KB)")
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ScenarioError(f"{path}: the kept draft is damaged ({exc})") from None
+        if not isinstance(data, dict) or data.get("format") != 1:
+            raise ScenarioError(f"{path}: not a kept draft of this version of the app")
+        kept_at = data.get("kept_at")
+        return KeptDraft(_from_dict(data.get("draft"), str(path)), _from_dict(data.get("origin"), str(path)),
+                         float(kept_at) if isinstance(kept_at, int | float) else 0.0)
+
+    def forget(self, token: str) -> None:
+        """Remove the draft kept under ``token`` (nothing if there is none)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.path(token).unlink()
+
+    def prune(self, max_age_days: float = KEPT_MAX_AGE_DAYS) -> list[Path]:
+        """Remove kept drafts untouched for ``max_age_days``; returns what was removed."""
+        cutoff = time.time() - max_age_days * 86400
+        gone = []
+        for p in self.directory.glob("*.json"):
+            with contextlib.suppress(OSError):
+                if p.stat().st_mtime < cutoff:
+                    p.unlink()
+                    gone.append(p)
+        return gone

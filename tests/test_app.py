@@ -198,6 +198,11 @@ def test_evidence_page(scen_dir):
     assert list(ranked["Rank"])[:3] == ["1", "2", "3"] and all(ranked["Verdict"].str.len() > 0)
     assert any("Where they go instead" in m.value for m in at.markdown)
     assert any(m.value.startswith("**Cutting ") for m in at.markdown)  # the first case's verdict, an hours cut
+    # the pack is prepared on request (its progress shown step by step), then offered
+    assert not [b for b in at.get("download_button") if "evidence pack" in b.proto.label]
+    at.button(key="ev_prepare").click().run()
+    assert not at.exception
+    assert [b for b in at.get("download_button") if b.proto.label.startswith("Download the evidence pack (")]
     at.selectbox(key="ev_site").select_index(2).run()
     assert not at.exception
 
@@ -346,3 +351,81 @@ def test_build_page_closing_from_the_map_asks_for_a_rationale(scen_dir):
     changes = _changes(at)
     row = changes[changes["site_id"] == "charing-cross"].iloc[0]
     assert row["change"] == "close" and row["rationale"] == "Lease ends"
+
+
+def _close_in_table(at: AppTest, site: str) -> None:
+    (editor,) = [d for d in at.data_editor if d.key and d.key.startswith("sites-")]
+    rows = editor.value
+    i = int(rows.index[rows["site_id"] == site][0])
+    at.session_state[editor.key] = {"edited_rows": {i: {"open": False}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+
+
+def _warnings(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+def test_build_page_start_and_upload_ask_before_discarding_unsaved_edits(scen_dir):
+    at = _run("build")
+    # a fresh draft holds nothing unsaved: Start replaces it without a question
+    at.selectbox(key="build_start").set_value("met-proposal-2025").run()
+    at.button(key="build_start_btn").click().run()
+    assert not any("unsaved" in w for w in _warnings(at))
+    assert at.text_input(key="title-met-proposal-2025").value == ""
+    _close_in_table(at, "charing-cross")
+    assert "charing-cross" in set(_changes(at)["site_id"])
+    # Start again: asked first; "keep" keeps the edit
+    at.selectbox(key="build_start").set_value("baseline-2024").run()
+    at.button(key="build_start_btn").click().run()
+    asked = [w for w in _warnings(at) if "unsaved edit" in w]
+    assert asked and "1 unsaved edit in the draft started from met-proposal-2025" in asked[0]
+    assert "charing-cross" in set(_changes(at)["site_id"])  # nothing replaced yet
+    at.button(key="discard_cancel").click().run()
+    assert not any("unsaved edit" in w for w in _warnings(at))
+    assert "charing-cross" in set(_changes(at)["site_id"])
+    # an upload asks too; "keep" leaves the draft as it was
+    good = yaml.safe_dump({"id": "uploaded", "title": "Uploaded", "base": "baseline-2024", "close": ["harrow"]})
+    at.file_uploader(key="upload").set_value(("good.yaml", good.encode(), "application/x-yaml")).run()
+    assert any("Replacing it with good.yaml" in w for w in _warnings(at))
+    at.button(key="discard_cancel").click().run()
+    assert "charing-cross" in set(_changes(at)["site_id"])
+    # Start, then discard: the new start replaces the draft
+    at.button(key="build_start_btn").click().run()
+    at.button(key="discard_confirm").click().run()
+    assert not at.exception
+    assert at.text_input(key="title-baseline-2024").value == ""
+    assert _changes(at) is None  # the new draft has no edits of its own
+
+
+def test_build_draft_is_kept_across_a_reload(scen_dir):
+    at = _run("build")
+    assert "draft" not in at.query_params  # nothing kept before the first edit
+    _close_in_table(at, "charing-cross")
+    token = at.query_params["draft"]
+    assert drafts.is_draft_token(token)
+    kept = scen_dir / ".drafts" / f"{token}.json"
+    assert kept.exists() and kept.stat().st_mode & 0o777 == 0o644
+    at.text_input(key="title-outcome-2026").input("Outcome without Charing Cross").run()
+    # a reload is a new session with the same URL
+    again = _with_query(page="build", draft=token)
+    assert not again.exception
+    assert any("kept across the reload" in i.value and "2 unsaved edits" in i.value for i in again.info)
+    assert "charing-cross" in set(_changes(again)["site_id"])
+    assert again.text_input(key="title-outcome-2026").value == "Outcome without Charing Cross"
+    # and the restored draft still asks before Start discards it
+    again.button(key="build_start_btn").click().run()
+    assert any("2 unsaved edits" in w for w in _warnings(again))
+    # a damaged kept draft is a plain message, and the page still works
+    kept.write_text('{"format": 1, "draft": {"close": [["x"]]}}')
+    broken = _with_query(page="build", draft=token)
+    assert not broken.exception
+    assert any("could not be read back" in e.value for e in broken.error)
+    assert _changes(broken) is None
+
+
+def test_a_link_draft_key_that_is_not_a_key_is_ignored(scen_dir):
+    at = _with_query(page="build", draft="../../scenarios/outcome-2026")
+    assert not at.exception
+    assert any("were ignored" in w and "draft" in w for w in _warnings(at))
+    assert not (scen_dir / ".drafts").exists()

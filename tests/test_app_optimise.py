@@ -172,3 +172,29 @@ def test_a_target_no_24_7_set_meets_is_refused_with_the_best_reachable(scen_dir)
     assert len(errors) == 1 and "no number of 24/7 counters keeps 95% of residents within 45 minutes" in errors[0]
     assert "the best reachable is" in errors[0]
     assert _frame(at, "Rationale") is None
+
+
+def test_open_in_build_asks_before_replacing_a_draft_with_unsaved_edits(scen_dir):
+    from estate.planner import Planner
+    from estate.scenario import Scenario
+
+    at = _optimise_page(question="keep-24-7", start="outcome-2026", m=2)
+    p = Planner(scenarios_dir=scen_dir)
+    mine = Scenario.from_scenario(p.scenarios["met-proposal-2025"]).with_meta(id="", title="", description="")
+    at.session_state["draft"] = mine
+    at.session_state["draft_origin"] = Scenario.blank("baseline-2024", title="")
+    at.button(key="opt_run").click().run()
+    at.button(key="opt_open_build").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.sidebar.radio(key="page").value == "build"
+    asked = [w.value for w in at.warning if "unsaved edit" in w.value]
+    assert asked and "the optimiser's answer" in asked[0]
+    assert at.session_state["draft"] == mine  # nothing replaced yet
+    at.button(key="discard_cancel").click().run()
+    assert at.session_state["draft"] == mine  # kept
+    at.sidebar.radio(key="page").set_value("optimise").run()
+    at.button(key="opt_open_build").click().run()
+    at.button(key="discard_confirm").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    answer = at.session_state["opt_answer"]
+    assert at.session_state["draft"].set_hours == answer.scenario.set_hours  # replaced, as asked

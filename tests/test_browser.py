@@ -359,6 +359,101 @@ def test_a_link_with_query_parameters_reproduces_the_view(server, browser):
     page.close()
 
 
+def test_build_draft_survives_a_reload_and_start_and_upload_ask_first(server, browser):
+    page = _open(browser, f"{server['url']}/?page=build&mode=walk&band=night", height=3200)
+    frame = page.frame_locator("iframe[data-testid='estate-map']").first
+    marker = frame.locator("[data-site-id='charing-cross']")
+    marker.wait_for(timeout=60_000)
+    marker.dispatch_event("click")  # a DOM click on the marker element (see the test above)
+    page.get_by_role("button", name="Close it").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Close it").click()
+    page.wait_for_function("() => location.search.includes('draft=')", timeout=60_000)
+    _done(page)
+    assert "Charing Cross Police Station" in _table_text(page)  # the edit's effects table
+    # a reload: a new session, the same URL; the draft comes back
+    page.reload()
+    page.get_by_text("Your draft was kept across the reload").wait_for(timeout=120_000)
+    _done(page)
+    assert "1 unsaved edit" in page.inner_text("body")
+    assert "Charing Cross Police Station" in _table_text(page)
+    page.screenshot(path=str(ARTIFACTS / "build-draft-after-reload.png"), full_page=True)
+    # Start asks before discarding; keeping it keeps the edit
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.get_by_text("Replacing it with outcome-2026 discards them").wait_for(timeout=30_000)
+    _done(page)
+    page.screenshot(path=str(ARTIFACTS / "build-start-asks.png"), full_page=True)
+    page.get_by_role("button", name="Keep my draft").click()
+    _done(page)
+    assert "discards them" not in page.inner_text("body")
+    assert "Charing Cross Police Station" in _table_text(page)
+    # an upload asks too; discarding loads the file
+    good = ARTIFACTS / "good-scenario.yaml"
+    good.write_text("id: uploaded\ntitle: Uploaded\nbase: baseline-2024\nclose: [harrow]\n")
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(good))
+    page.get_by_text("Replacing it with good-scenario.yaml discards them").wait_for(timeout=30_000)
+    _done(page)
+    page.get_by_role("button", name="Discard my edits").click()
+    page.get_by_text("Loaded good-scenario.yaml").wait_for(timeout=60_000)
+    _done(page)
+    assert "Charing Cross Police Station" not in _table_text(page)
+    page.close()
+
+
+def test_evidence_pack_shows_its_steps_and_greys_the_figures_it_recomputes(server, browser):
+    page = _open(browser, f"{server['url']}/?page=evidence&mode=walk&band=night", height=2400)
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=120_000)
+    page.get_by_role("button", name="Prepare the evidence pack").click()
+    page.get_by_text("Preparing the evidence pack: maps").first.wait_for(timeout=60_000)
+    # the figures left from the last run are greyed while the page works (not at full strength)
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('[data-testid=\"stElementContainer\"][data-stale=\"true\"]'))"
+        ".some(e => e.querySelector('[data-testid=\"stDataFrame\"]') && Number(getComputedStyle(e).opacity) < 0.5)",
+        timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "evidence-pack-progress.png"), full_page=True)
+    seen = page.evaluate("() => document.body.innerText.match(/Preparing the evidence pack: [^\\n]*/)?.[0] || ''")
+    assert "step" in seen and " of " in seen
+    page.get_by_role("button", name="Download the evidence pack").wait_for(timeout=120_000)
+    _done(page)
+    assert not page.locator("[data-testid='stElementContainer'][data-stale='true']").count()
+    page.close()
+
+
+_RECTS = """() => {
+  const r = s => { const e = document.querySelector(s); if (!e) return null;
+                   const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+  return {map: r('.leaflet-container'), legend: r('.estate-legend'), scale: r('.leaflet-control-scale'),
+          open: document.querySelector('.estate-legend details').open};
+}"""
+
+
+def _overlap(a, b) -> float:
+    w, h = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+    return max(w, 0) * max(h, 0)
+
+
+def _area(a) -> float:
+    return (a[2] - a[0]) * (a[3] - a[1])
+
+
+def test_map_legend_starts_folded_clear_of_the_map_and_scale_bar(server, browser):
+    page = _open(browser, f"{server['url']}/?page=map&mode=walk&band=night")
+    frame = page.frame_locator("iframe[data-testid='estate-map']").first
+    frame.locator(".estate-legend").wait_for(timeout=60_000)
+    inner = next(f for f in page.frames if f.query_selector(".estate-legend"))
+    box = inner.evaluate(_RECTS)
+    assert box["open"] is False
+    assert _area(box["legend"]) < 0.02 * _area(box["map"])  # a one-line "Legend" with a colour strip
+    assert _overlap(box["legend"], box["scale"]) == 0
+    page.locator("iframe[data-testid='estate-map']").first.screenshot(path=str(ARTIFACTS / "map-legend-folded.png"))
+    frame.locator(".estate-legend summary").click()  # it unfolds on a click ...
+    opened = inner.evaluate(_RECTS)
+    assert opened["open"] is True and _area(opened["legend"]) > 4 * _area(box["legend"])
+    assert _overlap(opened["legend"], opened["scale"]) == 0  # ... still clear of the scale bar
+    assert _area(opened["legend"]) < 0.25 * _area(opened["map"])
+    page.locator("iframe[data-testid='estate-map']").first.screenshot(path=str(ARTIFACTS / "map-legend-open.png"))
+    page.close()
+
+
 @pytest.mark.parametrize("name", ["compare", "map", "point", "build", "evidence", "about"])
 def test_every_page_screenshot(server, browser, name):
     page = _open(browser, f"{server['url']}/?page={name}&postcode=SE1+7PB" if name == "point"

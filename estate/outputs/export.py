@@ -499,12 +499,18 @@ def check_out_dir(out_dir: str | os.PathLike[str], *,
     return out
 
 
+#: ``step(done, total, what)``: a pack's progress with what is being written ("maps 3/40", "PDF report")
+StepFn = Callable[[int, int, str], None]
+
+
 def _write_files(source: GeographySource, ev: Evidence, folder: Path, progress: ProgressFn | None,
-                 workers: int = 1) -> None:
+                 workers: int = 1, step_fn: StepFn | None = None) -> None:
     """Every file of the pack into ``folder``.
 
     The maps are started first (in ``workers`` forked processes when more than one), the
     tables are written while they draw, then the two reports that embed them.
+    ``progress(done, total)`` counts the steps; ``step_fn(done, total, what)`` also says what
+    is being written before each step.
     """
     # the boundaries first (the workers inherit them; the catchments need them too), then the maps
     _ = source.unit_polygons, source.areas
@@ -517,12 +523,16 @@ def _write_files(source: GeographySource, ev: Evidence, folder: Path, progress: 
         ("catchments.geojson", lambda p: write_catchments_geojson(source, ev, p)),
         ("README.txt", lambda p: _write_text(p, _readme(ev))),
     ]
-    reports: list[tuple[str, Callable[[Path], None]]] = [
-        ("report.html", lambda p: write_report_html(ev, maps, p)),
-        ("report.pdf", lambda p: write_report_pdf(ev, maps, p)),
+    reports: list[tuple[str, str, Callable[[Path], None]]] = [
+        ("report.html", "HTML report", lambda p: write_report_html(ev, maps, p)),
+        ("report.pdf", "PDF report", lambda p: write_report_pdf(ev, maps, p)),
     ]
     total = pending.total + len(tables) + len(reports)
     done = 0
+
+    def tell(what: str, at: int | None = None) -> None:
+        if step_fn:
+            step_fn(done if at is None else at, total, what)
 
     def step(name: str) -> None:
         nonlocal done
@@ -531,14 +541,24 @@ def _write_files(source: GeographySource, ev: Evidence, folder: Path, progress: 
         if progress:
             progress(done, total)
 
-    for name, write in tables:
+    for k, (name, write) in enumerate(tables, 1):
+        tell(f"tables {k}/{len(tables)} ({name})")
         write(folder / name)
         step(name)
-    maps.update(pending.result(progress=lambda d, t: progress(done + d, total) if progress else None))
+
+    def map_progress(d: int, t: int) -> None:
+        if progress:
+            progress(done + d, total)
+        tell(f"maps {d}/{t}", done + d)
+
+    tell(f"maps 0/{pending.total}")
+    maps.update(pending.result(progress=map_progress))
     done += pending.total
-    for name, write in reports:
+    for name, label, write in reports:
+        tell(label)
         write(folder / name)
         step(name)
+    tell("done")
 
 
 def write_evidence(source: GeographySource, ev: Evidence, out_dir: str | os.PathLike[str], *,
@@ -569,12 +589,16 @@ def write_evidence(source: GeographySource, ev: Evidence, out_dir: str | os.Path
     return out
 
 
-def evidence_pack_zip(source: GeographySource, ev: Evidence, *, progress: ProgressFn | None = None) -> bytes:
-    """The pack's files as a zip archive (for a download button), under a folder named :func:`pack_name`."""
+def evidence_pack_zip(source: GeographySource, ev: Evidence, *, progress: ProgressFn | None = None,
+                      step_fn: StepFn | None = None) -> bytes:
+    """The pack's files as a zip archive (for a download button), under a folder named :func:`pack_name`.
+
+    ``step_fn(done, total, what)`` is told what is being written before each step (see :data:`StepFn`).
+    """
     name = pack_name(ev)
     with tempfile.TemporaryDirectory(prefix="evidence-") as tmp:
         folder = Path(tmp)
-        _write_files(source, ev, folder, progress)
+        _write_files(source, ev, folder, progress, step_fn=step_fn)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             for f in PACK_FILES:

@@ -15,9 +15,9 @@ handed a source that has ``areas``, ``unit_polygons``, ``units`` and
 from __future__ import annotations
 
 import logging
+import threading
 import weakref
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from estate.errors import MapError
 from estate.register import Estate
 from geodata.areas import Units
 
@@ -50,19 +51,46 @@ class GeographySource(Protocol):
     def estate(self) -> Estate: ...
 
 
-@dataclass(frozen=True, eq=False)
 class MapGeometry:
     """Borough and LSOA shapes, simplified, in WGS84, as GeoJSON dicts.
 
     ``lsoa_area`` gives each LSOA feature's borough code; ``bounds`` maps a
     borough code (and ``"london"``) to ``[[south, west], [north, east]]``.
+    The LSOA part (``lsoas``, ``lsoa_area``, ``unit_ids``) is made on first use
+    by ``lsoa_part()``: a map of boroughs alone (the app's first page) never waits
+    for 4,994 LSOA polygons to be read and simplified.
     """
 
-    boroughs: dict[str, Any]
-    lsoas: dict[str, Any]
-    lsoa_area: np.ndarray
-    bounds: dict[str, list[list[float]]]
-    unit_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=str))
+    def __init__(self, boroughs: dict[str, Any], bounds: dict[str, list[list[float]]],
+                 lsoa_part: Callable[[], tuple[dict[str, Any], np.ndarray, np.ndarray]]) -> None:
+        self.boroughs = boroughs
+        self.bounds = bounds
+        self._lsoa_part = lsoa_part
+        self._lock = threading.Lock()
+        self._lsoa: tuple[dict[str, Any], np.ndarray, np.ndarray] | None = None
+
+    def _part(self) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+        with self._lock:  # the app's background thread may prepare it while a page asks
+            if self._lsoa is None:
+                self._lsoa = self._lsoa_part()
+            return self._lsoa
+
+    @property
+    def lsoas(self) -> dict[str, Any]:
+        return self._part()[0]
+
+    @property
+    def lsoa_area(self) -> np.ndarray:
+        return self._part()[1]
+
+    @property
+    def unit_ids(self) -> np.ndarray:
+        return self._part()[2]
+
+    @property
+    def lsoas_ready(self) -> bool:
+        """Whether the LSOA part has been made already."""
+        return self._lsoa is not None
 
 
 def _features(geoms: np.ndarray, crs: Any, ids: Sequence[str], props: Sequence[dict[str, str]],
@@ -101,34 +129,58 @@ class StudyGeometry:
         The population units; ``unit_geoms[i]`` is unit ``i``'s polygon (``None`` if it has none).
     """
 
-    def __init__(self, areas: gpd.GeoDataFrame, unit_polygons: gpd.GeoDataFrame, units: Units) -> None:
+    def __init__(self, areas: gpd.GeoDataFrame,
+                 unit_polygons: gpd.GeoDataFrame | Callable[[], gpd.GeoDataFrame], units: Units) -> None:
         self.areas = areas
         self.units = units
-        self.crs = unit_polygons.crs
-        polys = unit_polygons.set_index("unit_id").reindex(units.frame["unit_id"])
-        self.unit_geoms: np.ndarray = polys.geometry.to_numpy()
-        self.has_polygon: np.ndarray = ~pd.isna(self.unit_geoms)
-        missing = int((~self.has_polygon).sum())
+        self._unit_polygons = unit_polygons  # or a callable reading them when first needed
+
+    @cached_property
+    def _aligned(self) -> tuple[Any, np.ndarray]:
+        polygons = self._unit_polygons() if callable(self._unit_polygons) else self._unit_polygons
+        polys = polygons.set_index("unit_id").reindex(self.units.frame["unit_id"])
+        geoms: np.ndarray = polys.geometry.to_numpy()
+        missing = int(pd.isna(geoms).sum())
         if missing:
             log.warning("%d population units have no polygon; they are left off the maps", missing)
+        return polygons.crs, geoms
+
+    @property
+    def crs(self) -> Any:
+        return self._aligned[0]
+
+    @property
+    def unit_geoms(self) -> np.ndarray:
+        """``unit_geoms[i]`` is unit ``i``'s polygon (``None`` if it has none)."""
+        return self._aligned[1]
+
+    @cached_property
+    def has_polygon(self) -> np.ndarray:
+        return np.asarray(~pd.isna(self.unit_geoms))
 
     def web_geometry(self, *, borough_tolerance: float = 40.0, lsoa_tolerance: float = 25.0) -> MapGeometry:
-        """Simplified shapes for web maps (tolerances in metres; coordinates rounded to about 1 m)."""
+        """Simplified shapes for web maps (tolerances in metres; coordinates rounded to about 1 m).
+
+        The boroughs are made now; the LSOAs when a map first asks for them.
+        """
         a = self.areas
         boroughs = _features(a.geometry.to_numpy(), a.crs, a["code"].astype(str).tolist(),
                              [{"code": str(c), "name": str(n)} for c, n in zip(a["code"], a["name"], strict=True)],
                              borough_tolerance)
-        f = self.units.frame
-        ok = np.flatnonzero(self.has_polygon)
-        cols = ("unit_id", "name", "area_code", "area_name")
-        recs = f.iloc[ok][list(cols)].astype(str).to_dict("records")
-        lsoas = _features(self.unit_geoms[ok], self.crs, [r["unit_id"] for r in recs], recs, lsoa_tolerance)
-        lsoa_area = np.array([ft["properties"]["area_code"] for ft in lsoas["features"]], dtype=str)
         bounds = {"london": _bounds(a)}
         for code, part in a.groupby("code"):
             bounds[str(code)] = _bounds(part)
-        return MapGeometry(boroughs, lsoas, lsoa_area, bounds,
-                           np.array([ft["id"] for ft in lsoas["features"]], dtype=str))
+
+        def lsoa_part() -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+            f = self.units.frame
+            ok = np.flatnonzero(self.has_polygon)
+            cols = ("unit_id", "name", "area_code", "area_name")
+            recs = f.iloc[ok][list(cols)].astype(str).to_dict("records")
+            lsoas = _features(self.unit_geoms[ok], self.crs, [r["unit_id"] for r in recs], recs, lsoa_tolerance)
+            lsoa_area = np.array([ft["properties"]["area_code"] for ft in lsoas["features"]], dtype=str)
+            return lsoas, lsoa_area, np.array([ft["id"] for ft in lsoas["features"]], dtype=str)
+
+        return MapGeometry(boroughs, bounds, lsoa_part)
 
     @cached_property
     def web(self) -> MapGeometry:
@@ -184,7 +236,15 @@ def geometry_for(source: GeographySource | StudyGeometry) -> StudyGeometry:
         return source
     geo = _CACHE.get(source)
     if geo is None:
-        geo = _CACHE[source] = StudyGeometry(source.areas, source.unit_polygons, source.units)
+        ref = weakref.ref(source)  # a strong reference here would keep every planner alive in _CACHE
+
+        def polygons() -> gpd.GeoDataFrame:
+            src = ref()
+            if src is None:
+                raise MapError("the data source of these map shapes is gone; prepare them again (maps.geometry_for)")
+            return src.unit_polygons
+
+        geo = _CACHE[source] = StudyGeometry(source.areas, polygons, source.units)
     return geo
 
 

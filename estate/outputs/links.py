@@ -2,7 +2,9 @@
 
 ``?page=compare&base=baseline-2024&scenario=outcome-2026&mode=transit&band=night&threshold=45&borough=E09000005``
 uses the ids the CLI takes; the Optimise page adds its question and choices
-(``?page=optimise&question=close&start=baseline-2024&k=3&rules=default&measure=beyond&method=heuristic``).  :func:`read_view` keeps only values among the
+(``?page=optimise&question=close&start=baseline-2024&k=3&rules=default&measure=beyond&method=heuristic``);
+``draft=`` carries the random key of the session's kept Build draft
+(:class:`estate.drafts.DraftStore`), so a reload finds it.  :func:`read_view` keeps only values among the
 known choices and says, without repeating them, which were ignored: a link
 can never make the app run, show or fetch what it carries.
 """
@@ -17,7 +19,8 @@ __all__ = ["INTEGER_PARAMS", "PARAMS", "View", "read_view", "view_query"]
 
 #: the query parameters, in the order a link lists them (each is also the widget key)
 PARAMS: tuple[str, ...] = ("page", "base", "scenario", "mode", "band", "threshold", "borough", "metric",
-                           "postcode", "question", "start", "k", "m", "target", "measure", "method", "rules")
+                           "postcode", "question", "start", "k", "m", "target", "measure", "method", "rules",
+                           "draft")
 #: the parameters whose value is a whole number (the widget holds an int)
 INTEGER_PARAMS: frozenset[str] = frozenset({"threshold", "k", "m", "target"})
 

@@ -125,7 +125,12 @@ __all__ = [
 
 # ---- legend and helpers ------------------------------------------------------
 class Legend(MacroElement):
-    """A fixed legend box with the colour classes (and units) and the marker key."""
+    """A fixed legend box with the colour classes (and units) and the marker key.
+
+    It starts folded (``open=False``): a one-line "Legend" with a strip of the class
+    colours at the bottom right, clear of the scale bar (bottom left) and of most of
+    the map; a click unfolds it.
+    """
 
     _template = Template("""
 {% macro header(this, kwargs) %}
@@ -134,7 +139,10 @@ class Legend(MacroElement):
   padding: 4px 7px; border-radius: 5px; box-shadow: 0 1px 4px rgba(0,0,0,0.35);
   font: 11px/1.25 Arial, Helvetica, sans-serif; max-width: 190px; color: #222;
   max-height: 48%; overflow-y: auto; }
-.estate-legend details:not([open]) { max-width: 120px; }
+.estate-legend details:not([open]) { max-width: 150px; }
+.estate-legend .strip { display: inline-flex; vertical-align: middle; margin-left: 5px; }
+.estate-legend .strip span { width: 9px; height: 9px; border: 1px solid #777; margin-left: -1px; }
+.estate-legend details[open] .strip { display: none; }
 .estate-label { font: bold 9px/1.05 Arial, Helvetica, sans-serif; color: #1b1b1b; text-align: center;
   text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; white-space: normal; pointer-events: none; }
 .estate-legend summary { cursor: pointer; font-weight: bold; }
@@ -145,16 +153,49 @@ class Legend(MacroElement):
 </style>
 {% endmacro %}
 {% macro html(this, kwargs) %}
-<div class="estate-legend" id="{{ this.get_name() }}"><details {{ 'open' if this.open else '' }}><summary>Legend{{ this.summary }}</summary>{{ this.body }}</details></div>
+<div class="estate-legend" id="{{ this.get_name() }}"><details {{ 'open' if this.open else '' }}><summary>Legend{{ this.summary }}{{ this.strip }}</summary>{{ this.body }}</details></div>
 {% endmacro %}
 """)
 
-    def __init__(self, body: str, *, open: bool = True, summary: str = "") -> None:
+    def __init__(self, body: str, *, open: bool = False, summary: str = "", colours: Sequence[str] = ()) -> None:
         super().__init__()
         self._name = "Legend"
         self.body = body
         self.open = open
         self.summary = f": {html.escape(summary)}" if summary else ""
+        self.colours = tuple(colours)
+        self.strip = ('<span class="strip" aria-hidden="true">' + "".join(
+            f'<span style="background:{html.escape(c, quote=True)}"></span>' for c in colours) + "</span>"
+            if colours else "")
+
+
+class RefitOnResize(MacroElement):
+    """Fit the map to ``bounds`` again when its frame changes size before anyone moved it.
+
+    A frame laid out at zero size (a page still arranging itself) makes Leaflet fit at
+    the largest zoom, a blank map; this refits once the frame has its real size.
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  const map = {{ this._parent.get_name() }};
+  const bounds = {{ this.bounds|tojson }};
+  map.getContainer().addEventListener('pointerdown', () => { map._estateUser = true; });
+  map.getContainer().addEventListener('wheel', () => { map._estateUser = true; });
+  map.getContainer().addEventListener('keydown', () => { map._estateUser = true; });
+  const refit = () => { if (map._estateUser) return; map.invalidateSize();
+                        map.fitBounds(bounds, {padding: [8, 8], animate: false}); };
+  if (window.ResizeObserver) { new ResizeObserver(refit).observe(map.getContainer()); }
+  window.addEventListener('load', refit);
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, bounds: Sequence[Sequence[float]]) -> None:
+        super().__init__()
+        self._name = "RefitOnResize"
+        self.bounds = [[float(v) for v in pair] for pair in bounds]
 
 
 class MetricScale(MacroElement):
@@ -485,12 +526,13 @@ def coverage_map(
     if tiles:
         note = (note + " " if note else "") + TILE_NOTE
     heading = f"<h4>{html.escape(title)}</h4>" if title else ""
-    Legend(heading + legend_html(scales, statuses, note)).add_to(m)
+    Legend(heading + legend_html(scales, statuses, note), colours=scales[0].colours if scales else ()).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     if clickable:
         ClickBridge().add_to(m)
-    m.fit_bounds(geometry.bounds.get(focus or "london", geometry.bounds["london"]),
-                 padding_top_left=(8, 8), padding_bottom_right=(8, 8))
+    fit = geometry.bounds.get(focus or "london", geometry.bounds["london"])
+    m.fit_bounds(fit, padding_top_left=(8, 8), padding_bottom_right=(8, 8))
+    RefitOnResize(fit).add_to(m)
     return m
 
 
@@ -539,9 +581,11 @@ def point_map(
     if tiles:
         note += " " + TILE_NOTE
     heading = f"<h4>{html.escape(title)}</h4>" if title and point is None else ""
-    Legend(heading + legend_html([scale] if point is not None else [], statuses, note)).add_to(m)
+    Legend(heading + legend_html([scale] if point is not None else [], statuses, note),
+           colours=scale.colours if point is not None else ()).add_to(m)
     PointClick().add_to(m)
     m.fit_bounds(geometry.bounds["london"], padding_top_left=(8, 8), padding_bottom_right=(8, 8))
+    RefitOnResize(geometry.bounds["london"]).add_to(m)
     return m
 
 
@@ -619,7 +663,7 @@ def catchment_map(
         _site_group(sites, "Sites", band_label).add_to(m)
     heading = f"<h4>{html.escape(title)}</h4>" if title else ""
     note = TILE_NOTE if tiles else ""
-    Legend(heading + legend_html([scale], statuses, note)).add_to(m)
+    Legend(heading + legend_html([scale], statuses, note), colours=scale.colours).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     lats = [c[1] for f in feats for c in _coords(f["geometry"])] + [float(v) for v in sites["lat"]]
     lons = [c[0] for f in feats for c in _coords(f["geometry"])] + [float(v) for v in sites["lon"]]

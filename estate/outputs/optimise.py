@@ -17,7 +17,7 @@ from estate import text
 if TYPE_CHECKING:
     from estate.optimise import Answer, CurvePoint
 
-__all__ = ["CURVE_HEURISTIC_NOTE", "MAX_COUNT", "MEASURE_LABELS", "METHOD_LABELS", "PAGE_HELP", "PAGE_INTRO", "QUESTION_LABELS",
+__all__ = ["ANSWER_LABEL", "CURVE_HEURISTIC_NOTE", "MAX_COUNT", "MEASURE_LABELS", "METHOD_LABELS", "PAGE_HELP", "PAGE_INTRO", "QUESTION_LABELS",
            "RULES_LABELS", "STALE_NOTE", "answer_text", "changes_frame", "curve_chart", "curve_chart_html",
            "curve_chart_png", "curve_frame", "curve_text", "gap_text", "harm_frame", "harm_value", "link_choices", "method_text", "page_words"]
 
@@ -265,6 +265,8 @@ PAGE_INTRO = ("Which counters to close, where new contact points would win most 
 #: Said beside the curve when the answer came from the exact model.
 CURVE_HEURISTIC_NOTE = "Each point of the curve is the heuristic's answer for that count (no bound)."
 #: Said when the choices changed since the answer shown.
+#: what "Open in Build" offers in place of a draft with unsaved edits (Build's discard question names it)
+ANSWER_LABEL = "the optimiser's answer"
 STALE_NOTE = "The choices changed since this answer: press Run for the current ones."
 
 

@@ -89,6 +89,31 @@ def building(mode: str, band: str, seconds: float) -> str:
             f"({seconds:.0f} s so far); the figures appear when it is done.")
 
 
+#: the caption over figures being recomputed (the old ones below it are greyed until replaced)
+RECOMPUTING = ("Recomputing… the figures below are from before your change and stay greyed until the new "
+               "ones are drawn.")
+
+
+def building_evidence(done: int, total: int) -> str:
+    """The progress line while the evidence is built (over the time bands)."""
+    return f"Recomputing the evidence: time band {min(done + 1, total)} of {total}…"
+
+
+#: the caption over the pack's progress (the page below is greyed while it is written)
+PACK_WAIT = "Writing the pack: the page below is greyed until it is ready; its figures do not change."
+
+
+def pack_step(what: str, done: int, total: int) -> str:
+    """The progress line while the evidence pack is written.
+
+    Examples
+    --------
+    >>> pack_step("maps 3/40", 8, 47)
+    'Preparing the evidence pack: maps 3/40 (step 8 of 47).'
+    """
+    return f"Preparing the evidence pack: {what} (step {done} of {total})."
+
+
 POINT_INTRO = ("Type a postcode or click anywhere on the map: the minutes from there to the nearest counter "
                "open at each time, by each mode, in the scenario and in its base, and the route. The map shades "
                "every neighbourhood by its minutes from that place (the sidebar's mode and time).")
@@ -232,7 +257,9 @@ MODE_CHOICES: tuple[str, ...] = MODES
 
 
 HELP: dict[str, str] = {
-    "start_button": "Replace the draft with this scenario",
+    "evidence_pack": "Writes every file of the pack (tables, maps, the HTML and PDF reports), showing each step, "
+                     "then offers the ZIP for download.",
+    "start_button": "Replace the draft with this scenario (asks first if the draft holds unsaved edits)",
     "base": "The scenario everything is compared with.",
     "scenario": "The scenario being judged.",
     "mode": "How residents travel to the counter. Each mode has its own travel-time engine.",
@@ -293,6 +320,38 @@ def candidate_labels(frame: Any) -> dict[str, str]:
 def draft_caption(n_changes: int, base: str, mode: str, band: str) -> str:
     """The line under the Build page's comparison selector."""
     return f"{n_changes} change(s) over base '{base}'. {mode_label(mode)}, {band_label(band)}."
+
+
+def draft_name(title: str, started_from: str) -> str:
+    """How a message names the draft: its title, else where it started.
+
+    Examples
+    --------
+    >>> draft_name("", "upload:plan.yaml"), draft_name("Keep Harrow", "outcome-2026")
+    ('the draft started from plan.yaml', "the draft 'Keep Harrow'")
+    """
+    if title.strip():
+        return f"the draft {title.strip()[:80]!r}"
+    return f"the draft started from {started_from.removeprefix('upload:') or 'the register'}"
+
+
+def discard_question(n: int, name: str, replacement: str) -> str:
+    """What Start or an upload asks before it would replace a draft holding unsaved edits.
+
+    Examples
+    --------
+    >>> discard_question(2, "the draft started from outcome-2026", "baseline-2024")
+    'You have 2 unsaved edits in the draft started from outcome-2026. Replacing it with baseline-2024 discards them: discard them, or keep your draft?'
+    """
+    edits = "1 unsaved edit" if n == 1 else f"{n} unsaved edits"
+    return (f"You have {edits} in {name}. Replacing it with {replacement} discards them: "
+            "discard them, or keep your draft?")
+
+
+def draft_restored(n: int, name: str) -> str:
+    """The note when a reload finds the session's kept draft."""
+    edits = "1 unsaved edit" if n == 1 else f"{n} unsaved edits"
+    return f"Your draft was kept across the reload: {name}, with {edits}."
 
 
 def overwrite_question(scenario_id: str, *, conflict: bool) -> str:

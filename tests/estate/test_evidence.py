@@ -322,6 +322,19 @@ def test_zip_for_download(planner, cuts):
     assert names == sorted(f"{pack_name(cuts)}/{f}" for f in PACK_FILES)
 
 
+def test_zip_progress_says_each_step(planner, cuts):
+    steps: list[tuple[int, int, str]] = []
+    evidence_pack_zip(planner, cuts, step_fn=lambda d, t, what: steps.append((d, t, what)))
+    whats = [w for _, _, w in steps]
+    n_maps = steps[0][1] - 5 - 2  # five tables, two reports
+    assert whats[:5] == ["tables 1/5 (evidence.csv)", "tables 2/5 (evidence.json)", "tables 3/5 (evidence.xlsx)",
+                         "tables 4/5 (catchments.geojson)", "tables 5/5 (README.txt)"]
+    assert whats[5] == f"maps 0/{n_maps}" and f"maps {n_maps}/{n_maps}" in whats
+    assert whats[-3:] == ["HTML report", "PDF report", "done"]
+    assert [d for d, _, _ in steps] == sorted(d for d, _, _ in steps)  # never goes back
+    assert steps[-1][0] == steps[-1][1]
+
+
 def test_progress_reaches_the_end(planner, tmp_path):
     seen = []
     write_evidence_pack(planner, "cuts", against="base", mode="walk", out_dir=tmp_path / "p",

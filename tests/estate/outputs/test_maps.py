@@ -204,6 +204,21 @@ def test_legend_has_units_classes_and_marker_key(toy):
     assert "Toy" in body
 
 
+def test_legend_starts_folded_with_a_strip_of_the_class_colours(toy):
+    m = _map(toy)
+    legend = _legend(m)
+    page = maps.map_html(m)
+    i = page.index('<div class="estate-legend"')
+    box = page[i:page.index("</summary>", i)]
+    assert "<details >" in box and "open" not in box.split("<summary>")[0].replace("estate-legend", "")
+    assert box.count('<span style="background:') == len(legend.colours)
+    for col in legend.colours:
+        assert f"background:{col}" in box
+    assert "bottom: 22px; right: 10px" in page  # the legend at the bottom right ...
+    assert "position: 'bottomleft'" in page  # ... and the metric scale bar at the bottom left
+    assert legend.colours == tuple(maps.metric_scale("beyond_change", 15).colours) and len(legend.colours) >= 3
+
+
 def test_lsoa_layer_for_one_borough_and_by_zoom(toy):
     m = _map(toy, lsoa="borough", focus="E09000002")
     (lsoa,) = [g for g in _layers(m, folium.GeoJson) if g.layer_name == "LSOAs"]
