@@ -48,19 +48,20 @@ def page_icon() -> Any:
 
 
 # ---- cached data ----------------------------------------------------------------
-def config() -> tuple[str, str, str, str]:
-    """(data folder, scenario folder, area, force) from the environment: the key of every cache."""
+def config() -> tuple[str, ...]:
+    """(data folder, scenario folder, area, force, grouping) from the environment: the key of every cache."""
     return settings.environment().key
 
 
 @st.cache_resource(show_spinner="Loading the data pack…")
-def _planner(data_dir: str, scenarios_dir: str, area: str, force: str) -> Planner:
+def _planner(data_dir: str, scenarios_dir: str, area: str, force: str, grouping: str) -> Planner:
     from geodata.studyarea import study_area
 
     where = study_area(area or None, force or None)
     # $ESTATE_DATA is London's pack; other areas read the national pack ($ESTATE_NATIONAL)
     p = Planner((data_dir or None) if where.is_london else None,
-                scenarios_dir=(scenarios_dir or None) if where.is_london else None, area=where)
+                scenarios_dir=(scenarios_dir or None) if where.is_london else None, area=where,
+                grouping=grouping or None)
     _ = p.estate, p.units, p.areas  # load now, once
     return p
 

@@ -64,6 +64,7 @@ GTFS_ENV = "ESTATE_GTFS"
 STATE_ENV = "ESTATE_STATE"
 AREA_ENV = "ESTATE_AREA"
 FORCE_ENV = "ESTATE_FORCE"
+AREAS_ENV = "ESTATE_AREAS"
 
 #: The repository root when running from a source checkout.
 REPO_ROOT = _geo.REPO_ROOT
@@ -99,19 +100,23 @@ class Environment:
     gtfs: Path | None
     area: str | None = None
     force: str | None = None
+    grouping: str | None = None
 
     @property
-    def key(self) -> tuple[str, str, str, str]:
-        """(data folder, scenario folder, area, force) as text: the app's cache key."""
-        return (str(self.data or ""), str(self.scenarios or ""), self.area or "", self.force or "")
+    def key(self) -> tuple[str, str, str, str, str]:
+        """(data folder, scenario folder, area, force, grouping) as text: the app's cache key."""
+        return (str(self.data or ""), str(self.scenarios or ""), self.area or "", self.force or "",
+                self.grouping or "")
 
 
 def environment() -> Environment:
     """Read ``ESTATE_DATA``, ``ESTATE_SCENARIOS``, ``ESTATE_STREETS``, ``ESTATE_GTFS``,
-    ``ESTATE_AREA`` (``london`` or ``newport``) and ``ESTATE_FORCE`` (a police force area) now."""
+    ``ESTATE_AREA`` (``london`` or ``newport``), ``ESTATE_FORCE`` (a police force area) and
+    ``ESTATE_AREAS`` (``district`` or ``csp``: the areas figures are given for) now."""
     return Environment(
         _path(DATA_ENV), _path(SCENARIOS_ENV), _path(STREETS_ENV), _path(GTFS_ENV),
         (os.environ.get(AREA_ENV) or "").strip() or None, (os.environ.get(FORCE_ENV) or "").strip() or None,
+        (os.environ.get(AREAS_ENV) or "").strip() or None,
     )
 
 

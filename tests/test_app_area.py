@@ -62,3 +62,16 @@ def test_an_unknown_area_is_a_clear_message_not_a_traceback(monkeypatch) -> None
     assert not at.exception, [e.value for e in at.exception]
     msg = " ".join(e.value for e in at.error)
     assert "unknown study area 'atlantis'" in msg and "newport" in msg
+
+
+def test_the_app_reports_by_community_safety_partnership(monkeypatch) -> None:
+    monkeypatch.setenv("ESTATE_AREAS", "csp")
+    at = AppTest.from_file(APP, default_timeout=600)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    p = Planner(grouping="csp")
+    side = {w.key: w for w in at.sidebar.selectbox}
+    names = dict(zip(p.areas["code"], p.areas["name"], strict=True))
+    assert len(side["borough"].options) == 1 + len(names) == 34  # London's 33 CSPs are its boroughs
+    assert set(side["borough"].options[1:]) == set(names.values())
+    assert p.areas["code"].str.startswith("E22").all()  # CSP 2024 codes, not district codes
