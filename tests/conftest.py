@@ -40,6 +40,29 @@ def toy_case() -> toy.ToyCase:
     return toy.make()
 
 
+@pytest.fixture
+def scen_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary copy of ``scenarios/`` as ``ESTATE_SCENARIOS``: the app never writes the repository's."""
+    import shutil
+
+    d = tmp_path / "scenarios"
+    shutil.copytree(REPO / "scenarios", d)
+    monkeypatch.setenv("ESTATE_SCENARIOS", str(d))
+    return d
+
+
+@pytest.fixture
+def clear_streamlit_caches():
+    """Streamlit's caches cleared before and after a test (each AppTest starts from a fresh server)."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
 # The tool's own records (which outputs it wrote, crash traces) go to a temporary
 # folder, never the user's home; subprocesses inherit it.
 if "ESTATE_STATE" not in os.environ:

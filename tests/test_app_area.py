@@ -3,29 +3,21 @@ its figures are the library's, its words name the area, not London."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from estate import text
 from estate.planner import Planner
+from tests.app_support import APP, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "streamlit_app.py")
 NATIONAL = ROOT.parent / "shared" / "national"
 
-pytestmark = pytest.mark.skipif(not (NATIONAL / "newport").is_dir(), reason="the national pack is not available")
+pytestmark = [
+    pytest.mark.skipif(not (NATIONAL / "newport").is_dir(), reason="the national pack is not available"),
+    pytest.mark.usefixtures("clear_streamlit_caches"),
+]
 
 
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def test_every_page_draws_for_newport_with_the_librarys_figures(monkeypatch) -> None:

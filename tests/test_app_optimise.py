@@ -6,50 +6,17 @@ sentence, and "Open in Build" makes the answer the draft.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from estate.cli import main
-from geodata import settings
-from geodata.errors import MissingDataError
+from tests.app_support import APP, LONDON_APP_MARKS
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "streamlit_app.py")
 TIMEOUT = 300
 
-
-def _data_dir() -> Path | None:
-    try:
-        return settings.data_dir()
-    except MissingDataError:
-        return None
-
-
-pytestmark = [
-    pytest.mark.london,
-    pytest.mark.skipif(_data_dir() is None, reason="no London data pack (set ESTATE_DATA or put it at ../shared/london)"),
-]
-
-
-@pytest.fixture
-def scen_dir(tmp_path, monkeypatch):
-    d = tmp_path / "scenarios"
-    shutil.copytree(ROOT / "scenarios", d)
-    monkeypatch.setenv("ESTATE_SCENARIOS", str(d))
-    return d
-
-
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = LONDON_APP_MARKS
 
 
 def _optimise_page(**state) -> AppTest:
