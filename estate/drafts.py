@@ -57,7 +57,7 @@ from estate.scenario import (
     suggest_id,
 )
 from estate.scenario import resolve_value as draft_state
-from geodata._io import atomic_write_text
+from geodata import atomic_write_text
 from geodata.errors import PlannerError
 
 __all__ = [
