@@ -462,19 +462,21 @@ class Planner(DaskBuilds):
                     self._engines[mode] = TransitEngine.from_gtfs(feed, settings=ts, week_of=self.gtfs_week)
                 else:
                     self._engines[mode] = TransitEngine(self.data_dir, settings=ts)
-            elif self.street_network:
-                from geodata.travel.streets import StreetSettings, street_engine_or_crowfly
-
-                ss = config.override(StreetSettings.from_crowfly(crow), self.overrides.get("streets", {}), "streets")
-                self._engines[mode] = street_engine_or_crowfly(
-                    mode, Path(self.street_network), self.units.points,
-                    crowfly_settings=crow, street_settings=ss, cache_dir=self.cache_dir,
-                    partial=True, weights=self.units.frame["population"].to_numpy(), barrier=self._river,
-                )
             else:
-                # the Thames rule is London's alone (elsewhere no river barrier is known)
+                # the Thames rule is London's alone (elsewhere no river barrier is known); given lazily
                 river = self._river if self.area.is_london else None
-                self._engines[mode] = CrowflyEngine(mode, crow, barrier=river)
+                if self.street_network:
+                    from geodata.travel.streets import StreetSettings, street_engine_or_crowfly
+
+                    ss = config.override(StreetSettings.from_crowfly(crow), self.overrides.get("streets", {}),
+                                         "streets")
+                    self._engines[mode] = street_engine_or_crowfly(
+                        mode, Path(self.street_network), self.units.points,
+                        crowfly_settings=crow, street_settings=ss, cache_dir=self.cache_dir,
+                        partial=True, weights=self.units.frame["population"].to_numpy(), barrier=river,
+                    )
+                else:
+                    self._engines[mode] = CrowflyEngine(mode, crow, barrier=river)
         return self._engines[mode]
 
     def engine_coverage(self, mode: str | Mode) -> tuple[dict[str, Any], frozenset[str]] | None:
