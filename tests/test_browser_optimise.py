@@ -12,7 +12,15 @@ import time
 import pytest
 
 from estate.outputs.optimise import STALE_NOTE as STALE
-from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, ROOT, _done, _has_data, streamlit_server
+from tests.test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    ROOT,
+    _done,
+    _has_data,
+    browser,  # noqa: F401  (the fixture: one Chromium for the module)
+    streamlit_server,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -31,16 +39,7 @@ def server(tmp_path_factory):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
-def test_optimise_close_from_a_link_then_run(server, browser):
+def test_optimise_close_from_a_link_then_run(server, browser):  # noqa: F811  (the imported fixture)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 3600})
     requests: list[str] = []
