@@ -160,6 +160,7 @@ def test_open_in_build_asks_before_replacing_a_draft_with_unsaved_edits(scen_dir
     at.button(key="discard_cancel").click().run()
     assert at.session_state["draft"] == mine  # kept
     at.sidebar.radio(key="page").set_value("optimise").run()
+    at.button(key="opt_run").click().run()  # the page shows its answer again only after a run
     at.button(key="opt_open_build").click().run()
     at.button(key="discard_confirm").click().run()
     assert not at.exception, [e.value for e in at.exception]
