@@ -18,7 +18,7 @@ import streamlit as st
 from estate import drafts, settings, text
 from estate.background import Warmup
 from estate.coverage import THRESHOLDS, CoverageResult
-from estate.outputs import links, maps, views
+from estate.outputs import links, maps, pointmap, views
 from estate.outputs import optimise as optimise_view
 from estate.outputs import ui_text as T
 from estate.planner import REGISTER_ID, Planner
@@ -27,6 +27,7 @@ from geodata import normalise_postcode
 from geodata.errors import PlannerError
 
 _map_component = st.components.v2.component("estate_map", js=maps.EMBED_JS)
+_shade_component = st.components.v2.component("estate_shade", js=pointmap.SHADE_JS)
 
 #: (mode, band) matrices built in the background at start-up, in this order
 WARM_PAIRS: tuple[tuple[str, str], ...] = tuple(
@@ -381,8 +382,14 @@ def show_map(m: Any, *, key: str, height: int = 580, title: str = "Coverage map"
             except (TypeError, ValueError):
                 return
 
-    _map_component(data={"html": html_text, "height": height, "key": digest, "title": title},
+    _map_component(data={"html": html_text, "height": height, "key": digest, "title": title, "name": key},
                    key=key, height=height, on_site_change=clicked, on_point_change=pointed)
+
+
+def shade_map(name: str, shading: dict[str, Any]) -> None:
+    """Shade the map shown under ``name`` in place (:func:`estate.outputs.pointmap.point_shading`):
+    only the colours, minutes and the place travel to the browser; the map is not drawn again."""
+    _shade_component(data={"target": name, "shade": shading}, key=f"{name}_shade", height="content")
 
 
 _MAPS_LOCK = threading.Lock()
@@ -394,33 +401,36 @@ def _maps_kept(cfg: tuple[str, ...]) -> OrderedDict[Any, str]:
     return OrderedDict()
 
 
-def _ref_key(ref: str | Scenario) -> tuple[str, str]:
+def ref_key(ref: str | Scenario) -> tuple[str, str]:
     return planner().content_key(ref), ref if isinstance(ref, str) else f"draft:{ref.id}"
 
 
-def build_map(base: str | Scenario, scen: str | Scenario, c: dict[str, Any], *, metric: str,
-              candidates: Any = None, clickable: bool = False, title: str = "",
-              include_closed: bool = False) -> str:
-    """The coverage map's HTML: classes chosen for the values shown; the sidebar's borough in detail.
-
-    Kept by its inputs (the scenarios' content, mode, band, threshold, borough, metric...):
-    going back to a view already drawn costs a look-up, not a new map.
-    """
-    key = (scenario_signature(), _ref_key(base), _ref_key(scen), c["mode"], c["band"], c["t"], c.get("borough"),
-           metric, None if candidates is None else tuple(candidates["site_id"]), clickable, title, include_closed)
+def kept_map(key: tuple[Any, ...], draw: Any) -> str:
+    """The map HTML drawn by ``draw()`` for ``key`` (everything that decides it), kept in this server
+    (the newest 48): going back to a view already drawn costs a look-up, not a new map."""
+    key = (scenario_signature(), *key)
     kept = _maps_kept(config())
     with _MAPS_LOCK:  # sessions share the server's maps
         found = kept.get(key)
         if found is not None:
             kept.move_to_end(key)
             return found
-    html_text = maps.map_html(_draw_map(base, scen, c, metric=metric, candidates=candidates, clickable=clickable,
-                                        title=title, include_closed=include_closed))
+    html_text = maps.map_html(draw())
     with _MAPS_LOCK:
         kept[key] = html_text
         while len(kept) > 48:
             kept.popitem(last=False)
     return html_text
+
+
+def build_map(base: str | Scenario, scen: str | Scenario, c: dict[str, Any], *, metric: str,
+              candidates: Any = None, clickable: bool = False, title: str = "",
+              include_closed: bool = False) -> str:
+    """The coverage map's HTML: classes chosen for the values shown; the sidebar's borough in detail."""
+    key = ("coverage", ref_key(base), ref_key(scen), c["mode"], c["band"], c["t"], c.get("borough"),
+           metric, None if candidates is None else tuple(candidates["site_id"]), clickable, title, include_closed)
+    return kept_map(key, lambda: _draw_map(base, scen, c, metric=metric, candidates=candidates,
+                                           clickable=clickable, title=title, include_closed=include_closed))
 
 
 def _draw_map(base: str | Scenario, scen: str | Scenario, c: dict[str, Any], *, metric: str,

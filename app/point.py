@@ -12,14 +12,16 @@ from app.common import (
     config,
     engine_ready,
     geometry,
+    kept_map,
     planner,
+    ref_key,
+    shade_map,
     show_map,
     site_frame,
-    state_of,
     warmup,
 )
 from estate.errors import EstateError
-from estate.outputs import maps, views
+from estate.outputs import maps, pointmap, views
 from estate.outputs import ui_text as T
 from estate.pointquery import PointAnswer, locate_lonlat, locate_postcode, point_query
 from geodata.errors import PlannerError
@@ -70,12 +72,17 @@ def page(c: dict[str, Any]) -> None:
                 st.markdown(T.route_line(a))
     else:
         st.info(T.POINT_ASK)
-    sites = site_frame(c["base"], c["scenario"], c["mode"], c["band"])
-    sites = sites[sites["status"] != "closing"] if len(sites) else sites
-    values = maps.values_by_code(p.units.frame["unit_id"], answer.unit_minutes) if answer else {}
     scale = maps.minutes_scale(T.point_map_title(c["mode"], c["band"]))
-    m = maps.point_map(geometry(config()), unit_minutes=values, scale=scale,
-                       point=(answer.lat, answer.lon) if answer else None, sites=sites,
-                       title=T.point_map_title(c["mode"], c["band"]), band_label=T.band_label(c["band"]))
+
+    def draw() -> Any:
+        sites = site_frame(c["base"], c["scenario"], c["mode"], c["band"])
+        sites = sites[sites["status"] != "closing"] if len(sites) else sites
+        return pointmap.point_map(geometry(config()), scale=scale, sites=sites,
+                                  title=T.point_map_title(c["mode"], c["band"]), band_label=T.band_label(c["band"]))
+
+    # the map is drawn once for the view; each answer only shades it in place
+    m = kept_map(("point", ref_key(c["base"]), ref_key(c["scenario"]), c["mode"], c["band"]), draw)
     show_map(m, key="point_map", height=620, title="Minutes from a place", on_point=_clicked)
-    _ = state_of(c["scenario"])
+    values = maps.values_by_code(p.units.frame["unit_id"], answer.unit_minutes) if answer else None
+    shade_map("point_map", pointmap.point_shading(geometry(config()), values, scale,
+                                                  (answer.lat, answer.lon) if answer else None))

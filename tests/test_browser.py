@@ -239,6 +239,17 @@ def _done(page, timeout: float = 240_000) -> None:
     page.wait_for_timeout(400)
 
 
+def _wait_attr(page, loc, name: str, ok, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the integer attribute ``name`` of ``loc`` satisfies ``ok``."""
+    end = time.monotonic() + timeout
+    while True:
+        v = loc.get_attribute(name)
+        if v is not None and ok(int(v)):
+            return
+        assert time.monotonic() < end, f"{name} is {v!r} after {timeout} s"
+        page.wait_for_timeout(25)
+
+
 def _table_text(page) -> str:
     return " ".join(page.locator("[data-testid='stTable']").all_inner_texts())
 
@@ -256,18 +267,29 @@ def test_point_query_by_postcode_and_by_click(server, browser):
     assert "Route by walking" in body and "Charing Cross Police Station" in body
     frame = page.frame_locator("iframe[data-testid='estate-map']").first
     frame.locator(".leaflet-container").wait_for(timeout=30_000)
-    assert frame.locator("path.leaflet-interactive").count() > 1000  # LSOAs shaded from the point
+    body_of_map = frame.locator("body")
+    _wait_attr(page, body_of_map, "data-shadings", lambda v: v >= 1)
+    assert int(body_of_map.get_attribute("data-shaded") or 0) > 1000  # LSOAs shaded from the point
+    shaded = frame.locator('path[fill-opacity="0.72"]').count()
+    assert shaded == int(body_of_map.get_attribute("data-shaded") or 0)  # drawn, not only counted
     page.screenshot(path=str(ARTIFACTS / "point-postcode.png"), full_page=True)
-    # a click on the map asks from there instead
+    # no place asked: nothing shaded, the same map
+    srcdoc = page.locator("iframe[data-testid='estate-map']").first.get_attribute("srcdoc")
     page.get_by_label("Postcode", exact=True).fill("")
     page.keyboard.press("Enter")
     _done(page)
+    _wait_attr(page, body_of_map, "data-shadings", lambda v: v >= 2)
+    assert body_of_map.get_attribute("data-shaded") == "0"
+    # a click on the map asks from there instead: the map is shaded in place, not sent again
     box = frame.locator(".leaflet-container")
     t0 = time.monotonic()
     box.click(position={"x": 330, "y": 300})
     page.get_by_text("From the point clicked").wait_for(timeout=60_000)
     _done(page)
-    print(f"\npoint query by click -> answers in the browser: {time.monotonic() - t0:.2f} s")
+    _wait_attr(page, body_of_map, "data-shadings", lambda v: v >= 3)
+    print(f"\npoint query by click -> answers and map in the browser: {time.monotonic() - t0:.2f} s")
+    assert int(body_of_map.get_attribute("data-shaded") or 0) > 1000
+    assert page.locator("iframe[data-testid='estate-map']").first.get_attribute("srcdoc") == srcdoc
     table = _table_text(page)
     assert "day (Wed 12:00)" in table and "night (Wed 03:00)" in table and "Public transport" in table
     page.screenshot(path=str(ARTIFACTS / "point-click.png"), full_page=True)

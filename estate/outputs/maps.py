@@ -29,7 +29,6 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
-from estate import text
 from estate.errors import MapError
 from estate.outputs import _palette as palette
 from estate.outputs._escape import html_in_script
@@ -84,7 +83,6 @@ __all__ = [
     "VIRIDIS",
     "ClickBridge",
     "ColourScale",
-    "FastChoropleth",
     "LabelLayer",
     "Legend",
     "MapGeometry",
@@ -114,7 +112,6 @@ __all__ = [
     "minutes_change_scale",
     "minutes_scale",
     "offline_assets_available",
-    "point_map",
     "site_frame",
     "site_icon_svg",
     "site_popup_html",
@@ -228,42 +225,6 @@ class PointClick(MacroElement):
     def __init__(self) -> None:
         super().__init__()
         self._name = "PointClick"
-
-
-class FastChoropleth(MacroElement):
-    """Many polygons drawn by one script: the data as JSON (``<`` escaped), each feature's
-    ``fill`` and ``text`` read in the browser, the tooltip set as text (never as HTML).
-
-    For thousands of LSOAs, folium's ``GeoJson`` (a style per feature, serialised one by one)
-    takes seconds; this takes one ``json.dumps``.
-    """
-
-    _template = Template("""
-{% macro script(this, kwargs) %}
-(function () {
-  var data = {{ this.data_json }};
-  var layer = L.geoJSON(data, {
-    style: function (f) { return {fillColor: f.properties.fill, color: {{ this.edge_json }}, weight: {{ this.weight }},
-                                  fillOpacity: {{ this.opacity }}}; },
-    onEachFeature: function (f, l) {
-      var tip = document.createElement('span');
-      tip.textContent = f.properties.text;
-      l.bindTooltip(tip, {sticky: true});
-    }
-  }).addTo({{ this._parent.get_name() }});
-})();
-{% endmacro %}
-""")
-
-    def __init__(self, features: list[dict[str, Any]], *, edge: str, weight: float = 0.2,
-                 opacity: float = 0.72) -> None:
-        super().__init__()
-        self._name = "FastChoropleth"
-        data = {"type": "FeatureCollection", "features": features}
-        self.data_json = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e")
-        self.edge_json = json.dumps(edge)
-        self.weight = float(weight)
-        self.opacity = float(opacity)
 
 
 class LabelLayer(MacroElement):
@@ -536,59 +497,6 @@ def coverage_map(
     return m
 
 
-def point_map(
-    geometry: MapGeometry,
-    *,
-    unit_minutes: Mapping[str, float],
-    scale: ColourScale,
-    point: tuple[float, float] | None,
-    sites: pd.DataFrame | None = None,
-    title: str = "",
-    band_label: str = "",
-    tiles: str | None = "OpenStreetMap",
-) -> folium.Map:
-    """Minutes from one point (``(lat, lon)``) to each LSOA, the point, the sites; clicking reports a point.
-
-    LSOAs beyond reach are left unshaded (the legend says so).
-    """
-    import dataclasses
-
-    scale = dataclasses.replace(scale, missing_label="not within reach (left unshaded)")
-    m = _base_map(tiles)
-    folium.GeoJson(geometry.boroughs, name="Boroughs", style_function=lambda ft: {
-        "fillOpacity": 0.0, "color": palette.colour("outline"), "weight": 1.2}, interactive=False).add_to(m)
-    if point is not None:
-        reach = {k: v for k, v in unit_minutes.items() if np.isfinite(v)}
-        feats = [f for f in geometry.lsoas["features"] if f["id"] in reach]
-        vals = [reach[f["id"]] for f in feats]
-        cols = scale.colours_of(np.asarray(vals, dtype=np.float64))
-        small = [{"type": "Feature", "geometry": f["geometry"], "properties": {
-            "fill": c, "text": f"{f['properties'].get('name', f['id'])}: {text.minutes(v, unit=True)} from the place"}}
-            for f, v, c in zip(feats, vals, cols, strict=True)]
-        if small:
-            FastChoropleth(small, edge=palette.colour("outline")).add_to(m)
-    label_layer(geometry.boroughs).add_to(m)
-    statuses: list[str] = []
-    if sites is not None and len(sites):
-        _site_group(sites, "Sites", band_label).add_to(m)
-        statuses = [s for s in ("open", "closing", "new") if (sites["status"] == s).any()]
-    if point is not None:
-        folium.Marker([point[0], point[1]], tooltip="The place asked about", icon=folium.DivIcon(
-            html=f'<svg xmlns="http://www.w3.org/2000/svg" width="22" height="22" viewBox="0 0 22 22">'
-                 f'<circle cx="11" cy="11" r="8" fill="{palette.colour("highlight")}" stroke="{palette.colour("background")}" '
-                 'stroke-width="3"/></svg>', icon_size=(22, 22), icon_anchor=(11, 11))).add_to(m)
-    note = "Click anywhere in London to ask from there. Unshaded: no counter within reach."
-    if tiles:
-        note += " " + TILE_NOTE
-    heading = f"<h4>{html.escape(title)}</h4>" if title and point is None else ""
-    Legend(heading + legend_html([scale] if point is not None else [], statuses, note),
-           colours=scale.colours if point is not None else ()).add_to(m)
-    PointClick().add_to(m)
-    m.fit_bounds(geometry.bounds["london"], padding_top_left=(8, 8), padding_bottom_right=(8, 8))
-    RefitOnResize(geometry.bounds["london"]).add_to(m)
-    return m
-
-
 def values_by_code(codes: Sequence[str] | np.ndarray | pd.Series, values: np.ndarray) -> dict[str, float]:
     """A ``{code: value}`` mapping from parallel arrays."""
     return {str(c): float(v) for c, v in zip(codes, values, strict=True)}
@@ -601,7 +509,10 @@ def geojson_size(geometry: MapGeometry) -> dict[str, int]:
 
 #: JavaScript of the app's map component: shows a map's HTML in an iframe and
 #: reports the site marker clicked in it (see :class:`ClickBridge`) as the
-#: trigger value ``site``, and a point clicked (see :class:`PointClick`) as ``point``.  Plain text; the app registers it with streamlit.
+#: trigger value ``site``, and a point clicked (see :class:`PointClick`) as ``point``.
+#: A map that is shaded in place (:mod:`estate.outputs.pointmap`) says ``estateReady``
+#: when loaded and gets the latest shading kept for it (``window.estateShades[name]``).
+#: Plain text; the app registers it with streamlit.
 EMBED_JS = """
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
@@ -615,16 +526,24 @@ export default function (component) {
     frame.setAttribute('sandbox', 'allow-scripts allow-popups');
     parentElement.appendChild(frame);
     window.addEventListener('message', (ev) => {
-      if (ev.source === frame.contentWindow && ev.data && typeof ev.data.estateSite === 'string') {
+      if (ev.source !== frame.contentWindow || !ev.data) return;
+      if (typeof ev.data.estateSite === 'string') {
         frame.estateTrigger('site', ev.data.estateSite);
       }
-      const pt = ev.source === frame.contentWindow && ev.data ? ev.data.estatePoint : null;
+      const pt = ev.data.estatePoint;
       if (Array.isArray(pt) && pt.length === 2 && pt.every((v) => typeof v === 'number' && isFinite(v))) {
         frame.estateTrigger('point', [pt[0], pt[1]]);
+      }
+      if (ev.data.estateReady === true) {
+        const shade = (window.estateShades || {})[frame.dataset.name];
+        if (shade) frame.contentWindow.postMessage({estateShade: shade}, '*');
       }
     });
   }
   frame.estateTrigger = setTriggerValue;
+  frame.dataset.name = data.name || '';
+  window.estateMaps = window.estateMaps || {};
+  window.estateMaps[frame.dataset.name] = frame;
   frame.setAttribute('title', data.title || 'Coverage map');
   frame.style.height = (data.height || 560) + 'px';
   if (frame.dataset.key !== data.key) {

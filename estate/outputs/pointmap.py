@@ -1,0 +1,199 @@
+"""The From-a-place map: drawn once for a view, then shaded in place for each place asked about.
+
+A click or a postcode changes only the LSOAs' colours, their tooltips and the marker of the
+place, so the app does not send (and the browser does not parse) the whole map again:
+:func:`point_map` draws every LSOA unshaded, once per scenario, mode and band;
+:func:`point_shading` gives, for one answer, the colour and minutes of each LSOA in the
+map's order and the place; the app's shade component (:data:`SHADE_JS`) posts it into the
+map's frame, whose :class:`ShadeLayer` applies it.  Colours come only from the scale
+(:mod:`estate.outputs.scales`) and the palette; text is set as text, never as HTML.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import folium
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from estate import text
+from estate.outputs import _palette as palette
+from estate.outputs.geometry import MapGeometry
+from estate.outputs.maps import (
+    TILE_NOTE,
+    Legend,
+    PointClick,
+    RefitOnResize,
+    _base_map,
+    _site_group,
+    label_layer,
+    legend_html,
+)
+from estate.outputs.scales import ColourScale
+
+__all__ = ["SHADE_JS", "ShadeLayer", "point_map", "point_shading"]
+
+#: the LSOAs' fill opacity once shaded (the coverage maps use the same)
+FILL_OPACITY = 0.72
+
+
+def _json_in_script(value: Any) -> str:
+    """JSON that is safe inside a ``<script>`` element (``<`` and ``>`` escaped)."""
+    return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+class ShadeLayer(MacroElement):
+    """Every LSOA, drawn unshaded; shaded in place by an ``estateShade`` message from the parent page.
+
+    The message (from :func:`point_shading`) holds ``fills`` (a ``#rrggbb`` colour or ``null``
+    per feature, in order), ``tips`` (the minutes, as text) and ``point`` (``[lat, lon]`` or
+    ``null``).  The frame's ``<body>`` then says how many LSOAs are shaded (``data-shaded``)
+    and how many shadings it has applied (``data-shadings``).  Anything else is ignored: wrong length, colours that are not ``#rrggbb``,
+    numbers that are not finite.  Unshaded LSOAs take no pointer events (a click reaches the map).
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this._parent.get_name() }};
+  var data = {{ this.data_json }};
+  var edge = {{ this.edge_json }};
+  var tips = [];
+  var layers = [];
+  var hidden = {fillOpacity: 0, opacity: 0, color: edge, weight: 0.2};
+  L.geoJSON(data, {
+    style: function () { return hidden; },
+    onEachFeature: function (f, l) {
+      var i = layers.length;
+      layers.push(l);
+      l.bindTooltip(function () {
+        var span = document.createElement('span');
+        span.textContent = f.properties.name + ': ' + (tips[i] || '');
+        return span;
+      }, {sticky: true});
+    }
+  }).addTo(map);
+  layers.forEach(function (l) { var el = l.getElement && l.getElement(); if (el) el.style.pointerEvents = 'none'; });
+  var marker = null, applied = 0;
+  var colour = /^#[0-9a-fA-F]{6}$/;
+  function apply(s) {
+    if (!s || !Array.isArray(s.fills) || s.fills.length !== layers.length || !Array.isArray(s.tips)) return;
+    for (var i = 0; i < layers.length; i++) {
+      var c = s.fills[i], l = layers[i], el = l.getElement && l.getElement();
+      if (typeof c === 'string' && colour.test(c)) {
+        tips[i] = String(s.tips[i] || '');
+        l.setStyle({fillColor: c, fillOpacity: {{ this.opacity }}, opacity: 1});
+        if (el) el.style.pointerEvents = '';
+      } else {
+        tips[i] = '';
+        l.setStyle(hidden);
+        if (el) el.style.pointerEvents = 'none';
+      }
+    }
+    if (marker) { map.removeLayer(marker); marker = null; }
+    var p = s.point;
+    if (Array.isArray(p) && p.length === 2 && p.every(function (v) { return typeof v === 'number' && isFinite(v); })) {
+      marker = L.marker([p[0], p[1]], {icon: L.divIcon({html: {{ this.marker_json }}, className: '',
+        iconSize: [22, 22], iconAnchor: [11, 11]})}).bindTooltip('The place asked about').addTo(map);
+    }
+    applied += 1;
+    document.body.setAttribute('data-shaded', String(s.fills.filter(function (c) { return !!c; }).length));
+    document.body.setAttribute('data-shadings', String(applied));
+  }
+  window.addEventListener('message', function (ev) {
+    if (ev.source === window.parent && ev.data && ev.data.estateShade) apply(ev.data.estateShade);
+  });
+  if (window.parent && window.parent !== window) window.parent.postMessage({estateReady: true}, '*');
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, features: list[dict[str, Any]], *, edge: str, marker_svg: str,
+                 opacity: float = FILL_OPACITY) -> None:
+        super().__init__()
+        self._name = "ShadeLayer"
+        self.data_json = _json_in_script({"type": "FeatureCollection", "features": features})
+        self.edge_json = _json_in_script(edge)
+        self.marker_json = _json_in_script(marker_svg)
+        self.opacity = float(opacity)
+
+
+def _marker_svg() -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="22" height="22" viewBox="0 0 22 22">'
+            f'<circle cx="11" cy="11" r="8" fill="{palette.colour("highlight")}" '
+            f'stroke="{palette.colour("background")}" stroke-width="3"/></svg>')
+
+
+def point_map(
+    geometry: MapGeometry,
+    *,
+    scale: ColourScale,
+    sites: pd.DataFrame | None = None,
+    title: str = "",
+    band_label: str = "",
+    tiles: str | None = "OpenStreetMap",
+) -> folium.Map:
+    """The map on which minutes from a place are shown: borough outlines and names, every LSOA
+    (unshaded until :func:`point_shading` arrives), the sites and the legend; a click reports a point.
+
+    LSOAs beyond reach stay unshaded (the legend says so).
+    """
+    scale = dataclasses.replace(scale, missing_label="not within reach (left unshaded)")
+    m = _base_map(tiles)
+    folium.GeoJson(geometry.boroughs, name="Boroughs", style_function=lambda ft: {
+        "fillOpacity": 0.0, "color": palette.colour("outline"), "weight": 1.2}, interactive=False).add_to(m)
+    feats = [{"type": "Feature", "geometry": f["geometry"],
+              "properties": {"name": str(f["properties"].get("name", f["id"]))}} for f in geometry.lsoas["features"]]
+    ShadeLayer(feats, edge=palette.colour("outline"), marker_svg=_marker_svg()).add_to(m)
+    label_layer(geometry.boroughs).add_to(m)
+    statuses: list[str] = []
+    if sites is not None and len(sites):
+        _site_group(sites, "Sites", band_label).add_to(m)
+        statuses = [s for s in ("open", "closing", "new") if (sites["status"] == s).any()]
+    note = "Click anywhere in the area to ask from there. Unshaded: no counter within reach."
+    if tiles:
+        note += " " + TILE_NOTE
+    heading = f"<h4>{html.escape(title)}</h4>" if title else ""
+    Legend(heading + legend_html([scale], statuses, note), colours=scale.colours).add_to(m)
+    PointClick().add_to(m)
+    m.fit_bounds(geometry.bounds["london"], padding_top_left=(8, 8), padding_bottom_right=(8, 8))
+    RefitOnResize(geometry.bounds["london"]).add_to(m)
+    return m
+
+
+def point_shading(geometry: MapGeometry, unit_minutes: Mapping[str, float] | None, scale: ColourScale,
+                  point: tuple[float, float] | None) -> dict[str, Any]:
+    """What :class:`ShadeLayer` needs for one answer: per LSOA of ``geometry`` (in its order) the
+    colour of its minutes from the place (``None``: not within reach, or no place asked), the
+    minutes as text, and the place as ``[lat, lon]`` (``None``: no place)."""
+    ids = [str(f["id"]) for f in geometry.lsoas["features"]]
+    if not unit_minutes or point is None:
+        return {"fills": [None] * len(ids), "tips": [""] * len(ids), "point": None}
+    vals = np.array([unit_minutes.get(i, np.nan) for i in ids], dtype=np.float64)
+    ok = np.isfinite(vals)
+    cols = scale.colours_of(np.where(ok, vals, 0.0))
+    fills = [c if k else None for c, k in zip(cols, ok, strict=True)]
+    tips = [f"{text.minutes(float(v), unit=True)} from the place" if k else "" for v, k in zip(vals, ok, strict=True)]
+    return {"fills": fills, "tips": tips, "point": [float(point[0]), float(point[1])]}
+
+
+#: JavaScript of the app's shade component: keeps the latest shading for the named map
+#: (``window.estateShades[name]``, read again when that map's frame reloads) and posts it
+#: into the map's frame now if it is there (``window.estateMaps``, kept by the map component).
+SHADE_JS = """
+export default function (component) {
+  const { data } = component;
+  if (!data || typeof data.target !== 'string' || !data.shade) return;
+  window.estateShades = window.estateShades || {};
+  window.estateShades[data.target] = data.shade;
+  const frame = (window.estateMaps || {})[data.target];
+  if (frame && frame.contentWindow) frame.contentWindow.postMessage({estateShade: data.shade}, '*');
+}
+"""
