@@ -5,11 +5,17 @@ Everything in the planner is measured in British National Grid metres
 Tube station list, supermarkets, a postcode lookup) go through
 :func:`lonlat_to_bng`; maps drawn on web tiles go back through
 :func:`bng_to_lonlat`.  Each direction has a single transformer, built on first
-use (pyproj's set-up costs a few milliseconds), then shared.
+use (pyproj's set-up costs a few milliseconds), then shared.  pyproj builds a
+transformer's projection again in every thread that uses it (35-100 ms each time), and
+the app runs every rerun in a new thread, so every transformation runs in one
+long-lived thread of the process (:func:`_transform`), where it is built once.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -31,6 +37,24 @@ def _transformer(src: str, dst: str) -> Transformer:
     from pyproj import Transformer
 
     return Transformer.from_crs(src, dst, always_xy=True)
+
+
+_THREAD = "geodata-crs"
+_POOL_LOCK = threading.Lock()
+_POOL: list[tuple[int, ThreadPoolExecutor]] = []
+
+
+def _transform(src: str, dst: str, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``src`` to ``dst`` in this process's one transformation thread (made again after a fork)."""
+    if threading.current_thread().name.startswith(_THREAD):
+        x, y = _transformer(src, dst).transform(a, b)
+        return np.asarray(x, float), np.asarray(y, float)
+    pid = os.getpid()
+    with _POOL_LOCK:
+        if not _POOL or _POOL[0][0] != pid:
+            _POOL[:] = [(pid, ThreadPoolExecutor(max_workers=1, thread_name_prefix=_THREAD))]
+        pool = _POOL[0][1]
+    return pool.submit(_transform, src, dst, a, b).result()
 
 
 def is_bng(crs: object) -> bool:
@@ -59,11 +83,9 @@ def lonlat_to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndar
     >>> round(float(x[0]) / 1000), round(float(y[0]) / 1000)  # Charing Cross, km
     (530, 180)
     """
-    x, y = _transformer(WGS84, BNG).transform(np.asarray(lon, float), np.asarray(lat, float))
-    return np.asarray(x, float), np.asarray(y, float)
+    return _transform(WGS84, BNG, np.asarray(lon, float), np.asarray(lat, float))
 
 
 def bng_to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """EPSG:27700 easting/northing to WGS84 longitude/latitude (degrees)."""
-    lon, lat = _transformer(BNG, WGS84).transform(np.asarray(x, float), np.asarray(y, float))
-    return np.asarray(lon, float), np.asarray(lat, float)
+    return _transform(BNG, WGS84, np.asarray(x, float), np.asarray(y, float))
