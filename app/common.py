@@ -7,6 +7,7 @@ No logic of its own: figures come from :mod:`estate`, words from
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import threading
 import time
@@ -81,10 +82,11 @@ def geometry(cfg: tuple[str, ...]) -> maps.MapGeometry:
 def warmup(cfg: tuple[str, ...]) -> Warmup:
     """The background builds of this server: what a page waits for first; once the first page is
     drawn (:func:`release_background`), the LSOA shapes, the postcode list, a first point query (it
-    sets up the engines' searches) and every other matrix."""
+    sets up the engines' searches) and every other matrix.  What is loaded by then lives as long as
+    the server, so it is frozen out of the garbage collector's full passes (``gc.freeze``)."""
     p = planner()
     return Warmup(p, WARM_PAIRS, extra=[lambda: geometry(cfg).lsoas, lambda: p.postcode_geocoder,
-                                        lambda: _first_point_query(p)], hold=30.0).start()
+                                        lambda: _first_point_query(p), gc.freeze], hold=30.0).start()
 
 
 def _first_point_query(p: Planner) -> None:
@@ -143,10 +145,10 @@ def site_frame(base: str | Scenario, scen: str | Scenario, mode: str, band: str,
 
 
 # ---- the sidebar and the link ------------------------------------------------------
-def scenario_label(sid: str) -> str:
+def scenario_label(sid: str, p: Planner | None = None) -> str:
     if sid == REGISTER_ID:
         return "register (every counter open in the register)"
-    sc = planner().scenarios.get(sid)
+    sc = (p or planner()).scenarios.get(sid)
     return f"{sid} — {sc.title}" if sc else sid
 
 
@@ -211,15 +213,17 @@ def sidebar_controls() -> dict[str, Any]:
     names = borough_names()
     boroughs = ["", *sorted(names, key=lambda k: names[k])]
     _init("borough", "", boroughs)
-    base = sb.selectbox("Base", ids, key="base", format_func=scenario_label, help=T.HELP["base"])
-    scen = sb.selectbox("Scenario", ids, key="scenario", format_func=scenario_label, help=T.HELP["scenario"])
+    p = planner()  # once: each look-up in the resource cache costs about a millisecond
+    labels = {sid: scenario_label(sid, p) for sid in ids}
+    base = sb.selectbox("Base", ids, key="base", format_func=labels.__getitem__, help=T.HELP["base"])
+    scen = sb.selectbox("Scenario", ids, key="scenario", format_func=labels.__getitem__, help=T.HELP["scenario"])
     mode = sb.selectbox("Travel mode", list(T.MODE_CHOICES), key="mode", format_func=T.mode_label,
                         help=T.HELP["mode"])
     band = sb.selectbox("Time of the week", list(T.BAND_CHOICES), key="band", format_func=T.band_label,
                         help=T.HELP["band"])
     t = sb.select_slider("Threshold (minutes)", options=list(THRESHOLDS), key="threshold", help=T.HELP["threshold"])
     borough = sb.selectbox("Borough (neighbourhood detail)", boroughs, key="borough",
-                           format_func=lambda k: names.get(k, f"All {planner().area.label}"), help=T.HELP["borough"])
+                           format_func=lambda k: names.get(k, f"All {p.area.label}"), help=T.HELP["borough"])
     return {"base": base, "scenario": scen, "mode": mode, "band": band, "t": int(t), "borough": borough}
 
 
