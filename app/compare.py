@@ -32,6 +32,7 @@ def page(c: dict[str, Any]) -> None:
     with right:
         st.subheader("Boroughs")
         st.dataframe(views.style_borough_table(table, c["t"]), hide_index=True, height=620, key="compare_table")
-    csv = csv_text(compare_frame(coverage(c["base"], c["mode"], c["band"]), s, c["t"]))
-    st.download_button("Download the table (CSV)", csv, file_name=f"{c['scenario']}-vs-{c['base']}.csv",
-                       mime="text/csv", key="compare_csv")
+    base_cov = coverage(c["base"], c["mode"], c["band"])
+    # made when the button is pressed, not on every rerun
+    st.download_button("Download the table (CSV)", lambda: csv_text(compare_frame(base_cov, s, c["t"])),
+                       file_name=f"{c['scenario']}-vs-{c['base']}.csv", mime="text/csv", key="compare_csv")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -261,7 +262,6 @@ def test_point_query_by_postcode_and_by_click(server, browser):
     for mode in ("Walking", "Driving", "Public transport"):
         assert mode in table
     assert "day (Wed 12:00)" in table and "night (Wed 03:00)" in table
-    import re
 
     assert len(re.findall(r"\b\d+\.\d\b", table)) >= 12  # minutes for every mode and band, scenario and base
     assert "Route by walking" in body and "Charing Cross Police Station" in body
@@ -320,6 +320,12 @@ def test_compare_chart_colours_worse_boroughs_worse_beside_a_zero(server, browse
                            "'[data-testid=\"stVegaLiteChart\"] .role-axis-label text')).map(t => t.textContent)")
     assert len([t for t in labels if t and not t.startswith(("+", "−", "-", "0"))]) == 33  # every borough named
     page.screenshot(path=str(ARTIFACTS / "compare-chart-zero.png"), full_page=True)
+    # the table's CSV is made when asked for (a deferred download), with every borough in it
+    with page.expect_download(timeout=60_000) as dl:
+        page.get_by_role("button", name="Download the table (CSV)").click()
+    assert dl.value.suggested_filename == "outcome-2026-vs-baseline-2024.csv"
+    csv = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert len(set(re.findall(r"E090000\d\d", csv))) == 33
     page.close()
 
 
