@@ -496,3 +496,58 @@ def test_no_request_leaves_localhost(server, browser):
     assert len(REQUESTS) > 50  # the pages above were recorded
     hosts = {urllib.parse.urlsplit(u).hostname for u, _ in REQUESTS if not u.startswith(("data:", "blob:", "about:"))}
     assert hosts - LOCAL <= {TILES}, sorted(hosts)
+
+
+from tests.estate.outputs.test_maps import toy  # noqa: E402,F401  (the map tests' toy fixture)
+
+
+def _shade_page(browser, map_html: str):  # type: ignore[no-untyped-def]
+    """A page holding ``map_html`` in a sandboxed frame, as the app does, that can post it a shading."""
+    import json as _json
+
+    page = browser.new_page(viewport={"width": 900, "height": 700})
+    doc = _json.dumps(map_html).replace("</", "<\\/")  # inside a <script>
+    page.set_content("<!doctype html><html><body><iframe id='m' sandbox='allow-scripts' style='width:800px;"
+                     "height:600px'></iframe><script>window.ready = 0; window.addEventListener('message', "
+                     "(ev) => { if (ev.data && ev.data.estateReady) window.ready += 1; });"
+                     f"document.getElementById('m').srcdoc = {doc};</script></body></html>")
+    page.wait_for_function("() => window.ready >= 1", timeout=30_000)
+    return page
+
+
+def _post(page, shading) -> None:  # type: ignore[no-untyped-def]
+    page.evaluate("(s) => document.getElementById('m').contentWindow.postMessage({estateShade: s}, '*')", shading)
+
+
+def test_point_map_shades_in_place_and_refuses_bad_shadings(browser, toy):  # noqa: F811
+    """The point map's script in Chromium, on the toy of the map tests: held LSOAs restyled, a
+    larger area's LSOAs drawn from the message, anything malformed ignored."""
+    from estate.outputs import maps, pointmap
+
+    geo, scale = toy["geo"], maps.minutes_scale()
+    minutes = {"a1": 10.0, "a2": 40.0, "b1": float("nan"), "b2": 130.0}
+    frame_of = lambda page: page.frame_locator("#m")  # noqa: E731
+    for max_lsoas, shaded in ((5_000, 3), (2, 2)):
+        page = _shade_page(browser, maps.map_html(pointmap.point_map(geo, scale=scale, tiles=None,
+                                                                     max_lsoas=max_lsoas)))
+        body = frame_of(page).locator("body")
+        good = pointmap.point_shading(geo, minutes, scale, (51.5, -0.12), max_lsoas=max_lsoas)
+        _post(page, good)
+        _wait_attr(page, body, "data-shadings", lambda v: v == 1)
+        assert body.get_attribute("data-shaded") == str(shaded)
+        fills = sorted(frame_of(page).locator('path[fill-opacity="0.72"]').evaluate_all(
+            "ps => ps.map(p => p.getAttribute('fill'))"))
+        assert fills == sorted(c for c in good["fills"] if c)
+        # malformed (a wrong length, no arrays): ignored; a colour that is not #rrggbb: never drawn
+        for bad in (dict(good, fills=good["fills"][:-1]), {"fills": "x", "tips": []}):
+            _post(page, bad)
+        _post(page, dict(good, fills=["url(http://x)"] * len(good["fills"])))
+        _wait_attr(page, body, "data-shadings", lambda v: v >= 2)
+        assert body.get_attribute("data-shadings") == "2"  # the two malformed ones were not applied
+        drawn = frame_of(page).locator("path").evaluate_all("ps => ps.map(p => p.getAttribute('fill'))")
+        assert not any("url" in (f or "") for f in drawn)
+        _post(page, pointmap.point_shading(geo, None, scale, None, max_lsoas=max_lsoas))  # then: cleared
+        _wait_attr(page, body, "data-shadings", lambda v: v >= 3)
+        assert body.get_attribute("data-shaded") == "0"
+        assert frame_of(page).locator('path[fill-opacity="0.72"]').count() == 0
+        page.close()

@@ -70,3 +70,22 @@ def test_shading_follows_the_features_not_the_units_order(toy):  # noqa: F811
     s = pointmap.point_shading(geo, rev, maps.minutes_scale(), (51.5, -0.1))
     assert [t.split(" ")[0] for t in s["tips"]] == [f"{rev[i]:.1f}" for i in ids]
     assert np.all([c is not None for c in s["fills"]])
+
+
+def test_an_area_too_large_to_hold_gets_the_quickest_reached_with_their_shapes(toy):  # noqa: F811
+    geo = toy["geo"]
+    scale = maps.minutes_scale()
+    m = pointmap.point_map(geo, scale=scale, tiles=None, place="England and Wales", max_lsoas=2)
+    (layer,) = _layers(m, pointmap.ShadeLayer)
+    assert json.loads(layer.data_json)["features"] == []  # the map holds none
+    body = _legend(m).body
+    assert "Only the 2 areas reached quickest are shaded" in body and "England and Wales" in body
+    minutes = {"a1": 50.0, "a2": 10.0, "b1": float("nan"), "b2": 10.0}
+    s = pointmap.point_shading(geo, minutes, scale, (51.5, -0.1), max_lsoas=2)
+    by_id = {f["id"]: f for f in geo.lsoas["features"]}
+    # the two quickest (10 and 10, ties by code), with their shapes; b1 (out of reach) never
+    assert [f["geometry"] for f in s["features"]] == [by_id["a2"]["geometry"], by_id["b2"]["geometry"]]
+    assert s["fills"] == [scale.colours[0]] * 2 and s["tips"] == ["10.0 min from the place"] * 2
+    assert s["fit"] is True and s["point"] == [51.5, -0.1]
+    none = pointmap.point_shading(geo, None, scale, None, max_lsoas=2)
+    assert none == {"features": [], "fills": [], "tips": [], "point": None, "fit": False}
