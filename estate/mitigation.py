@@ -82,7 +82,8 @@ def area_harm(before: np.ndarray, after: np.ndarray, weights: np.ndarray, thresh
     after = np.asarray(after, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64)
     fin = np.isfinite(before) & np.isfinite(after)
-    longer = np.where(fin, np.maximum(after - before, 0.0), 0.0)
+    longer = np.zeros_like(after)
+    longer[fin] = np.maximum(after[fin] - before[fin], 0.0)  # inf - inf (unreachable both ways) never computed
     return Harm(
         newly_beyond=float(w[(before <= threshold) & (after > threshold)].sum()),
         extra_minutes=float((w * longer).sum()),
