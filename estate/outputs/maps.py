@@ -536,6 +536,10 @@ def coverage_map(
     return m
 
 
+#: the most LSOAs a point map shades (all of London's 4,994; the quickest reached elsewhere)
+POINT_MAP_MAX_LSOAS = 5_000
+
+
 def point_map(
     geometry: MapGeometry,
     *,
@@ -546,10 +550,14 @@ def point_map(
     title: str = "",
     band_label: str = "",
     tiles: str | None = "OpenStreetMap",
+    place: str = "London",
+    max_lsoas: int = POINT_MAP_MAX_LSOAS,
 ) -> folium.Map:
     """Minutes from one point (``(lat, lon)``) to each LSOA, the point, the sites; clicking reports a point.
 
-    LSOAs beyond reach are left unshaded (the legend says so).
+    LSOAs beyond reach are left unshaded (the legend says so).  At most ``max_lsoas`` LSOAs are
+    shaded, the quickest reached (every one of London's 4,994; across England and Wales a crow-fly
+    drive reaches all 35,672, too many polygons to send to a browser), and the legend says so.
     """
     import dataclasses
 
@@ -557,8 +565,13 @@ def point_map(
     m = _base_map(tiles)
     folium.GeoJson(geometry.boroughs, name="Boroughs", style_function=lambda ft: {
         "fillOpacity": 0.0, "color": palette.colour("outline"), "weight": 1.2}, interactive=False).add_to(m)
+    capped = False
     if point is not None:
         reach = {k: v for k, v in unit_minutes.items() if np.isfinite(v)}
+        if len(reach) > max_lsoas:
+            capped = True
+            quick = sorted(reach.items(), key=lambda kv: (kv[1], kv[0]))[:max_lsoas]
+            reach = dict(quick)
         feats = [f for f in geometry.lsoas["features"] if f["id"] in reach]
         vals = [reach[f["id"]] for f in feats]
         cols = scale.colours_of(np.asarray(vals, dtype=np.float64))
@@ -577,7 +590,10 @@ def point_map(
             html=f'<svg xmlns="http://www.w3.org/2000/svg" width="22" height="22" viewBox="0 0 22 22">'
                  f'<circle cx="11" cy="11" r="8" fill="{palette.colour("highlight")}" stroke="{palette.colour("background")}" '
                  'stroke-width="3"/></svg>', icon_size=(22, 22), icon_anchor=(11, 11))).add_to(m)
-    note = "Click anywhere in London to ask from there. Unshaded: no counter within reach."
+    note = f"Click anywhere in {html.escape(place)} to ask from there. Unshaded: no counter within reach."
+    if capped:
+        note += (f" Only the {text.count(max_lsoas)} areas reached quickest are shaded "
+                 "(a map of every one would be too large to send).")
     if tiles:
         note += " " + TILE_NOTE
     heading = f"<h4>{html.escape(title)}</h4>" if title and point is None else ""

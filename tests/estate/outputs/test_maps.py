@@ -14,6 +14,7 @@ c1 in Beta.  The scenario closes s2 and opens c1 24/7.  Minutes:
 from __future__ import annotations
 
 import html
+import json
 import math
 
 import folium
@@ -299,3 +300,20 @@ def test_one_colour_language_worse_is_always_orange_and_unreachable_distinct():
         palette.colour("unreachable")
     for scale in (maps.minutes_scale(), maps.minutes_change_scale()):
         assert html.escape(palette.WORDS["unreachable"]) in maps.legend_html([scale])
+
+
+def test_a_point_map_shades_at_most_its_cap_the_quickest_first(toy):
+    """England and Wales by crow-fly drive reach every one of 35,672 LSOAs from a place: the
+    point map sends only the quickest ``max_lsoas`` and its legend says so; London's 4,994 fit."""
+    minutes = {"a1": 30.0, "a2": 5.0, "b1": float("inf"), "b2": 12.0}
+    scale = maps.minutes_scale("Minutes")
+    m = maps.point_map(toy["geo"], unit_minutes=minutes, scale=scale, point=(51.5, -0.1), tiles=None,
+                       place="England and Wales", max_lsoas=2)
+    (layer,) = _layers(m, maps.FastChoropleth)
+    feats = json.loads(layer.data_json)["features"]
+    assert sorted(f["properties"]["text"].split(":")[0] for f in feats) == ["A 2", "B 2"]
+    note = _legend(m).body
+    assert "Click anywhere in England and Wales" in note and "Only the 2 areas reached quickest" in note
+    whole = maps.point_map(toy["geo"], unit_minutes=minutes, scale=scale, point=(51.5, -0.1), tiles=None)
+    (layer,) = _layers(whole, maps.FastChoropleth)
+    assert len(json.loads(layer.data_json)["features"]) == 3 and "reached quickest" not in _legend(whole).body
