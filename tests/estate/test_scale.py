@@ -206,3 +206,17 @@ def test_optimise_on_a_force_answers_for_that_force(capsys, tmp_path: Path) -> N
     code = main(["--force", "Gwent", "--register", str(NEWPORT_REGISTER), "optimise", "open", "--k", "1",
                  "--mode", "walk", "--format", "json", "--out", str(tmp_path / "a.json"), "--force"])
     assert code == 0, capsys.readouterr().err
+
+
+@needs_national
+def test_a_force_without_a_timetable_names_what_public_transport_needs(capsys) -> None:
+    """Outside London and Newport there is no timetable: `estate build` builds walking and driving
+    and says why it skips public transport; asking for transit is exit 2 naming --gtfs."""
+    reg = ["--force", "Gwent", "--register", str(NEWPORT_REGISTER)]
+    code = main([*reg, "build", "--band", "day"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "transit: skipped: public transport in Gwent needs a GTFS feed (--gtfs FILE" in err
+    assert "walk " in out and "drive " in out
+    code = main([*reg, "coverage", "register", "--mode", "transit"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: public transport in Gwent needs a GTFS feed") and "Traceback" not in err
