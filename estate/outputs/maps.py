@@ -600,8 +600,15 @@ def point_map(
     Legend(heading + legend_html([scale] if point is not None else [], statuses, note),
            colours=scale.colours if point is not None else ()).add_to(m)
     PointClick().add_to(m)
-    m.fit_bounds(geometry.bounds["london"], padding_top_left=(8, 8), padding_bottom_right=(8, 8))
-    RefitOnResize(geometry.bounds["london"]).add_to(m)
+    fit = geometry.bounds["london"]
+    if capped and small:  # fitted to the LSOAs shaded, not the whole of England and Wales
+        import shapely
+
+        lon_lat = shapely.get_coordinates([shapely.geometry.shape(f["geometry"]) for f in small])
+        (w, s_), (e, n) = lon_lat.min(axis=0), lon_lat.max(axis=0)
+        fit = [[float(s_), float(w)], [float(n), float(e)]]
+    m.fit_bounds(fit, padding_top_left=(8, 8), padding_bottom_right=(8, 8))
+    RefitOnResize(fit).add_to(m)
     return m
 
 

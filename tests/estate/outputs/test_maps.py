@@ -314,6 +314,13 @@ def test_a_point_map_shades_at_most_its_cap_the_quickest_first(toy):
     assert sorted(f["properties"]["text"].split(":")[0] for f in feats) == ["A 2", "B 2"]
     note = _legend(m).body
     assert "Click anywhere in England and Wales" in note and "Only the 2 areas reached quickest" in note
+    # fitted to the two LSOAs shaded (a2 and b2, not b1 between them), not to the whole area
+    (refit,) = _layers(m, maps.RefitOnResize)
+    lons = [c[0] for f in feats for ring in f["geometry"]["coordinates"] for c in ring]
+    assert refit.bounds[0][1] == pytest.approx(min(lons)) and refit.bounds[1][1] == pytest.approx(max(lons))
+    (whole_refit,) = _layers(maps.point_map(toy["geo"], unit_minutes=minutes, scale=scale, point=(51.5, -0.1),
+                                            tiles=None), maps.RefitOnResize)
+    assert whole_refit.bounds == toy["geo"].bounds["london"]
     whole = maps.point_map(toy["geo"], unit_minutes=minutes, scale=scale, point=(51.5, -0.1), tiles=None)
     (layer,) = _layers(whole, maps.FastChoropleth)
     assert len(json.loads(layer.data_json)["features"]) == 3 and "reached quickest" not in _legend(whole).body
