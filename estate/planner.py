@@ -23,7 +23,7 @@ from estate.areas import area_defaults
 from estate.chunked_builds import DaskBuilds
 from estate.coverage import THRESHOLDS, Comparison, CoverageResult, evaluate
 from estate.derived import EngineFacts, Tables, facts_key, input_stats, load_or_build, tables_key
-from estate.errors import RegisterError, ScenarioError
+from estate.errors import NoTimetableError, RegisterError, ScenarioError
 from estate.scenario import (
     REGISTER,
     Scenario,
@@ -463,9 +463,7 @@ class Planner(DaskBuilds):
                         feed = merge_feeds([feed, *self.gtfs_extra], folder)
                     self._engines[mode] = TransitEngine.from_gtfs(feed, settings=ts, week_of=self.gtfs_week)
                 elif not self.area.is_london:
-                    from geodata.errors import MissingDataError
-
-                    raise MissingDataError(
+                    raise NoTimetableError(
                         f"public transport in {self.area.label} needs a GTFS feed (--gtfs FILE; the app: "
                         "ESTATE_GTFS=FILE): the national pack has a timetable for Newport alone (--area newport); "
                         "walking and driving work without one")

@@ -121,7 +121,7 @@ def test_every_page_draws_for_a_force_with_its_own_register(monkeypatch, tmp_pat
     at.sidebar.radio(key="page").set_value("about").run()
     # the national pack has no timetable for Gwent: the About page says what public transport needs
     assert [e.value for e in at.error] == [
-        "**Public transport**: The public transport travel-time engine is not available: MissingDataError: "
+        "**Public transport**: The public transport travel-time engine is not available: NoTimetableError: "
         "public transport in Gwent needs a GTFS feed (--gtfs FILE; the app: ESTATE_GTFS=FILE): the national "
         "pack has a timetable for Newport alone (--area newport); walking and driving work without one. "
         "Choose another mode; the other pages still work."]

@@ -30,7 +30,7 @@ from estate.errors import MapError
 from estate.register import Estate
 from geodata.areas import Units
 
-__all__ = ["GeographySource", "MapGeometry", "StudyGeometry", "geometry_for", "map_geometry"]
+__all__ = ["GeographySource", "MapGeometry", "StudyGeometry", "feature_bounds", "geometry_for", "map_geometry"]
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,13 @@ def _features(geoms: np.ndarray, crs: Any, ids: Sequence[str], props: Sequence[d
 
 def _bounds(gdf: gpd.GeoDataFrame) -> list[list[float]]:
     w, s, e, n = gdf.to_crs(4326).total_bounds
+    return [[float(s), float(w)], [float(n), float(e)]]
+
+
+def feature_bounds(features: Sequence[dict[str, Any]]) -> list[list[float]]:
+    """``[[south, west], [north, east]]`` of some GeoJSON features (WGS84)."""
+    lon_lat = shapely.get_coordinates([shapely.geometry.shape(f["geometry"]) for f in features])
+    (w, s), (e, n) = lon_lat.min(axis=0), lon_lat.max(axis=0)
     return [[float(s), float(w)], [float(n), float(e)]]
 
 

@@ -568,10 +568,8 @@ def point_map(
     capped = False
     if point is not None:
         reach = {k: v for k, v in unit_minutes.items() if np.isfinite(v)}
-        if len(reach) > max_lsoas:
-            capped = True
-            quick = sorted(reach.items(), key=lambda kv: (kv[1], kv[0]))[:max_lsoas]
-            reach = dict(quick)
+        capped = len(reach) > max_lsoas
+        reach = dict(sorted(reach.items(), key=lambda kv: (kv[1], kv[0]))[:max_lsoas]) if capped else reach
         feats = [f for f in geometry.lsoas["features"] if f["id"] in reach]
         vals = [reach[f["id"]] for f in feats]
         cols = scale.colours_of(np.asarray(vals, dtype=np.float64))
@@ -600,13 +598,9 @@ def point_map(
     Legend(heading + legend_html([scale] if point is not None else [], statuses, note),
            colours=scale.colours if point is not None else ()).add_to(m)
     PointClick().add_to(m)
-    fit = geometry.bounds["london"]
-    if capped and small:  # fitted to the LSOAs shaded, not the whole of England and Wales
-        import shapely
+    from estate.outputs.geometry import feature_bounds
 
-        lon_lat = shapely.get_coordinates([shapely.geometry.shape(f["geometry"]) for f in small])
-        (w, s_), (e, n) = lon_lat.min(axis=0), lon_lat.max(axis=0)
-        fit = [[float(s_), float(w)], [float(n), float(e)]]
+    fit = feature_bounds(small) if capped and small else geometry.bounds["london"]  # capped: fit the shaded
     m.fit_bounds(fit, padding_top_left=(8, 8), padding_bottom_right=(8, 8))
     RefitOnResize(fit).add_to(m)
     return m
