@@ -51,19 +51,21 @@ def page_icon() -> Any:
 
 # ---- cached data ----------------------------------------------------------------
 def config() -> tuple[str, ...]:
-    """(data folder, scenario folder, area, force, grouping) from the environment: the key of every cache."""
+    """(data folder, scenario folder, area, force, grouping, register) from the environment: the key of
+    every cache."""
     return settings.environment().key
 
 
 @st.cache_resource(show_spinner="Loading the data pack…")
-def _planner(data_dir: str, scenarios_dir: str, area: str, force: str, grouping: str) -> Planner:
+def _planner(data_dir: str, scenarios_dir: str, area: str, force: str, grouping: str, register: str) -> Planner:
     from geodata.studyarea import study_area
 
     where = study_area(area or None, force or None)
-    # $ESTATE_DATA is London's pack; other areas read the national pack ($ESTATE_NATIONAL)
+    # $ESTATE_DATA is London's pack; other areas read the national pack ($ESTATE_NATIONAL); a force
+    # area's scenarios are $ESTATE_SCENARIOS unless it ships its own (the planner decides)
     p = Planner((data_dir or None) if where.is_london else None,
                 scenarios_dir=(scenarios_dir or None) if where.is_london else None, area=where,
-                grouping=grouping or None)
+                grouping=grouping or None, register_csv=register or None)
     _ = p.estate, p.units, p.areas  # load now, once
     return p
 
@@ -96,8 +98,11 @@ def _first_point_query(p: Planner) -> None:
 
     ids = set(p.scenarios)
     pts = p.units.points
+    modes = [m for m in T.MODE_CHOICES if views.try_engine(p, m)[1] is None]  # those with an engine here
+    if T.DEFAULT_MODE not in modes:
+        return
     point_query(p, float(pts.x[0]), float(pts.y[0]), scenario=T.DEFAULT_SCENARIO if T.DEFAULT_SCENARIO in ids else REGISTER_ID,
-                base=T.DEFAULT_BASE if T.DEFAULT_BASE in ids else REGISTER_ID, modes=T.MODE_CHOICES,
+                base=T.DEFAULT_BASE if T.DEFAULT_BASE in ids else REGISTER_ID, modes=modes,
                 bands=("day", "night"), shown=(T.DEFAULT_MODE, T.DEFAULT_BAND))
 
 

@@ -61,8 +61,17 @@ def page(c: dict[str, Any]) -> None:
     answer: PointAnswer | None = None
     if where is not None:
         x, y, label = where
+        # a mode with no engine here (public transport outside London and Newport: no timetable) is
+        # named, and the others answer
+        modes: list[str] = []
+        for mode in T.MODE_CHOICES:
+            _, problem = views.try_engine(p, mode)
+            if problem is None or mode == c["mode"]:
+                modes.append(mode)
+            else:
+                st.info(problem, icon=":material/info:")
         with st.spinner("Searching from that place…"):
-            answer = point_query(p, x, y, scenario=c["scenario"], base=c["base"], modes=T.MODE_CHOICES,
+            answer = point_query(p, x, y, scenario=c["scenario"], base=c["base"], modes=modes,
                                  bands=("day", "night") if c["band"] in ("day", "night") else ("day", "night", c["band"]),
                                  shown=(c["mode"], c["band"]), label=label)
         st.subheader(T.point_heading(answer.label, answer.area_name))
@@ -78,7 +87,8 @@ def page(c: dict[str, Any]) -> None:
         sites = site_frame(c["base"], c["scenario"], c["mode"], c["band"])
         sites = sites[sites["status"] != "closing"] if len(sites) else sites
         return pointmap.point_map(geometry(config()), scale=scale, sites=sites,
-                                  title=T.point_map_title(c["mode"], c["band"]), band_label=T.band_label(c["band"]))
+                                  title=T.point_map_title(c["mode"], c["band"]), band_label=T.band_label(c["band"]),
+                                  place=p.whole[1])
 
     # the map is drawn once for the view; each answer only shades it in place
     m = kept_map(("point", ref_key(c["base"]), ref_key(c["scenario"]), c["mode"], c["band"]), draw)

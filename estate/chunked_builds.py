@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from estate.planner import Planner, Times
     from geodata.travel.base import Mode, ProgressFn, TimeBand
 
-__all__ = ["DaskBuilds", "chunked_matrix"]
+__all__ = ["DaskBuilds", "chunked_matrix", "in_dask_worker"]
 
 log = logging.getLogger("estate.planner")
 
@@ -45,8 +45,10 @@ def chunked_matrix(p: Planner, m: Mode, b: TimeBand, facts: EngineFacts, variant
             return hit, {"status": "hit", "seconds": time.perf_counter() - t0, "path": str(folder),
                          "layout": "sparse", "pairs": hit.nnz, "bytes": hit.nbytes, "cutoff_s": cut_s}
     report: dict[str, Any] = {}
+    # inside a Dask task (a sweep's draw) the chunks are built here: a worker cannot start a cluster
     built = build_matrix_chunked(p.engine(m), p.units.points, p.estate.points(), b,
-                                 client=p.dask_client, out_dir=p.cache_dir, cutoff_s=cut_s,
+                                 client=None if in_dask_worker() else p.dask_client, out_dir=p.cache_dir,
+                                 cutoff_s=cut_s,
                                  progress=progress, report=report)
     if sparse:
         return built, {**report, "layout": "sparse", "seconds": time.perf_counter() - t0}
@@ -66,6 +68,21 @@ def chunked_matrix(p: Planner, m: Mode, b: TimeBand, facts: EngineFacts, variant
             shutil.rmtree(report["path"], ignore_errors=True)
     return dense, {"status": report.get("status", "built"), "seconds": time.perf_counter() - t0, "path": path,
                    "layout": "dense", "chunks": report.get("chunks")}
+
+
+def in_dask_worker() -> bool:
+    """Is this code running in a Dask worker's task?"""
+    import sys
+
+    if "distributed" not in sys.modules:
+        return False
+    from distributed import get_worker
+
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    return True
 
 
 class DaskBuilds:

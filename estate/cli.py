@@ -204,6 +204,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     modes = tuple(args.mode or MODES)
     bands = tuple(args.band or ("day", "night", "weekend-night"))
     for m in modes:
+        if not args.mode:  # every mode: one with no engine here (no timetable) is named and skipped
+            from geodata.errors import MissingDataError
+
+            try:
+                p.engine_facts(m)
+            except MissingDataError as exc:
+                print(f"{m}: skipped: {exc}", file=sys.stderr)
+                continue
         for b in bands:
             p.matrix(m, b, progress=_progress_bar(f"{m} {b}"))
     for (m, v), rep in sorted(p.matrix_reports.items()):

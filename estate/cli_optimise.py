@@ -73,13 +73,13 @@ def cmd_optimise(args: argparse.Namespace) -> int:
             atomic_write_text(Path(args.chart), curve_chart_html(ans.curve, q, ans.harm.unit, title))
         print(f"wrote the trade-off chart to {args.chart}", file=sys.stderr)
     if args.save:
-        path = opt.save_answer(ans, ctx, p.scenarios_dir, force=args.force)
+        path = opt.save_answer(ans, ctx, p.scenarios_dir, force=args.force_out)
         print(f"wrote {path}; read its case with: estate evidence {ans.scenario.id} --against {args.start} "
               f"--mode {args.mode} --band {harm.bands[0][0]} --out DIR", file=sys.stderr)
     if args.format == "json":
-        _emit(json.dumps(ans.to_dict(), indent=2), args.out)
+        _emit(json.dumps(ans.to_dict(), indent=2), args.out, args.force_out)
     else:
-        _emit(answer_text(ans, engine_note=p.engine_facts(args.mode).describe), args.out)
+        _emit(answer_text(ans, engine_note=p.engine_facts(args.mode).describe), args.out, args.force_out)
     return 0
 
 
@@ -114,7 +114,9 @@ def add_optimise(sub: Any) -> None:
         q.add_argument("--curve", action="store_true", help="also the trade-off curve: harm against the count")
         q.add_argument("--chart", help="write the curve as a chart: FILE.png or FILE.html")
         q.add_argument("--save", metavar="ID", help="write the answer as scenarios/ID.yaml")
-        q.add_argument("--force", action="store_true", help="with --save: overwrite an existing file")
+        # not dest "force": that is the study area (``estate --force all optimise ...``)
+        q.add_argument("--force", action="store_true", dest="force_out",
+                       help="with --save or --out: overwrite an existing file")
         q.add_argument("--format", choices=("table", "json"), default="table")
         q.add_argument("--out", help="write to this file (atomically) instead of stdout")
         add_cluster_arguments(q)

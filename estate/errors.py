@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geodata.errors import CacheError, DataError, PlannerError
+from geodata.errors import CacheError, DataError, MissingDataError, PlannerError
 
 __all__ = [
     "CoverageError",
@@ -11,6 +11,7 @@ __all__ = [
     "HoursError",
     "InfeasibleError",
     "MapError",
+    "NoTimetableError",
     "OptimiseError",
     "OutputError",
     "OutputExistsError",
@@ -143,3 +144,7 @@ class TablesCacheError(CacheError, EstateError):
 
 class SweepError(ValueError, EstateError):
     """A settings sweep asked for with bad arguments (draws, seed, ranges) or a sweep file that does not fit."""
+
+
+class NoTimetableError(MissingDataError, EstateError):
+    """Public transport asked for in a study area with no timetable (outside London and Newport, no GTFS given)."""

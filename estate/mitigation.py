@@ -82,7 +82,8 @@ def area_harm(before: np.ndarray, after: np.ndarray, weights: np.ndarray, thresh
     after = np.asarray(after, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64)
     fin = np.isfinite(before) & np.isfinite(after)
-    longer = np.where(fin, np.maximum(after - before, 0.0), 0.0)
+    longer = np.zeros_like(after)
+    longer[fin] = np.maximum(after[fin] - before[fin], 0.0)  # inf - inf (unreachable both ways) never computed
     return Harm(
         newly_beyond=float(w[(before <= threshold) & (after > threshold)].sum()),
         extra_minutes=float((w * longer).sum()),
@@ -117,6 +118,28 @@ class HostRecovery:
                             self.minutes_saved + other.minutes_saved, self.newly_beyond + other.newly_beyond)
 
 
+#: the most (unit, candidate) cells :func:`host_recovery` reads at once (4 million: 16 MB of seconds)
+BLOCK_CELLS = 4_000_000
+
+
+def _candidate_groups(times: np.ndarray | SparseTimes, cand: np.ndarray, n_units: int) -> list[slice]:
+    """Consecutive groups of ``cand``, each at most :data:`BLOCK_CELLS` cells of ``n_units`` rows and, on
+    the sparse layout, at most :data:`BLOCK_CELLS` stored pairs (a few rows of thousands of columns
+    would otherwise walk every stored pair at once)."""
+    step = max(1, BLOCK_CELLS // max(n_units, 1))
+    if not isinstance(times, SparseTimes):
+        return [slice(lo, lo + step) for lo in range(0, len(cand), step)]
+    pairs = np.cumsum(times.indptr[cand + 1] - times.indptr[cand])
+    out, lo = [], 0
+    while lo < len(cand):
+        base = pairs[lo - 1] if lo else 0
+        hi = min(lo + step, int(np.searchsorted(pairs, base + BLOCK_CELLS, side="right")))
+        hi = max(hi, lo + 1)
+        out.append(slice(lo, hi))
+        lo = hi
+    return out
+
+
 def host_recovery(times: np.ndarray | SparseTimes, units: np.ndarray, before: np.ndarray, after: np.ndarray,
                   weights: np.ndarray, candidates: np.ndarray, threshold: float) -> HostRecovery:
     """Score every candidate column for the residents of ``units`` (their minutes ``before`` / ``after``).
@@ -144,24 +167,26 @@ def host_recovery(times: np.ndarray | SparseTimes, units: np.ndarray, before: np
     if len(units) == 0 or len(cand) == 0:
         z = np.zeros(len(cand))
         return HostRecovery(cand, z, z.copy(), z.copy(), 0.0)
-    block = times[np.ix_(units, cand)]  # seconds; each group of rows is converted only where it is used
     pushed = (before <= threshold) & (after > threshold)
-    # pushed rows have after > threshold, so min(after, t) <= threshold is t <= threshold
-    recovered = (w[pushed] @ (block[pushed].astype(np.float64) / 60.0 <= threshold) if pushed.any()
-                 else np.zeros(len(cand)))
     lost = ~np.isfinite(after)  # min(inf, t) is t
-    reconnected = w[lost] @ np.isfinite(block[lost]) if lost.any() else np.zeros(len(cand))
     fin = np.isfinite(after)
-    if fin.any():
-        new = block[fin].astype(np.float64)
-        new /= 60.0
-        after_fin = after[fin][:, None]
-        np.minimum(after_fin, new, out=new)
-        saved = w[fin] @ (after_fin - new)
-    else:
-        saved = np.zeros(len(cand))
-    return HostRecovery(cand, np.asarray(recovered, np.float64), np.asarray(reconnected, np.float64),
-                        np.asarray(saved, np.float64), float(w[pushed].sum()))
+    after_fin = after[fin][:, None]
+    recovered, reconnected, saved = (np.zeros(len(cand)) for _ in range(3))
+    # candidates in groups, so one block is at most about BLOCK_CELLS (England and Wales: a catchment of
+    # thousands of LSOAs against 20,902 candidate hosts would be gigabytes at once)
+    for part in _candidate_groups(times, cand, len(units)):
+        block = times[np.ix_(units, cand[part])]  # seconds; each group of rows is converted only where used
+        if pushed.any():
+            # pushed rows have after > threshold, so min(after, t) <= threshold is t <= threshold
+            recovered[part] = w[pushed] @ (block[pushed].astype(np.float64) / 60.0 <= threshold)
+        if lost.any():
+            reconnected[part] = w[lost] @ np.isfinite(block[lost])
+        if fin.any():
+            new = block[fin].astype(np.float64)
+            new /= 60.0
+            np.minimum(after_fin, new, out=new)
+            saved[part] = w[fin] @ (after_fin - new)
+    return HostRecovery(cand, recovered, reconnected, saved, float(w[pushed].sum()))
 
 
 def best_host(recovery: HostRecovery) -> int | None:

@@ -23,7 +23,7 @@ from estate.areas import area_defaults
 from estate.chunked_builds import DaskBuilds
 from estate.coverage import THRESHOLDS, Comparison, CoverageResult, evaluate
 from estate.derived import EngineFacts, Tables, facts_key, input_stats, load_or_build, tables_key
-from estate.errors import RegisterError, ScenarioError
+from estate.errors import NoTimetableError, RegisterError, ScenarioError
 from estate.scenario import (
     REGISTER,
     Scenario,
@@ -167,10 +167,12 @@ class Planner(DaskBuilds):
             self.data_dir = config.data_dir(data_dir)
         else:
             self.data_dir = config.national_dir(data_dir)
-        # an area's own scenario folder wins over $ESTATE_SCENARIOS (London's)
+        # an area's own shipped scenario folder (Newport's) wins over $ESTATE_SCENARIOS; a police
+        # force area with none reads $ESTATE_SCENARIOS (the scenarios over its own register)
+        own = defaults.scenarios if defaults.scenarios is not None and defaults.scenarios.is_dir() else None
         self.scenarios_dir: Path = Path(scenarios_dir) if scenarios_dir else (
-            defaults.scenarios or env.scenarios or SCENARIOS_DIR)
-        self.register_csv = Path(register_csv) if register_csv else defaults.register
+            own or env.scenarios or defaults.scenarios or SCENARIOS_DIR)
+        self.register_csv = Path(register_csv) if register_csv else (env.register or defaults.register)
         if cache_dir is False:
             self.cache_dir: Path | None = None
         elif cache_dir is None or cache_dir is True:
@@ -358,8 +360,8 @@ class Planner(DaskBuilds):
         else:
             raise RegisterError(
                 f"study area {self.area.label}: there is no national list of front counters; give the "
-                "force's own register with --register CSV (site_id, name, hours, and a postcode or "
-                "easting/northing or lon/lat per row)"
+                "force's own register with --register CSV (the app: ESTATE_REGISTER=CSV) with site_id, "
+                "name, hours, and a postcode or easting/northing or lon/lat per row"
             )
         if self.area.is_london:
             places = load_host_places(self.data_dir, districts, geocoder=self.geocoder)
@@ -460,6 +462,11 @@ class Planner(DaskBuilds):
                         folder = self.cache_dir or Path(tempfile.mkdtemp(prefix="estate-gtfs-"))
                         feed = merge_feeds([feed, *self.gtfs_extra], folder)
                     self._engines[mode] = TransitEngine.from_gtfs(feed, settings=ts, week_of=self.gtfs_week)
+                elif not self.area.is_london:
+                    raise NoTimetableError(
+                        f"public transport in {self.area.label} needs a GTFS feed (--gtfs FILE; the app: "
+                        "ESTATE_GTFS=FILE): the national pack has a timetable for Newport alone (--area newport); "
+                        "walking and driving work without one")
                 else:
                     self._engines[mode] = TransitEngine(self.data_dir, settings=ts)
             else:

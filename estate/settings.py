@@ -9,7 +9,11 @@ arguments take precedence):
 ``ESTATE_CACHE``
     the matrix cache folder (default ``.cache/`` in the repository); ``off`` switches it off.
 ``ESTATE_SCENARIOS``
-    the scenario folder the app reads and writes (default the repository's ``scenarios/``).
+    the scenario folder the app reads and writes (default the repository's ``scenarios/``);
+    for a police force area with no shipped folder of its own, that force's scenarios.
+``ESTATE_REGISTER``
+    the register CSV (a force brings its own: there is no national list of counters), as
+    the CLI's ``--register``; the app's only way to give one.
 ``ESTATE_STREETS``
     an OSM file (PBF, OSM XML, GraphML) for network walk and drive times.
 ``ESTATE_GTFS``
@@ -40,6 +44,7 @@ __all__ = [
     "CACHE_ENV",
     "DATA_ENV",
     "GTFS_ENV",
+    "REGISTER_ENV",
     "REPO_ROOT",
     "SCENARIOS_DIR",
     "SCENARIOS_ENV",
@@ -65,6 +70,7 @@ STATE_ENV = "ESTATE_STATE"
 AREA_ENV = "ESTATE_AREA"
 FORCE_ENV = "ESTATE_FORCE"
 AREAS_ENV = "ESTATE_AREAS"
+REGISTER_ENV = "ESTATE_REGISTER"
 
 #: The repository root when running from a source checkout.
 REPO_ROOT = _geo.REPO_ROOT
@@ -101,22 +107,24 @@ class Environment:
     area: str | None = None
     force: str | None = None
     grouping: str | None = None
+    register: Path | None = None
 
     @property
-    def key(self) -> tuple[str, str, str, str, str]:
-        """(data folder, scenario folder, area, force, grouping) as text: the app's cache key."""
+    def key(self) -> tuple[str, str, str, str, str, str]:
+        """(data folder, scenario folder, area, force, grouping, register) as text: the app's cache key."""
         return (str(self.data or ""), str(self.scenarios or ""), self.area or "", self.force or "",
-                self.grouping or "")
+                self.grouping or "", str(self.register or ""))
 
 
 def environment() -> Environment:
     """Read ``ESTATE_DATA``, ``ESTATE_SCENARIOS``, ``ESTATE_STREETS``, ``ESTATE_GTFS``,
     ``ESTATE_AREA`` (``london`` or ``newport``), ``ESTATE_FORCE`` (a police force area) and
-    ``ESTATE_AREAS`` (``district`` or ``csp``: the areas figures are given for) now."""
+    ``ESTATE_AREAS`` (``district`` or ``csp``: the areas figures are given for) and
+    ``ESTATE_REGISTER`` (the register CSV) now."""
     return Environment(
         _path(DATA_ENV), _path(SCENARIOS_ENV), _path(STREETS_ENV), _path(GTFS_ENV),
         (os.environ.get(AREA_ENV) or "").strip() or None, (os.environ.get(FORCE_ENV) or "").strip() or None,
-        (os.environ.get(AREAS_ENV) or "").strip() or None,
+        (os.environ.get(AREAS_ENV) or "").strip() or None, _path(REGISTER_ENV),
     )
 
 

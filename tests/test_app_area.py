@@ -67,3 +67,61 @@ def test_the_app_reports_by_community_safety_partnership(monkeypatch) -> None:
     assert len(side["borough"].options) == 1 + len(names) == 34  # London's 33 CSPs are its boroughs
     assert set(side["borough"].options[1:]) == set(names.values())
     assert p.areas["code"].str.startswith("E22").all()  # CSP 2024 codes, not district codes
+
+
+REGISTER = ROOT / "registers" / "newport_osm_police_stations.csv"
+
+
+def test_a_force_with_no_register_says_how_to_give_one(monkeypatch) -> None:
+    monkeypatch.setenv("ESTATE_FORCE", "Gwent")
+    monkeypatch.delenv("ESTATE_REGISTER", raising=False)
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    msg = " ".join(e.value for e in at.error)
+    assert "no national list of front counters" in msg and "ESTATE_REGISTER" in msg, msg
+
+
+def test_every_page_draws_for_a_force_with_its_own_register(monkeypatch, tmp_path) -> None:
+    """ESTATE_FORCE=Gwent, ESTATE_REGISTER (Newport's five OSM police stations) and its scenarios in
+    ESTATE_SCENARIOS (a force with no folder of its own): the figures are the library's."""
+    import shutil
+
+    scen = tmp_path / "scenarios"
+    scen.mkdir()
+    shutil.copy(ROOT / "scenarios" / "newport" / "example-two-close.yaml", scen)
+    monkeypatch.setenv("ESTATE_FORCE", "Gwent")
+    monkeypatch.setenv("ESTATE_REGISTER", str(REGISTER))
+    monkeypatch.setenv("ESTATE_SCENARIOS", str(scen))
+    at = AppTest.from_file(APP, default_timeout=600)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    side = {w.key: w for w in at.sidebar.selectbox}
+    assert side["borough"].options == ["All Gwent", "Blaenau Gwent", "Caerphilly", "Monmouthshire", "Newport",
+                                       "Torfaen"]
+    assert (side["base"].value, side["scenario"].value) == ("register", "example-two-close")
+    from geodata.studyarea import study_area
+
+    p = Planner(area=study_area(force="Gwent"), register_csv=REGISTER, scenarios_dir=scen)
+    mode, band = side["mode"].value, side["band"].value
+    got = {m.label: m.value for m in at.metric}
+    want = round(float(p.coverage("example-two-close", mode, band).beyond(45)[-1]))
+    assert got["Beyond 45 min: scenario"] == text.count(want)
+    for page in ("map", "point", "build", "optimise", "evidence"):
+        at.sidebar.radio(key="page").set_value(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert not at.error, (page, [e.value for e in at.error])
+    # from a place: walking and driving answer, public transport (no timetable here) is named, not a failure
+    at.sidebar.radio(key="page").set_value("point").run()
+    at.text_input(key="postcode").set_value("NP20 2EH").run()
+    assert not at.exception and not at.error, [e.value for e in (*at.exception, *at.error)]
+    assert any("public transport in Gwent needs a GTFS feed" in i.value for i in at.info)
+    modes = set(at.table[0].value.index.get_level_values(0))
+    assert modes == {"Walking", "Driving"}, modes
+    at.sidebar.radio(key="page").set_value("about").run()
+    # the national pack has no timetable for Gwent: the About page says what public transport needs
+    assert [e.value for e in at.error] == [
+        "**Public transport**: The public transport travel-time engine is not available: NoTimetableError: "
+        "public transport in Gwent needs a GTFS feed (--gtfs FILE; the app: ESTATE_GTFS=FILE): the national "
+        "pack has a timetable for Newport alone (--area newport); walking and driving work without one. "
+        "Choose another mode; the other pages still work."]

@@ -311,13 +311,13 @@ def answer(ctx: Context, inst: Instance, sol: Solution, *, scenario_id: str | No
                     else "; the rules let no site kept close in its place" if chosen else "")
             cost = -add_if_off[j]
             close.append(entry(ids[j], f"chosen by the optimiser ({label}): with the other closures, closing it adds "
-                               f"{_num(cost, unit)} {_unit_phrase(harm)}{more} ({n_cand} candidates)", cost))
+                               f"{_num(cost, unit)} {_unit_phrase(harm)}{more} ({text.count(n_cand)} candidates)", cost))
     elif inst.question == "open":
         for j in chosen:
             gain = add_if_on[j]
             opened.append(entry(ids[j], f"chosen by the optimiser ({label}): opening it ({inst.hours1[j]}) cuts "
                                 f"{_num(gain, unit)} from {phrase} that the other openings leave; "
-                                f"among {n_cand} candidate hosts", -gain, inst.hours1[j]))
+                                f"among {text.count(n_cand)} candidate hosts", -gain, inst.hours1[j]))
     else:
         for j in range(inst.n_sites):
             s = ids[j]

@@ -42,6 +42,7 @@ from estate.rules import RuleSet, effective_kind
 from estate.scenario import Scenario, ScenarioState, resolve
 from geodata.areas import Units
 from geodata.travel.base import TimeBand, parse_band
+from geodata.travel.sparse import SparseTimes
 
 __all__ = [
     "DEFAULT_HOST_HOURS",
@@ -314,6 +315,41 @@ def _check_locks(ctx: Context, lock_open: Sequence[str], lock_closed: Sequence[s
         raise OptimiseError(f"site id(s) {dup} {why}; name each site once, in --lock-open or --lock-closed")
 
 
+#: the sparse layout's stored pairs read at once while building an instance (bounds the working memory)
+PAIRS_PER_BLOCK = 4_000_000
+
+
+def _better_pairs(times: np.ndarray | SparseTimes, cols: np.ndarray, harm: Harm,
+                  base: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (toggled site, unit) pairs whose cost beats the unit's base, and their costs.
+
+    Dense: a units x toggled block.  Sparse: only the stored pairs of the toggled columns (a
+    pair not stored is beyond the layout's cutoff, so its cost is the most a resident can
+    count, never below a base), so memory follows the pairs within reach, not units x
+    candidates (England and Wales: about 3 GB a block of every candidate host).  Both give the
+    same pairs, ordered by site, then unit.
+    """
+    if isinstance(times, SparseTimes):
+        # in blocks of columns of about PAIRS_PER_BLOCK stored pairs, so the working arrays stay bounded
+        # (driving across England and Wales: 47 million pairs, most of which beat no base)
+        lens = times.indptr[cols + 1] - times.indptr[cols]
+        block = np.cumsum(lens) // PAIRS_PER_BLOCK
+        cuts = np.flatnonzero(np.diff(block)) + 1
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(cols)], strict=True):
+            pos, which = times.entries(cols[lo:hi])
+            units = times.indices[pos].astype(np.int64)
+            cost = harm.cost(times.data[pos].astype(np.float64) / 60.0)
+            keep = cost < base[units]
+            parts.append((which[keep] + lo, units[keep], cost[keep]))
+        jj, uu, cc = (np.concatenate([p[i] for p in parts]) for i in range(3))
+        order = np.lexsort((uu, jj))
+        return jj[order], uu[order], cc[order]
+    block = harm.cost(times[:, cols].astype(np.float64) / 60.0)  # units x toggled
+    jj, uu = np.nonzero((block < base[:, None]).T)  # by site, then unit
+    return jj, uu, block[uu, jj]
+
+
 def _rows_and_pairs(ctx: Context, harm: Harm, fixed_hours: Mapping[str, str], site_ids: Sequence[str],
                     hours0: Sequence[str], hours1: Sequence[str]) -> dict[str, Any]:
     """Rows (band x unit), their base cost, and the (row, site) pairs that beat it."""
@@ -344,13 +380,11 @@ def _rows_and_pairs(ctx: Context, harm: Harm, fixed_hours: Mapping[str, str], si
         w_rows = w_unit * scale
         if toggled:
             cols = np.array([est.column(site_ids[j]) for j in toggled], dtype=np.int64)
-            cost = harm.cost(times[:, cols].astype(np.float64) / 60.0)  # units x toggled
-            better = cost < base[:, None]
-            jj, uu = np.nonzero(better.T)  # by site, then unit
+            jj, uu, cost_jj = _better_pairs(times, cols, harm, base)
             keep_rows = np.unique(uu)
         else:
             jj = uu = keep_rows = np.empty(0, np.int64)
-            cost = np.empty((n_units, 0))
+            cost_jj = np.empty(0)
         # rows no choice can improve are a constant
         mask = np.ones(n_units, bool)
         mask[keep_rows] = False
@@ -362,7 +396,7 @@ def _rows_and_pairs(ctx: Context, harm: Harm, fixed_hours: Mapping[str, str], si
         if len(jj):
             p_site.append(np.asarray(toggled, np.int64)[jj])
             p_row.append(remap[uu])
-            p_cost.append(cost[uu, jj])
+            p_cost.append(cost_jj)
         n_rows += len(keep_rows)
     site = np.concatenate(p_site) if p_site else np.empty(0, np.int64)
     row = np.concatenate(p_row) if p_row else np.empty(0, np.int64)

@@ -238,3 +238,54 @@ def test_answer_saves_as_a_scenario_that_loads_and_resolves(toy, tmp_path):
     save_answer(ans, toy.ctx, tmp_path, force=True)
     with pytest.raises(OptimiseError, match="lower-case"):
         answer(toy.ctx, inst, solve(inst), scenario_id="../escape")
+
+
+def _sparse_ctx(toy, cutoff_s: float = float("inf")):
+    """The toy's context over the same matrix in the sparse layout (every pair, or those within a cutoff)."""
+    from dataclasses import replace
+
+    from geodata.travel.sparse import SparseTimes
+
+    class NoDenseBlock(SparseTimes):
+        def __getitem__(self, key):
+            raise AssertionError("the optimiser read a dense block of a sparse matrix")
+
+    s = SparseTimes.from_dense(toy.seconds, cutoff_s)
+    sparse = NoDenseBlock(s.shape, s.indptr, s.indices, s.data, s.cutoff_s)
+    return replace(toy.ctx, matrix=lambda band: sparse)
+
+
+SPARSE_CASES = [
+    lambda c, h: open_instance(c, "register", h, k=1),
+    lambda c, h: open_instance(c, "register", h, k=2),
+    lambda c, h: close_instance(c, "register", h, k=2),
+    lambda c, h: keep_24_7_instance(c, "register", h, m=2),
+]
+
+
+@pytest.mark.parametrize("block", [None, 3])
+@pytest.mark.parametrize("make", SPARSE_CASES)
+@pytest.mark.parametrize("harm", [Harm("beyond", 30, (("day", 1.0), ("night", 1.0))),
+                                  Harm("mean", 30, (("day", 1.0), ("night", 2.0)))])
+def test_the_sparse_layout_gives_the_dense_instance_and_answer(toy, make, harm, block, monkeypatch):
+    """Every question reads only the stored pairs of a sparse matrix (no dense block of the
+    candidates), in blocks of columns or at once, and its instance and answer are the dense
+    layout's, pair for pair."""
+    if block:
+        from estate.optimise import problem
+
+        monkeypatch.setattr(problem, "PAIRS_PER_BLOCK", block)
+    dense, sparse = make(toy.ctx, harm), make(_sparse_ctx(toy), harm)
+    for name in ("ptr", "pair_row", "pair_cost", "row_weight", "row_base"):
+        np.testing.assert_array_equal(getattr(dense, name), getattr(sparse, name), err_msg=name)
+    assert dense.const == sparse.const and dense.n_pairs > 0
+    a, b = (answer(c, i, solve(i, method="exact")) for c, i in ((toy.ctx, dense), (_sparse_ctx(toy), sparse)))
+    assert a.changes == b.changes and (a.value, a.start_value) == (b.value, b.start_value)
+
+
+def test_a_sparse_cutoff_drops_only_pairs_no_choice_needs(toy):
+    """Pairs beyond the sparse layout's cutoff (here 45 min) are not stored; residents beyond 30
+    minutes are counted the same, so the open answer is the dense one."""
+    inst = open_instance(_sparse_ctx(toy, 45 * 60.0), "register", DAY30, k=1)
+    ans = answer(_sparse_ctx(toy, 45 * 60.0), inst, solve(inst))
+    assert [c["id"] for c in ans.changes["open"]] == ["c1"] and (ans.start_value, ans.value) == (300, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import socket
 from pathlib import Path
 
@@ -151,3 +152,71 @@ def test_an_existing_scheduler_runs_the_same_build(tmp_path: Path, toy_case) -> 
             assert p.cutoff_min("drive", "day") == 120.0  # below the engine's own day: said in every output
         finally:
             p.close()
+
+
+
+NEWPORT_REGISTER = Path(__file__).resolve().parents[2] / "registers" / "newport_osm_police_stations.csv"
+
+
+@needs_national
+def test_gwent_optimiser_gives_the_same_answers_dense_and_sparse() -> None:
+    """Gwent (five districts) with Newport's five OSM police stations as its register: the optimiser's
+    questions on the dense matrices and on the sparse layout (within 120 minutes, built on Dask: the
+    national path) give the same sites and the same harm."""
+    from estate import optimise as opt
+    from geodata.studyarea import study_area
+
+    gwent = study_area(force="Gwent")
+    cache = config.cache_dir() or False
+    dense = Planner(area=gwent, register_csv=NEWPORT_REGISTER, cache_dir=cache)
+    sparse = Planner(area=gwent, register_csv=NEWPORT_REGISTER, cache_dir=cache, sparse_above=0, workers=1)
+    requests = [
+        opt.Request(question="open", start="register", mode="walk", bands=(("day", 1.0), ("night", 1.0)), k=3),
+        opt.Request(question="open", start="register", mode="drive", bands=(("day", 1.0),), k=2, threshold=15,
+                    hosts=("library",), method="exact"),
+        opt.Request(question="close", start="register", mode="walk", bands=(("day", 1.0),), k=2, rules="none"),
+        opt.Request(question="keep-24-7", start="register", mode="drive", bands=(("night", 1.0),), m=2,
+                    threshold=10, rules="none", part_time_hours="Mo-Fr 09:00-17:00"),
+    ]
+    try:
+        assert not dense.is_sparse() and sparse.is_sparse()
+        assert len(dense.units) > 300 and len(dense.estate.candidates) > 100
+        for req in requests:
+            a, b = opt.run(dense, req), opt.run(sparse, req)
+            assert isinstance(sparse.matrix(req.mode, req.bands[0][0]), SparseTimes)
+            assert a.changes == b.changes, req.question
+            assert (a.value, a.start_value) == (b.value, b.start_value), req.question
+            assert a.value != a.start_value, req.question  # each answer changes something
+    finally:
+        sparse.close()
+
+
+@needs_national
+def test_optimise_on_a_force_answers_for_that_force(capsys, tmp_path: Path) -> None:
+    """``estate --force Gwent optimise open``: the global --force (the study area) is not taken by
+    the optimiser's own --force (overwrite), which once left the run on London's data."""
+    code = main(["--force", "Gwent", "--register", str(NEWPORT_REGISTER), "optimise", "open", "--k", "1",
+                 "--mode", "walk", "--format", "json", "--out", str(tmp_path / "a.json")])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    got = json.loads((tmp_path / "a.json").read_text())
+    gwent = {"Newport", "Caerphilly", "Torfaen", "Blaenau Gwent", "Monmouthshire"}
+    assert [c["borough"] in gwent for c in got["changes"]["open"]] == [True]
+    # the optimiser's --force still means: overwrite the --out file
+    code = main(["--force", "Gwent", "--register", str(NEWPORT_REGISTER), "optimise", "open", "--k", "1",
+                 "--mode", "walk", "--format", "json", "--out", str(tmp_path / "a.json"), "--force"])
+    assert code == 0, capsys.readouterr().err
+
+
+@needs_national
+def test_a_force_without_a_timetable_names_what_public_transport_needs(capsys) -> None:
+    """Outside London and Newport there is no timetable: `estate build` builds walking and driving
+    and says why it skips public transport; asking for transit is exit 2 naming --gtfs."""
+    reg = ["--force", "Gwent", "--register", str(NEWPORT_REGISTER)]
+    code = main([*reg, "build", "--band", "day"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "transit: skipped: public transport in Gwent needs a GTFS feed (--gtfs FILE" in err
+    assert "walk " in out and "drive " in out
+    code = main([*reg, "coverage", "register", "--mode", "transit"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: public transport in Gwent needs a GTFS feed") and "Traceback" not in err

@@ -125,6 +125,23 @@ def test_two_workers_give_the_one_worker_result(tmp_path):
     assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
 
 
+def test_a_sweep_over_the_sparse_layout_gives_the_dense_sweep(tmp_path):
+    """England and Wales is sparse: each draw's matrix is then built inside its Dask task, chunk by
+    chunk in that worker (a worker cannot start a cluster of its own), with the dense sweep's result."""
+    rng = [parse_range("walk_kmh=4.0:6.5", "walk")]
+    dense = run_sweep(crow_toy(tmp_path / "a"), "pair", against="base", mode="walk", band="day", ranges=rng,
+                      draws=4, seed=5, workers=1).to_dict()
+    p = crow_toy(tmp_path / "b")
+    p.sparse_above, p.sparse_cutoff_min, p.workers = 0, 1440.0, 1
+    try:
+        assert p.is_sparse()
+        sparse = run_sweep(p, "pair", against="base", mode="walk", band="day", ranges=rng, draws=4, seed=5,
+                           workers=1).to_dict()
+    finally:
+        p.close()
+    assert json.dumps(dense, sort_keys=True) == json.dumps(sparse, sort_keys=True)
+
+
 def test_the_same_seed_draws_the_same_values_and_another_does_not():
     rng = [parse_range("walk_kmh=4.2:5.2", "walk")]
     assert np.array_equal(draw_values(rng, 4, 9), draw_values(rng, 4, 9))
