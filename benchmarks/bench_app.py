@@ -127,7 +127,10 @@ def _toggle(page: Any, band: str) -> float:
     box = page.locator("[data-testid='stSelectbox']").filter(has_text="Time of the week").first
     box.click()
     page.locator("[role='option']").filter(has_text=band).first.click()
+    deadline = t + 60
     while _srcdoc(page) == old_s:
+        if time.perf_counter() > deadline:  # the choice did not take (seen on a loaded machine): not counted
+            raise TimeoutError(f"no new map 60 s after choosing {band}")
         page.wait_for_timeout(20)
     page.locator("[data-testid='stMetricValue']").nth(1).wait_for(timeout=60_000)
     _map_drawn(page)
@@ -174,10 +177,20 @@ def main() -> None:
     rec: dict[str, list[float]] = {k: [] for k in ("health", "goto", "start", "busy_toggle", "settle", "new_toggle",
                                                      "kept_toggle", "click")}
     loads: dict[str, list[float]] = {k: [] for k in rec}
-    missed = 0
+    missed = missed_toggles = 0
     tmp = Path(tempfile.mkdtemp())
     scen = tmp / "scenarios"
     shutil.copytree(ROOT / "scenarios", scen)
+
+    def toggle(k: str, page: Any, band: str) -> None:
+        nonlocal missed_toggles
+        try:
+            put(k, _toggle(page, band))
+        except TimeoutError as exc:
+            missed_toggles += 1
+            if args.verbose:
+                print(f"  {k}: {exc}", file=sys.stderr, flush=True)
+            page.keyboard.press("Escape")
 
     def put(k: str, v: float | None) -> None:
         if v is not None:
@@ -202,11 +215,11 @@ def main() -> None:
                 put("start", time.perf_counter() - t0)
                 _done(page)
                 # the background work starts once the first page is drawn: a toggle now competes with it
-                put("busy_toggle", _toggle(page, "day (Wed 12:00)"))
+                toggle("busy_toggle", page, "day (Wed 12:00)")
                 put("settle", _settle(proc, t0))
-                put("new_toggle", _toggle(page, "evening (Wed 20:00)"))  # a view not drawn before
+                toggle("new_toggle", page, "evening (Wed 20:00)")  # a view not drawn before
                 for band in ("night (Wed 03:00)", "day (Wed 12:00)"):  # drawn before: kept map HTML
-                    put("kept_toggle", _toggle(page, band))
+                    toggle("kept_toggle", page, band)
                 page.goto(url + "/?page=point&mode=walk&band=night")
                 _done(page)
                 frame = page.frame_locator("iframe[data-testid='estate-map']").first
@@ -250,7 +263,8 @@ def main() -> None:
     print(f"server settled (CPU < {SETTLED_CPU:.0f}% for {SETTLED_S:.0f} s, cap {SETTLE_CAP_S:.0f} s) after launch: "
           + (med("settle") if rec["settle"] else "not measured (no psutil)"))
     print(f"band toggle, settled, to a view not drawn before: {med('new_toggle')}")
-    print(f"band toggle, settled, to a view drawn before (kept map): {med('kept_toggle')}")
+    print(f"band toggle, settled, to a view drawn before (kept map): {med('kept_toggle')}"
+          + (f" ({missed_toggles} toggle(s) showed no new map within 60 s)" if missed_toggles else ""))
     print(f"point query in the library (3 modes x day, night, LSOAs for one): "
           f"median {statistics.median(lib):.2f} s (n={len(lib)}; {lib_load})")
     print(f"point query by click in the browser, settled -> answers shown, script finished: {med('click')}"
