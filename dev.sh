@@ -50,7 +50,7 @@ case "$cmd" in
   setup) setup ;;
   app)
     setup; data_dir
-    exec "$VENV/bin/streamlit" run streamlit_app.py --server.headless true "$@" ;;
+    exec "$VENV/bin/python" -m app.serve --server.headless true "$@" ;;
   compare)
     setup; data_dir
     "$VENV/bin/estate" build

@@ -206,18 +206,28 @@ def _init(key: str, default: Any, options: list[Any]) -> None:
         st.session_state[key] = default
 
 
+def default_controls() -> dict[str, Any]:
+    """The sidebar's choices in a new session opened without a link (what :func:`sidebar_controls` returns
+    then): the launcher draws this view's Compare map before a browser connects."""
+    ids = scenario_ids()
+    return {"base": T.DEFAULT_BASE if T.DEFAULT_BASE in ids else ids[0],
+            "scenario": T.DEFAULT_SCENARIO if T.DEFAULT_SCENARIO in ids else ids[-1],
+            "mode": T.DEFAULT_MODE, "band": T.DEFAULT_BAND, "t": T.DEFAULT_THRESHOLD, "borough": ""}
+
+
 def sidebar_controls() -> dict[str, Any]:
     """Base, scenario, mode and band (select boxes), threshold and borough; keys = query parameter names."""
     ids = scenario_ids()
     sb = st.sidebar
-    _init("base", T.DEFAULT_BASE if T.DEFAULT_BASE in ids else ids[0], ids)
-    _init("scenario", T.DEFAULT_SCENARIO if T.DEFAULT_SCENARIO in ids else ids[-1], ids)
-    _init("mode", T.DEFAULT_MODE, list(T.MODE_CHOICES))
-    _init("band", T.DEFAULT_BAND, list(T.BAND_CHOICES))
-    _init("threshold", T.DEFAULT_THRESHOLD, list(THRESHOLDS))
+    d = default_controls()
+    _init("base", d["base"], ids)
+    _init("scenario", d["scenario"], ids)
+    _init("mode", d["mode"], list(T.MODE_CHOICES))
+    _init("band", d["band"], list(T.BAND_CHOICES))
+    _init("threshold", d["t"], list(THRESHOLDS))
     names = borough_names()
     boroughs = ["", *sorted(names, key=lambda k: names[k])]
-    _init("borough", "", boroughs)
+    _init("borough", d["borough"], boroughs)
     p = planner()  # once: each look-up in the resource cache costs about a millisecond
     labels = {sid: scenario_label(sid, p) for sid in ids}
     base = sb.selectbox("Base", ids, key="base", format_func=labels.__getitem__, help=T.HELP["base"])
@@ -402,6 +412,8 @@ def shade_map(name: str, shading: dict[str, Any]) -> None:
 
 
 _MAPS_LOCK = threading.Lock()
+#: one lock per map being drawn (by its key in :func:`build_map`)
+_MAPS_DRAWING: dict[Any, threading.Lock] = {}
 
 
 @st.cache_resource(show_spinner=False)
@@ -419,16 +431,27 @@ def kept_map(key: tuple[Any, ...], draw: Any) -> str:
     (the newest 48): going back to a view already drawn costs a look-up, not a new map."""
     key = (scenario_signature(), *key)
     kept = _maps_kept(config())
-    with _MAPS_LOCK:  # sessions share the server's maps
+    with _MAPS_LOCK:  # sessions (and the launcher's preload) share the server's maps
         found = kept.get(key)
         if found is not None:
             kept.move_to_end(key)
             return found
-    html_text = maps.map_html(draw())
-    with _MAPS_LOCK:
-        kept[key] = html_text
-        while len(kept) > 48:
-            kept.popitem(last=False)
+        drawing = _MAPS_DRAWING.setdefault(key, threading.Lock())
+    with drawing:  # a second caller of a map being drawn waits for it rather than drawing it again
+        try:
+            with _MAPS_LOCK:
+                found = kept.get(key)
+            if found is not None:
+                return found
+            html_text = maps.map_html(draw())
+            with _MAPS_LOCK:
+                kept[key] = html_text
+                while len(kept) > 48:
+                    kept.popitem(last=False)
+        finally:
+            with _MAPS_LOCK:
+                if _MAPS_DRAWING.get(key) is drawing:
+                    del _MAPS_DRAWING[key]
     return html_text
 
 

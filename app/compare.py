@@ -12,6 +12,20 @@ from estate.outputs import views
 from estate.outputs.tables import compare_frame, csv_text
 
 
+def compare_map(c: dict[str, Any]) -> tuple[str, str]:
+    """The page's map (HTML, kept by :func:`~app.common.build_map`) and its title; the launcher
+    (:mod:`app.serve`) draws the default view's before a browser connects."""
+    title = views.comparison_title(c["base"], c["scenario"], c["mode"], c["band"], c["t"])
+    return build_map(c["base"], c["scenario"], c, metric="beyond_change", title=title), title
+
+
+def compare_table(c: dict[str, Any]) -> tuple[Any, Any]:
+    """The borough table and its change chart (the launcher makes the default view's once, which
+    loads Altair before a browser connects)."""
+    table = borough_table(c["base"], c["scenario"], c["mode"], c["band"], c["t"])
+    return table, views.change_chart(table, c["t"])
+
+
 def page(c: dict[str, Any]) -> None:
     st.header("Compare two scenarios")
     if not engine_ready(c["mode"], c["band"]):
@@ -19,16 +33,15 @@ def page(c: dict[str, Any]) -> None:
     s = coverage(c["scenario"], c["mode"], c["band"])
     st.caption(f"{T.mode_label(c['mode'])}, {T.band_label(c['band'])}. Engine {s.engine}: {s.engine_note}")
     headline_block(c["base"], c["scenario"], c, c["base"], c["scenario"])
-    table = borough_table(c["base"], c["scenario"], c["mode"], c["band"], c["t"])
+    table, chart = compare_table(c)
     st.subheader("Map")
-    title = views.comparison_title(c["base"], c["scenario"], c["mode"], c["band"], c["t"])
-    show_map(build_map(c["base"], c["scenario"], c, metric="beyond_change", title=title),
-             key="compare_map", height=600, title=title)
+    html_text, title = compare_map(c)
+    show_map(html_text, key="compare_map", height=600, title=title)
     left, right = st.columns([2, 3])
     with left:
         st.subheader(f"Change in residents beyond {c['t']} min")
         st.caption(T.CHART_KEY)
-        st.altair_chart(views.change_chart(table, c["t"]), width="stretch", key="compare_chart")
+        st.altair_chart(chart, width="stretch", key="compare_chart")
     with right:
         st.subheader("Boroughs")
         st.dataframe(views.style_borough_table(table, c["t"]), hide_index=True, height=620, key="compare_table")

@@ -1,5 +1,5 @@
-"""The real page in headless Chromium: ``streamlit run streamlit_app.py`` on a free
-localhost port, driven with Playwright against Debian's ``/usr/bin/chromium``.
+"""The real page in headless Chromium: the app as ``./dev.sh app`` starts it (``python -m app.serve``)
+on a free localhost port, driven with Playwright against Debian's ``/usr/bin/chromium``.
 
 Changes the scenario and checks that the headline, the table and the map change;
 clicks a counter on the Build page and checks the draft changes; uploads a bad
@@ -60,13 +60,14 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """``streamlit run streamlit_app.py`` on a free localhost port with ``env``; yields its URL, then stops it."""
+    """The app as ``./dev.sh app`` starts it (the launcher, ``python -m app.serve``: ``streamlit run
+    streamlit_app.py`` with the first page prepared; the repository's ``.streamlit/config.toml`` is what
+    turns usage statistics off) on a free localhost port with ``env``; yields its URL, then stops it."""
     port = _free_port()
     log = log_path.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
+        [sys.executable, "-m", "app.serve", "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
