@@ -106,9 +106,15 @@ def _first_point_query(p: Planner) -> None:
                 bands=("day", "night"), shown=(T.DEFAULT_MODE, T.DEFAULT_BAND))
 
 
+#: seconds between the first page's script finishing and the background extras starting: the page's
+#: messages are still being sent and drawn (measured: the first page drawn 5.4-5.6 s after launch
+#: with the extras held back, 6.8-7.6 s with them started at once)
+RELEASE_AFTER_S = 3.0
+
+
 def release_background() -> None:
     """The page is drawn: let the background work start (it would compete with the first page)."""
-    warmup(config()).release()
+    warmup(config()).release(after=RELEASE_AFTER_S)
 
 
 @st.cache_resource(show_spinner=False)

@@ -49,6 +49,7 @@ class Warmup:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="estate-warmup", daemon=True)
         self._released = threading.Event()
+        self._release_timer: threading.Timer | None = None
         self._woken = threading.Event()
         self.hold = hold
         if hold <= 0:
@@ -71,10 +72,20 @@ class Warmup:
             self._wanted.insert(0, key)
         self._woken.set()
 
-    def release(self) -> None:
-        """Let the extras and the other pairs start (the first page is drawn)."""
-        self._released.set()
-        self._woken.set()
+    def release(self, after: float = 0.0) -> None:
+        """Let the extras and the other pairs start (the first page is drawn), ``after`` seconds from
+        the first call (the app waits a little: the page's messages are still being sent and drawn,
+        and the extras would compete with them for the interpreter and the processor)."""
+        if after <= 0:
+            self._released.set()
+            self._woken.set()
+            return
+        with self._lock:
+            if self._released.is_set() or self._release_timer is not None:
+                return
+            self._release_timer = threading.Timer(after, self.release)
+            self._release_timer.daemon = True
+        self._release_timer.start()
 
     def status(self, mode: str, band: str) -> Status:
         """Where the matrix of ``mode`` in ``band`` is."""

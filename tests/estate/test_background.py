@@ -58,3 +58,18 @@ def test_a_failing_matrix_is_its_status_not_a_dead_thread():
     _wait(lambda: w.status("walk", "day").ready)
     s = w.status("broken", "night")
     assert not s.ready and s.error == "ValueError: no engine"
+
+
+def test_a_delayed_release_starts_the_rest_after_its_delay_counted_from_the_first_call():
+    p = _Planner()
+    w = Warmup(p, [("walk", "night"), ("walk", "day")], hold=60.0).start()
+    w.want("walk", "night")
+    _wait(lambda: w.status("walk", "night").ready)
+    t = time.monotonic()
+    w.release(after=0.6)
+    time.sleep(0.3)
+    w.release(after=0.6)  # every rerun calls it: the first call's clock counts
+    time.sleep(0.15)
+    assert p.done == [("walk", "night")]  # 0.45 s after the first call: still held
+    _wait(lambda: w.status("walk", "day").ready)
+    assert time.monotonic() - t >= 0.6
