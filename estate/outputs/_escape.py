@@ -16,6 +16,7 @@ One helper per destination, used by every writer of that destination:
 from __future__ import annotations
 
 import html
+import json
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -147,3 +148,16 @@ def html_in_script(text: Any) -> str:
     """
     s = html.escape(str(text), quote=True)
     return "".join(_SCRIPT_CHARS.get(ch, ch) for ch in s)
+
+
+def json_in_script(value: Any) -> str:
+    """``value`` as JSON that is safe inside an HTML ``<script>`` element (``<`` and ``>`` escaped,
+    so no string in it can close the element).
+
+    Examples
+    --------
+    >>> out = json_in_script({"name": "</script><b>"})
+    >>> "<" in out, json.loads(out) == {"name": "</script><b>"}
+    (False, True)
+    """
+    return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e")

@@ -31,7 +31,7 @@ from jinja2 import Template
 
 from estate.errors import MapError
 from estate.outputs import _palette as palette
-from estate.outputs._escape import html_in_script
+from estate.outputs._escape import html_in_script, json_in_script
 from estate.outputs._offline import (
     JQUERY_JS,
     LEAFLET_CSS,
@@ -252,8 +252,7 @@ class LabelLayer(MacroElement):
     def __init__(self, labels: list[tuple[float, float, str]]) -> None:
         super().__init__()
         self._name = "LabelLayer"
-        self.data_json = json.dumps([[round(a, 5), round(b, 5), t] for a, b, t in labels]).replace(
-            "<", "\\u003c").replace(">", "\\u003e")
+        self.data_json = json_in_script([[round(a, 5), round(b, 5), t] for a, b, t in labels])
 
 
 def label_layer(geojson: dict[str, Any]) -> LabelLayer:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +24,7 @@ from jinja2 import Template
 
 from estate import text
 from estate.outputs import _palette as palette
+from estate.outputs._escape import json_in_script
 from estate.outputs.geometry import MapGeometry
 from estate.outputs.maps import (
     TILE_NOTE,
@@ -45,11 +45,6 @@ FILL_OPACITY = 0.72
 #: the most LSOAs a point map holds (all of London's 4,994); a larger area (a crow-fly drive across
 #: England and Wales reaches all 35,672) gets only the quickest reached, sent with each answer
 POINT_MAP_MAX_LSOAS = 5_000
-
-
-def _json_in_script(value: Any) -> str:
-    """JSON that is safe inside a ``<script>`` element (``<`` and ``>`` escaped)."""
-    return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 class ShadeLayer(MacroElement):
@@ -148,9 +143,9 @@ class ShadeLayer(MacroElement):
                  opacity: float = FILL_OPACITY) -> None:
         super().__init__()
         self._name = "ShadeLayer"
-        self.data_json = _json_in_script({"type": "FeatureCollection", "features": features})
-        self.edge_json = _json_in_script(edge)
-        self.marker_json = _json_in_script(marker_svg)
+        self.data_json = json_in_script({"type": "FeatureCollection", "features": features})
+        self.edge_json = json_in_script(edge)
+        self.marker_json = json_in_script(marker_svg)
         self.opacity = float(opacity)
 
 
