@@ -285,7 +285,7 @@ def _build_save(draft: Scenario) -> None:
     if b[0].button("Save", key="save", type="primary", disabled=bool(problem)):
         _save(draft, overwrite=False, digest=None)
     b[1].download_button("Download YAML", draft.to_yaml(), file_name=f"{draft.id or 'draft'}.yaml",
-                         mime="text/yaml", key="download_yaml")
+                         mime="text/yaml", key="download_yaml", on_click="ignore")
     pending = st.session_state.get("pending_overwrite")
     if pending and pending.get("id") == draft.id:
         st.warning(T.overwrite_question(draft.id, conflict=bool(pending.get("conflict"))))

@@ -22,6 +22,7 @@ from estate.coverage import THRESHOLDS, CoverageResult
 from estate.outputs import links, maps, pointmap, views
 from estate.outputs import optimise as optimise_view
 from estate.outputs import ui_text as T
+from estate.outputs.tables import compare_frame
 from estate.planner import REGISTER_ID, Planner
 from estate.scenario import Scenario, ScenarioState
 from geodata import normalise_postcode
@@ -144,8 +145,10 @@ def coverage(ref: str | Scenario, mode: str, band: str) -> CoverageResult:
     return planner().coverage(ref, mode, band)
 
 
-def borough_table(base: str | Scenario, scen: str | Scenario, mode: str, band: str, t: int) -> Any:
-    return views.borough_table(coverage(base, mode, band), coverage(scen, mode, band), t)
+def compare_rows(base: str | Scenario, scen: str | Scenario, mode: str, band: str, t: int) -> Any:
+    """One row per borough and the whole area (:func:`~estate.outputs.tables.compare_frame`):
+    made once per view, for the borough table and its CSV."""
+    return compare_frame(coverage(base, mode, band), coverage(scen, mode, band), t)
 
 
 def site_frame(base: str | Scenario, scen: str | Scenario, mode: str, band: str, *,

@@ -27,5 +27,5 @@ def page(c: dict[str, Any]) -> None:
     offline = maps.offline_assets_available()
     st.download_button("Export this map (standalone HTML)", m.encode("utf-8"),
                        file_name=f"{c['scenario']}-{c['mode']}-{c['band']}-map.html", mime="text/html",
-                       key="export_map")
+                       key="export_map", on_click="ignore")
     st.caption(T.EXPORT_NOTE_OFFLINE if offline else T.EXPORT_NOTE_ONLINE)

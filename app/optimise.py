@@ -198,7 +198,8 @@ def _show_answer(ans: Any, req: optimise.Request, c: dict[str, Any]) -> None:
     b[0].button("Open in Build", key="opt_open_build", type="primary", on_click=_open_in_build, args=(ans,),
                 help=O.PAGE_HELP["open_in_build"])
     b[1].download_button("Download the answer (YAML)", ans.scenario.to_yaml(),
-                         file_name=f"{ans.scenario.id}.yaml", mime="text/yaml", key="opt_yaml")
+                         file_name=f"{ans.scenario.id}.yaml", mime="text/yaml", key="opt_yaml",
+                         on_click="ignore")
     bands = [bd for bd, _ in ans.harm.bands]
     st.subheader("Map")
     band = st.selectbox("Band shown", bands, key="opt_map_band", format_func=T.band_label) if len(bands) > 1 \

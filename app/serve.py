@@ -91,7 +91,7 @@ def _compare_chart() -> None:
     from app.common import default_controls
     from app.compare import compare_table
 
-    _, chart = compare_table(default_controls())
+    _, chart, _ = compare_table(default_controls())
     chart.to_dict()
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "BoroughChange",
     "Headline",
     "borough_table",
+    "borough_table_of",
     "case_flows_frame",
     "case_groups_frame",
     "case_thresholds_frame",
@@ -106,9 +107,14 @@ def borough_table(base: CoverageResult, scenario: CoverageResult, threshold: int
 
     Sorted by the change in residents beyond the threshold, largest increase first.
     """
+    return borough_table_of(compare_frame(base, scenario, threshold), threshold)
+
+
+def borough_table_of(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """:func:`borough_table` from a :func:`~estate.outputs.tables.compare_frame` already made
+    (the app makes one per view, for the table and its CSV)."""
     t = threshold
-    df = compare_frame(base, scenario, t)
-    df = df[~df["code"].isin(WHOLE_CODES)]
+    df = frame[~frame["code"].isin(WHOLE_CODES)]
     out = pd.DataFrame({
         "name": df["name"],
         "beyond_base": df[f"beyond_{t}_base"], "beyond_scenario": df[f"beyond_{t}_scenario"],
