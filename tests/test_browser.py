@@ -320,6 +320,9 @@ def test_compare_chart_colours_worse_boroughs_worse_beside_a_zero(server, browse
     labels = page.evaluate("() => Array.from(document.querySelectorAll("
                            "'[data-testid=\"stVegaLiteChart\"] .role-axis-label text')).map(t => t.textContent)")
     assert len([t for t in labels if t and not t.startswith(("+", "−", "-", "0"))]) == 33  # every borough named
+    # the map beside it drawn too (its 3 MB frame parses after the chart), so the artefact shows it
+    frame = page.frame_locator("iframe[data-testid='estate-map']").first
+    frame.locator("path.leaflet-interactive").nth(32).wait_for(timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "compare-chart-zero.png"), full_page=True)
     # the table's CSV, with every borough in it; a second click gets the same file (the bytes
     # go with the page: a deferred download's file could be gone after a rerun, seen in CI)
