@@ -127,17 +127,9 @@ def _candidate_groups(times: np.ndarray | SparseTimes, cand: np.ndarray, n_units
     the sparse layout, at most :data:`BLOCK_CELLS` stored pairs (a few rows of thousands of columns
     would otherwise walk every stored pair at once)."""
     step = max(1, BLOCK_CELLS // max(n_units, 1))
-    if not isinstance(times, SparseTimes):
-        return [slice(lo, lo + step) for lo in range(0, len(cand), step)]
-    pairs = np.cumsum(times.indptr[cand + 1] - times.indptr[cand])
-    out, lo = [], 0
-    while lo < len(cand):
-        base = pairs[lo - 1] if lo else 0
-        hi = min(lo + step, int(np.searchsorted(pairs, base + BLOCK_CELLS, side="right")))
-        hi = max(hi, lo + 1)
-        out.append(slice(lo, hi))
-        lo = hi
-    return out
+    if isinstance(times, SparseTimes):
+        return times.column_groups(cand, BLOCK_CELLS, max_cols=step)
+    return [slice(lo, lo + step) for lo in range(0, len(cand), step)]
 
 
 def host_recovery(times: np.ndarray | SparseTimes, units: np.ndarray, before: np.ndarray, after: np.ndarray,

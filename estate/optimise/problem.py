@@ -332,16 +332,14 @@ def _better_pairs(times: np.ndarray | SparseTimes, cols: np.ndarray, harm: Harm,
     if isinstance(times, SparseTimes):
         # in blocks of columns of about PAIRS_PER_BLOCK stored pairs, so the working arrays stay bounded
         # (driving across England and Wales: 47 million pairs, most of which beat no base)
-        lens = times.indptr[cols + 1] - times.indptr[cols]
-        block = np.cumsum(lens) // PAIRS_PER_BLOCK
-        cuts = np.flatnonzero(np.diff(block)) + 1
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(cols)], strict=True):
-            pos, which = times.entries(cols[lo:hi])
+        parts.append((np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)))  # none toggled
+        for part in times.column_groups(cols, PAIRS_PER_BLOCK):
+            pos, which = times.entries(cols[part])
             units = times.indices[pos].astype(np.int64)
             cost = harm.cost(times.data[pos].astype(np.float64) / 60.0)
             keep = cost < base[units]
-            parts.append((which[keep] + lo, units[keep], cost[keep]))
+            parts.append((which[keep] + part.start, units[keep], cost[keep]))
         jj, uu, cc = (np.concatenate([p[i] for p in parts]) for i in range(3))
         order = np.lexsort((uu, jj))
         return jj[order], uu[order], cc[order]

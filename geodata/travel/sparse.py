@@ -173,6 +173,31 @@ class SparseTimes:
         pos = np.arange(total, dtype=np.int64) + (starts - (np.cumsum(lens) - lens))[which]
         return pos, which
 
+    def column_groups(self, cols: np.ndarray, max_pairs: int, max_cols: int | None = None) -> list[slice]:
+        """Consecutive groups of ``cols`` (slices of positions in it), each holding at most
+        ``max_pairs`` stored pairs and ``max_cols`` columns (a column with more pairs than that is
+        a group of its own): a consumer reads one group at a time and its working memory is bounded.
+
+        Examples
+        --------
+        >>> t = SparseTimes.from_dense(np.array([[1.0, 2, 3], [4, 5, np.inf]], dtype=np.float32))
+        >>> t.column_groups(np.array([0, 1, 2]), max_pairs=3)  # pairs per column: 2, 2, 1
+        [slice(0, 1, None), slice(1, 3, None)]
+        >>> t.column_groups(np.array([0, 1, 2]), max_pairs=10, max_cols=2)
+        [slice(0, 2, None), slice(2, 3, None)]
+        """
+        cols = np.asarray(cols, dtype=np.int64)
+        step = len(cols) if max_cols is None else max(1, int(max_cols))
+        pairs = np.cumsum(self.indptr[cols + 1] - self.indptr[cols])
+        out, lo = [], 0
+        while lo < len(cols):
+            before = int(pairs[lo - 1]) if lo else 0
+            hi = min(lo + step, int(np.searchsorted(pairs, before + max_pairs, side="right")))
+            hi = max(hi, lo + 1)
+            out.append(slice(lo, hi))
+            lo = hi
+        return out
+
     def _column_of(self) -> np.ndarray:
         """The column of each stored pair (int32), made on first use and kept."""
         got = self.__dict__.get("_col_of")
