@@ -91,6 +91,7 @@ __all__ = [
     "PointClick",
     "StudyGeometry",
     "ZoomSwitch",
+    "base_map",
     "candidate_frame",
     "catchment_map",
     "change_scale",
@@ -113,6 +114,7 @@ __all__ = [
     "minutes_scale",
     "offline_assets_available",
     "site_frame",
+    "site_group",
     "site_icon_svg",
     "site_popup_html",
     "value_text",
@@ -365,7 +367,8 @@ def _choropleth(geojson: dict[str, Any], values: Mapping[str, float], scale: Col
     )
 
 
-def _site_group(sites: pd.DataFrame, name: str, band_label: str, *, show: bool = True) -> folium.FeatureGroup:
+def site_group(sites: pd.DataFrame, name: str, band_label: str, *, show: bool = True) -> folium.FeatureGroup:
+    """The sites of ``sites`` (:func:`site_frame`'s columns) as markers with their popups, one layer."""
     fg = folium.FeatureGroup(name=name, show=show)
     for row in sites.to_dict("records"):
         size = 18 if row["status"] != "candidate" else 14
@@ -383,7 +386,7 @@ def _site_group(sites: pd.DataFrame, name: str, band_label: str, *, show: bool =
     return fg
 
 
-def _base_map(tiles: str | None) -> folium.Map:
+def base_map(tiles: str | None) -> folium.Map:
     """An empty map: Leaflet and jQuery only (no Bootstrap, Font Awesome or web fonts), a metric scale bar."""
     m = folium.Map(location=[51.49, -0.11], zoom_start=10, tiles=None, control_scale=False,
                    prefer_canvas=False, zoom_snap=0.25, zoom_delta=0.5)
@@ -452,7 +455,7 @@ def coverage_map(
         raise MapError("an LSOA layer needs lsoa_values and lsoa_scale")
     if lsoa == "borough" and not focus:
         raise MapError("lsoa='borough' needs focus=<borough code>")
-    m = _base_map(tiles)
+    m = base_map(tiles)
     one_borough = lsoa == "borough"
     boro = _choropleth(geometry.boroughs, borough_values, borough_scale, "Boroughs", borough_scale.unit,
                        describe=describe, fill_opacity=0.0 if one_borough else 0.72,
@@ -478,10 +481,10 @@ def coverage_map(
         label_layer(geometry.boroughs).add_to(m)
     statuses: list[str] = []
     if sites is not None and len(sites):
-        _site_group(sites, "Sites", band_label).add_to(m)
+        site_group(sites, "Sites", band_label).add_to(m)
         statuses = [s for s in ("open", "closing", "new", "closed") if (sites["status"] == s).any()] or ["open"]
     if candidates is not None and len(candidates):
-        _site_group(candidates, "Candidate hosts", band_label).add_to(m)
+        site_group(candidates, "Candidate hosts", band_label).add_to(m)
         statuses.append("candidate")
     if tiles:
         note = (note + " " if note else "") + TILE_NOTE
@@ -568,7 +571,7 @@ def catchment_map(
     ``sites`` (columns of :func:`site_frame`) holds the closed site and the
     sites its residents go to instead; the map fits the catchment.
     """
-    m = _base_map(tiles)
+    m = base_map(tiles)
     scale = minutes_change_scale("Change in minutes for the catchment's residents")
     wanted = set(map(str, unit_ids))
     feats = [f for f in geometry.lsoas["features"] if f["id"] in wanted]
@@ -578,7 +581,7 @@ def catchment_map(
         _choropleth(gj, values, scale, "Catchment LSOAs", scale.unit, weight=0.5).add_to(m)
     statuses = [s for s in ("open", "closing", "new") if len(sites) and (sites["status"] == s).any()]
     if len(sites):
-        _site_group(sites, "Sites", band_label).add_to(m)
+        site_group(sites, "Sites", band_label).add_to(m)
     heading = f"<h4>{html.escape(title)}</h4>" if title else ""
     note = TILE_NOTE if tiles else ""
     Legend(heading + legend_html([scale], statuses, note), colours=scale.colours).add_to(m)

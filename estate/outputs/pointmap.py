@@ -31,10 +31,10 @@ from estate.outputs.maps import (
     Legend,
     PointClick,
     RefitOnResize,
-    _base_map,
-    _site_group,
+    base_map,
     label_layer,
     legend_html,
+    site_group,
 )
 from estate.outputs.scales import ColourScale
 
@@ -173,7 +173,7 @@ def point_map(
     LSOAs holds none: each answer brings the quickest ``max_lsoas`` reached, and the legend says so.
     """
     scale = dataclasses.replace(scale, missing_label="not within reach (left unshaded)")
-    m = _base_map(tiles)
+    m = base_map(tiles)
     folium.GeoJson(geometry.boroughs, name="Boroughs", style_function=lambda ft: {
         "fillOpacity": 0.0, "color": palette.colour("outline"), "weight": 1.2}, interactive=False).add_to(m)
     held = len(geometry.lsoas["features"]) <= max_lsoas
@@ -182,7 +182,7 @@ def point_map(
     label_layer(geometry.boroughs).add_to(m)
     statuses: list[str] = []
     if sites is not None and len(sites):
-        _site_group(sites, "Sites", band_label).add_to(m)
+        site_group(sites, "Sites", band_label).add_to(m)
         statuses = [s for s in ("open", "closing", "new") if (sites["status"] == s).any()]
     note = f"Click anywhere in {html.escape(place)} to ask from there. Unshaded: no counter within reach."
     if not held:
