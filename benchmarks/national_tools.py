@@ -5,10 +5,10 @@ Run from the repository root (the national pack at ../shared/national)::
     python benchmarks/national_tools.py [--only optimise,evidence,app] [--cache DIR]
 
 There is no national list of front counters, so the script first writes a
-**stand-in register**: 68 real places by postcode spread over eleven forces
-(six fire stations from each of ten English fire and rescue services, ten Welsh
-libraries), *not police counters*, one in six open 24/7 and the rest on office
-hours, and a stand-in scenario over it (four close, one goes 24/7).  Each
+**stand-in register**: 70 real places by postcode (six fire stations from each
+of ten English fire and rescue services, ten libraries in four Welsh local
+authorities), *not police counters*, 11 of them open 24/7 (the first of each
+service and of the libraries) and the rest on office hours, and a stand-in scenario over it (four close, one goes 24/7).  Each
 command then runs as its own process (``estate --force all ...``, or a Streamlit
 ``AppTest`` of the app's first page and its Optimise and Evidence pages), and
 the script prints its wall time and its peak resident memory (the process's
